@@ -1,0 +1,285 @@
+"""The columnar engine: one lazy polars query scores a whole table of accounts.
+
+Stages: prepare the input fields (by kind, with problem messages) -> each indicator's raw value
+(through its metric) -> points (normalizer) -> weighted base with the missing-data policies ->
+actions -> clamped score -> tier -> explanation columns. Per-account metrics are the one exception
+to the single query: the engine maps them over the prepared inputs before the query runs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import polars as pl
+
+from .errors import InputError
+from .inputs import missing_field, prepare
+from .metric import Computed
+from .results import Results
+from .ruleset import Indicator, Ruleset
+
+_HIDDEN = "__hc_"
+
+
+@dataclass
+class _Plan:
+    """The columns the query builds, named and collected stage by stage."""
+
+    prepared: dict[tuple[str, str], str]
+    stage: list[pl.Expr]
+    problems: list[pl.Expr]
+
+
+def as_frame(accounts: Any) -> pl.DataFrame:
+    """Accept a polars DataFrame/LazyFrame, or an iterable of mappings (one per account)."""
+    if isinstance(accounts, pl.LazyFrame):
+        return accounts.collect()
+    if isinstance(accounts, pl.DataFrame):
+        return accounts
+    rows = list(accounts)
+    if not rows:
+        return pl.DataFrame()
+    if not all(isinstance(row, Mapping) for row in rows):
+        raise InputError("accounts must be a table or a list of mappings (one per account)")
+    return pl.DataFrame(rows, infer_schema_length=None, strict=False)
+
+
+def score(ruleset: Ruleset, accounts: Any) -> Results:
+    """Score every account of ``accounts`` with ``ruleset``; see :class:`~healthcore.Results`."""
+    frame = as_frame(accounts)
+    if ruleset.account_id not in frame.columns:
+        if frame.height == 0 and not frame.columns:
+            frame = pl.DataFrame({ruleset.account_id: []}, schema={ruleset.account_id: pl.String})
+        else:
+            from .schema import did_you_mean
+            hint = did_you_mean(ruleset.account_id, frame.columns)
+            raise InputError(f"the accounts have no field '{ruleset.account_id}', which the "
+                             f"ruleset names as account_id{hint}; fields found: "
+                             f"{', '.join(frame.columns[:20])}")
+    _reject_shadowed_parameters(ruleset, frame.columns)
+    warnings = [f"field '{name}' is not in the input: the indicators and actions reading it "
+                "have no value for any account" for name in ruleset.fields()
+                if name not in frame.columns]
+    return Results(ruleset, _query(ruleset, frame).collect(), warnings)
+
+
+def _reject_shadowed_parameters(ruleset: Ruleset, columns: list[str]) -> None:
+    used = {name for indicator in ruleset.indicators for item in indicator.inputs
+            if item.expression is not None for name in item.expression.names}
+    used |= {name for action in ruleset.actions for name in action.condition.names}
+    clash = sorted(used & set(ruleset.parameters) & set(columns))
+    if clash:
+        raise InputError(f"'{clash[0]}' is both a parameter of the ruleset and a field of the "
+                         "accounts, so an expression using it is ambiguous; rename one of them")
+
+
+def _query(ruleset: Ruleset, frame: pl.DataFrame) -> pl.LazyFrame:
+    schema = frame.schema
+    plan = _Plan({}, [], [])
+
+    def column(field: str, kind: str) -> pl.Expr:
+        key = (field, kind)
+        if key not in plan.prepared:
+            name = f"{_HIDDEN}in{len(plan.prepared)}"
+            plan.prepared[key] = name
+            if field in schema:
+                value, problem = prepare(field, kind, schema[field])
+            else:
+                value, problem = missing_field(field)
+            plan.stage.append(value.alias(name))
+            if problem is not None:
+                plan.problems.append(problem)
+        return pl.col(plan.prepared[key])
+
+    raw: dict[str, pl.Expr] = {}
+    per_account = [ind for ind in ruleset.indicators if ind.metric.per_account]
+    for indicator in ruleset.indicators:
+        if indicator.metric.per_account:
+            for item in indicator.inputs:
+                column(item.field or "", item.kind)
+            raw[indicator.id] = pl.col(f"{_HIDDEN}raw_{indicator.id}")
+            continue
+        inputs = {item.param: (column(item.field, item.kind) if item.field is not None
+                               else item.expression.to_polars(column))
+                  for item in indicator.inputs if item.field is not None or item.expression}
+        raw[indicator.id] = _metric_value(indicator, inputs, plan)
+    conditions = [action.condition.to_polars(column) for action in ruleset.actions]
+    # building the expressions above registered every prepared input they read
+    lazy = frame.lazy().with_columns(plan.stage)
+    if per_account:
+        lazy = _map_per_account(lazy, per_account, plan)
+    lazy = lazy.with_columns(
+        [raw[ind.id].alias(_raw(ind)) for ind in ruleset.indicators]
+        + [cond.alias(f"{_HIDDEN}act_{a.id}") for a, cond in zip(ruleset.actions, conditions)])
+    lazy = lazy.with_columns([ind.normalizer.points(pl.col(_raw(ind))).alias(_pts(ind))
+                              for ind in ruleset.indicators])
+    return _scores(ruleset, lazy, plan.problems)
+
+
+def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan) -> pl.Expr:
+    metric = indicator.metric
+    result = metric.compute(inputs, dict(indicator.params))
+    problem = None
+    if isinstance(result, Computed):
+        result, problem = result.value, result.problem
+    value = result.cast(pl.Float64)
+    label = f"metric '{metric.name}' (plugin {metric.plugin}) of indicator '{indicator.id}'"
+    plan.problems.append(pl.when(value.is_not_null() & value.is_finite().not_()).then(
+        pl.format(f"{label} gave {{}}; the indicator is left out", value)))
+    if problem is not None:
+        plan.problems.append(problem)
+        value = pl.when(problem.is_null()).then(value)
+    return pl.when(value.is_finite()).then(value)
+
+
+def _map_per_account(lazy: pl.LazyFrame, indicators: list[Indicator], plan: _Plan
+                     ) -> pl.LazyFrame:
+    """Run per-account metrics in Python over the prepared inputs (the slow path)."""
+    prepared = lazy.collect()
+    new_columns = []
+    for indicator in indicators:
+        names = {item.param: plan.prepared[(item.field or "", item.kind)]
+                 for item in indicator.inputs}
+        params = dict(indicator.params)
+        columns = {param: prepared[name].to_list() for param, name in names.items()}
+        values: list[float | None] = []
+        problems: list[str | None] = []
+        label = (f"metric '{indicator.metric.name}' (plugin {indicator.metric.plugin}) "
+                 f"of indicator '{indicator.id}'")
+        for row in range(prepared.height):
+            account = {param: column[row] for param, column in columns.items()}
+            value, problem = _call_per_account(indicator, account, params, label)
+            values.append(value)
+            problems.append(problem)
+        new_columns.append(pl.Series(f"{_HIDDEN}raw_{indicator.id}", values, pl.Float64))
+        new_columns.append(pl.Series(f"{_HIDDEN}err_{indicator.id}", problems, pl.String))
+        plan.problems.append(pl.col(f"{_HIDDEN}err_{indicator.id}"))
+    return prepared.with_columns(new_columns).lazy()
+
+
+def _call_per_account(indicator: Indicator, account: dict[str, Any], params: dict[str, Any],
+                      label: str) -> tuple[float | None, str | None]:
+    try:
+        value = indicator.metric.compute(account, params)
+    except Exception as exc:  # a plugin's fault stays on its account
+        return None, f"{label} raised {type(exc).__name__}: {exc}"
+    if value is None:
+        return None, None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None, f"{label} returned {value!r}, not a number"
+    if not math.isfinite(value):
+        return None, f"{label} gave {value}; the indicator is left out"
+    return float(value), None
+
+
+def _raw(indicator: Indicator) -> str:
+    return f"{_HIDDEN}raw_{indicator.id}"
+
+
+def _pts(indicator: Indicator) -> str:
+    return f"{_HIDDEN}pts_{indicator.id}"
+
+
+def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> pl.LazyFrame:
+    indicators = ruleset.indicators
+    counted, effective = {}, {}
+    for ind in indicators:
+        points = pl.col(_pts(ind))
+        if ind.missing == "zero":
+            counted[ind.id] = pl.lit(True)
+            effective[ind.id] = points.fill_null(0.0)
+        else:
+            counted[ind.id] = points.is_not_null()
+            effective[ind.id] = points
+    denominator = pl.sum_horizontal([pl.when(counted[i.id]).then(i.weight).otherwise(0.0)
+                                     for i in indicators]).alias(f"{_HIDDEN}den")
+    numerator = pl.sum_horizontal([(effective[i.id] * i.weight).fill_null(0.0)
+                                   for i in indicators])
+    adjustment = pl.sum_horizontal(
+        [pl.when(pl.col(f"{_HIDDEN}act_{a.id}")).then(a.points).otherwise(0.0)
+         for a in ruleset.actions] or [pl.lit(0.0)])
+    account_id = pl.col(ruleset.account_id)
+    refusals = [pl.when(account_id.is_null()).then(
+        pl.lit(f"the account has no '{ruleset.account_id}'"))]
+    refusals += [pl.when(pl.col(_pts(i)).is_null()).then(pl.lit(
+        f"indicator '{i.id}' has no value and its missing policy is 'error'"))
+        for i in indicators if i.missing == "error"]
+    den = pl.col(f"{_HIDDEN}den")
+    refusals.append(pl.when(den == 0).then(pl.lit(
+        "no indicator has a value for this account, so it has no score")))
+    refused = pl.any_horizontal([r.is_not_null() for r in refusals])
+    lazy = lazy.with_columns(denominator).with_columns(
+        pl.when(refused.not_()).then(
+            ((numerator / den) + adjustment).clip(0.0, 100.0)).alias(f"{_HIDDEN}score"),
+        pl.concat_list([*problems, *refusals]).list.drop_nulls().alias(f"{_HIDDEN}errors"))
+    score_col = pl.col(f"{_HIDDEN}score")
+    tier, color = _tiers(ruleset, score_col)
+    columns: list[pl.Expr] = [
+        account_id.alias("account_id"),
+        pl.when(score_col.is_not_null()).then(pl.lit("ok")).otherwise(pl.lit("error"))
+        .alias("status"),
+        score_col.alias("score"), tier.alias("tier"), color.alias("color")]
+    costs = []
+    for ind in indicators:
+        share = pl.when(counted[ind.id]).then(ind.weight / den)
+        columns += [pl.col(_raw(ind)).alias(f"{ind.id}.value"),
+                    effective[ind.id].alias(f"{ind.id}.points"),
+                    pl.lit(ind.weight).alias(f"{ind.id}.weight"),
+                    (share * effective[ind.id]).alias(f"{ind.id}.contribution")]
+        costs.append((ind, share * (100.0 - effective[ind.id])))
+    columns += [_fired(ruleset), _reasons(ruleset, costs, score_col),
+                pl.col(f"{_HIDDEN}errors").alias("errors")]
+    return lazy.select(columns)
+
+
+def _tiers(ruleset: Ruleset, score: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    if ruleset.tier_mode == "percentile":
+        lower = score.rank("min") - 1  # scored accounts with a strictly lower score
+        scored = score.count()
+        tests = [lower.cast(pl.Float64) * 100.0 >= tier.threshold * scored.cast(pl.Float64)
+                 for tier in ruleset.tiers]
+    else:
+        tests = [score >= tier.threshold for tier in ruleset.tiers]
+    tier_chain: Any = pl
+    color_chain: Any = pl
+    for tier, test in zip(ruleset.tiers, tests):
+        tier_chain = tier_chain.when(test).then(pl.lit(tier.name))
+        color_chain = color_chain.when(test).then(pl.lit(tier.color, pl.String))
+    return tier_chain.otherwise(None), color_chain.otherwise(None)
+
+
+def _fired(ruleset: Ruleset) -> pl.Expr:
+    ids = [pl.when(pl.col(f"{_HIDDEN}act_{a.id}")).then(pl.lit(a.id)) for a in ruleset.actions]
+    return pl.concat_list(ids or [pl.lit(None, pl.String)]).list.drop_nulls().alias("actions")
+
+
+def _reasons(ruleset: Ruleset, costs: list[tuple[Indicator, pl.Expr]], score: pl.Expr
+             ) -> pl.Expr:
+    """The costliest indicators (top N) and the negative actions that fired, costliest first."""
+    candidates = []
+    for ind, cost in costs:
+        text = pl.format(f"{ind.label} cost {{}} points", cost.round(1))
+        candidates.append(pl.struct(cost.alias("cost"), text.alias("text"),
+                                    pl.lit(0, pl.Int8).alias("kind")))
+    for action in ruleset.actions:
+        if action.points < 0:
+            fired = pl.col(f"{_HIDDEN}act_{action.id}")
+            text = f"{action.reason} ({action.points:+g} points)"
+            candidates.append(pl.struct(pl.when(fired).then(-action.points).alias("cost"),
+                                        pl.lit(text).alias("text"),
+                                        pl.lit(1, pl.Int8).alias("kind")))
+    if not candidates:
+        return pl.concat_list([pl.lit(None, pl.String)]).list.drop_nulls().alias("reasons")
+    top = ruleset.top_reasons
+    element = pl.element()
+    ranked = pl.concat_list(candidates).list.eval(
+        element.sort_by(element.struct.field("cost"), descending=True, nulls_last=True,
+                        maintain_order=True))
+    chosen = ranked.list.eval(
+        element.filter((element.struct.field("cost") > 0.05)
+                       & ((element.struct.field("kind") == 1)
+                          | ((element.struct.field("kind") == 0).cum_sum() <= top))))
+    return (pl.when(score.is_not_null()).then(chosen.list.eval(element.struct.field("text")))
+            .otherwise(pl.lit([], pl.List(pl.String))).alias("reasons"))

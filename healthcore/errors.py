@@ -1,0 +1,64 @@
+"""Errors that healthcore reports to its users.
+
+Every error a ruleset author can cause is a :class:`Diagnostic` with a location (file, line,
+column and the path inside the document); :class:`RulesetError` carries all the diagnostics of a
+file at once so that one run shows every mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+DocPath = tuple[str | int, ...]
+
+
+def format_path(path: DocPath) -> str:
+    """Render a document path the way a ruleset author reads it: ``indicators[2].weight``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(document)"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a ruleset, with where it is and what it is."""
+
+    message: str
+    file: str = "<ruleset>"
+    line: int | None = None
+    column: int | None = None
+    path: DocPath = ()
+    code: str = "invalid"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {format_path(self.path)}: {self.message}"
+
+
+class HealthcoreError(Exception):
+    """Base class of the errors healthcore raises on purpose."""
+
+
+class RulesetError(HealthcoreError):
+    """A ruleset cannot be used; ``diagnostics`` lists every problem found in it."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class InputError(HealthcoreError):
+    """An accounts file (or table) cannot be read at all."""
+
+
+class PluginError(HealthcoreError):
+    """A plugin could not be loaded or registered something invalid."""

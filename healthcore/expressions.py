@@ -1,0 +1,525 @@
+"""Ruleset expressions: parsed once, checked when the ruleset loads, evaluated column-wise.
+
+The grammar is simpleeval's safe subset of Python, narrowed further: numbers, text in quotes,
+``True``/``False``, names, ``+ - * / **``, comparisons, ``and``/``or``/``not``, ``x if c else y``,
+``name in ('a', 'b')`` and calls of registered functions. No attributes, subscripts, lambdas,
+comprehensions, assignments or keyword arguments. Every name gets a kind (number, text, boolean)
+from how it is used, so types are checked at load and input columns are converted once.
+
+Null (a missing value) propagates through arithmetic and comparisons; a null condition is not true;
+``and``/``or`` follow three-valued logic; division by zero and any non-finite result are null.
+:meth:`Expression.to_polars` compiles the tree to one polars expression for a whole batch and
+:meth:`Expression.evaluate` evaluates it for one account with simpleeval; both give the same answers.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+
+from simpleeval import SimpleEval
+
+if TYPE_CHECKING:
+    import polars as pl
+
+Kind = Literal["number", "text", "boolean", "any"]
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 32
+MAX_NODES = 500
+MAX_TEXT = 1000
+MAX_EXPONENT = 100.0
+
+_ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_ORDERING = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_EQUALITY = {ast.Eq: "==", ast.NotEq: "!="}
+_MEMBERSHIP = {ast.In: "in", ast.NotIn: "not in"}
+
+
+class ExpressionError(ValueError):
+    """An expression is not allowed or not well-formed; ``column`` is 1-based within it."""
+
+    def __init__(self, message: str, column: int | None = None):
+        super().__init__(message)
+        self.column = column
+
+
+@dataclass(frozen=True)
+class ExpressionFunction:
+    """A function callable from expressions, with a batch (polars) and a scalar implementation.
+
+    ``vector`` receives polars expressions and returns one; ``scalar`` receives Python values
+    (float, str, bool or None) and returns one. Both must treat null the same way.
+    """
+
+    name: str
+    vector: Callable[..., "pl.Expr"]
+    scalar: Callable[..., Any]
+    min_args: int = 1
+    max_args: int | None = 1
+    arg_kind: Kind = "number"
+    returns: Kind = "number"
+    summary: str = ""
+    plugin: str = ""
+
+
+@dataclass
+class Expression:
+    """A parsed, checked expression. ``names`` maps each name it reads to its kind."""
+
+    source: str
+    tree: ast.expr
+    kind: Kind
+    names: dict[str, Kind] = field(default_factory=dict)
+    functions: Mapping[str, ExpressionFunction] = field(default_factory=dict)
+    constants: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> dict[str, Kind]:
+        """The names this expression reads from the account (not constants)."""
+        return {n: k for n, k in self.names.items() if n not in self.constants}
+
+    def to_polars(self, column: Callable[[str, Kind], "pl.Expr"]) -> "pl.Expr":
+        """Compile to a polars expression; ``column(name, kind)`` gives each field's column."""
+        return _PolarsCompiler(self, column).compile(self.tree)
+
+    def evaluate(self, values: Mapping[str, Any]) -> Any:
+        """Evaluate for one account whose (already converted) field values are ``values``."""
+        names = {**{n: values.get(n) for n in self.fields}, **self.constants}
+        return _evaluate(self, names)
+
+
+def parse(source: str, functions: Mapping[str, ExpressionFunction],
+          constants: Mapping[str, Any], *, want: Kind = "number",
+          extra_names: Mapping[str, Kind] | None = None) -> Expression:
+    """Parse and check ``source``; raise :class:`ExpressionError` on anything not allowed.
+
+    ``constants`` are the ruleset parameters (substituted by value); ``extra_names`` are
+    names bound by the caller (such as ``value`` in a normalizer) with their kinds.
+    """
+    if len(source) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    if source.count("(") > MAX_DEPTH * 2 or source.count("[") > MAX_DEPTH:
+        raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep")
+    try:
+        tree = SimpleEval.parse(source)
+    except SyntaxError as exc:
+        raise ExpressionError(f"this is not a valid expression: {exc.msg}", exc.offset) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep") from None
+    except Exception as exc:  # simpleeval's InvalidExpression for an empty text
+        raise ExpressionError(str(exc)) from None
+    if not isinstance(tree, ast.Expr):
+        raise ExpressionError("only an expression is allowed here, not a statement "
+                              "(no '=', import, def or other Python statements)")
+    checker = _Checker(functions, constants, dict(extra_names or {}))
+    kind = checker.check(tree.value, want, depth=0)
+    if want == "boolean" and kind != "boolean":
+        raise ExpressionError("a condition must be true or false: compare a value, "
+                              "e.g. 'seats > 10'", 1)
+    return Expression(source, tree.value, kind, checker.names,
+                      {n: functions[n] for n in checker.called}, dict(constants))
+
+
+class _Checker:
+    """Walks a parsed tree: rejects what is not allowed, infers and records kinds."""
+
+    def __init__(self, functions: Mapping[str, ExpressionFunction], constants: Mapping[str, Any],
+                 bound: dict[str, Kind]):
+        self.functions = functions
+        self.constants = constants
+        self.bound = bound
+        self.names: dict[str, Kind] = {}
+        self.called: set[str] = set()
+        self.nodes = 0
+
+    def fail(self, node: ast.AST, message: str) -> ExpressionError:
+        return ExpressionError(message, getattr(node, "col_offset", -1) + 1 or None)
+
+    def static_kind(self, node: ast.expr) -> Kind | None:
+        """The kind of a node that does not depend on context, if any."""
+        if isinstance(node, ast.Constant):
+            return _constant_kind(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in self.constants:
+                return _constant_kind(self.constants[node.id])
+            return self.bound.get(node.id) or (self.names.get(node.id) if
+                                               self.names.get(node.id) != "any" else None)
+        if isinstance(node, ast.BinOp) or (isinstance(node, ast.UnaryOp)
+                                           and not isinstance(node.op, ast.Not)):
+            return "number"
+        if isinstance(node, (ast.Compare, ast.BoolOp)) or (
+                isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
+            return "boolean"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            function = self.functions.get(node.func.id)
+            if function and function.returns != "any":
+                return function.returns
+            if function and node.args:
+                return self.static_kind(node.args[0])
+        if isinstance(node, ast.IfExp):
+            return self.static_kind(node.body) or self.static_kind(node.orelse)
+        return None
+
+    def check(self, node: ast.expr, want: Kind, depth: int) -> Kind:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(node, f"the expression has more than {MAX_NODES} parts; split it")
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"the expression is nested more than {MAX_DEPTH} levels deep")
+        handler = getattr(self, f"_{type(node).__name__}", None)
+        if handler is None:
+            raise self.fail(node, _forbidden(node))
+        kind = handler(node, want, depth + 1)
+        if want != "any" and kind != "any" and kind != want:
+            raise self.fail(node, f"'{ast.unparse(node)}' is {_article(kind)}, "
+                                  f"but {_article(want)} is needed here")
+        return kind
+
+    def _Constant(self, node: ast.Constant, want: Kind, depth: int) -> Kind:
+        kind = _constant_kind(node.value)
+        if kind is None:
+            raise self.fail(node, f"{node.value!r} is not allowed: use numbers, text in quotes, "
+                                  "True or False")
+        if kind == "text" and len(node.value) > MAX_TEXT:
+            raise self.fail(node, f"text longer than {MAX_TEXT} characters is not allowed")
+        return kind
+
+    def _Name(self, node: ast.Name, want: Kind, depth: int) -> Kind:
+        name = node.id
+        if name.startswith("_"):
+            raise self.fail(node, f"names starting with '_' are not allowed ('{name}')")
+        if name in self.constants:
+            return _constant_kind(self.constants[name]) or "any"
+        if name in self.bound:
+            return self.bound[name]
+        known = self.names.get(name)
+        if known not in (None, "any") and want not in ("any", known):
+            raise self.fail(node, f"'{name}' is used as {_article(known)} elsewhere in this "
+                                  f"expression and as {_article(want)} here")
+        if known is None or known == "any":
+            self.names[name] = want
+        return self.names[name]
+
+    def _BinOp(self, node: ast.BinOp, want: Kind, depth: int) -> Kind:
+        if type(node.op) not in _ARITHMETIC:
+            raise self.fail(node, f"the operator '{_op_text(node.op)}' is not available: "
+                                  "use + - * / ** and functions")
+        self.check(node.left, "number", depth)
+        self.check(node.right, "number", depth)
+        if isinstance(node.op, ast.Pow):
+            exponent = _constant_number(node.right, self.constants)
+            if exponent is None:
+                raise self.fail(node.right, "the exponent of ** must be a number written in the "
+                                            "expression, such as x ** 2 or x ** 0.5")
+            if abs(exponent) > MAX_EXPONENT:
+                raise self.fail(node.right, f"the exponent {exponent:g} is too large "
+                                            f"(at most {MAX_EXPONENT:g})")
+        return "number"
+
+    def _UnaryOp(self, node: ast.UnaryOp, want: Kind, depth: int) -> Kind:
+        if isinstance(node.op, ast.Not):
+            self.check(node.operand, "boolean", depth)
+            return "boolean"
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            self.check(node.operand, "number", depth)
+            return "number"
+        raise self.fail(node, f"the operator '{_op_text(node.op)}' is not available")
+
+    def _BoolOp(self, node: ast.BoolOp, want: Kind, depth: int) -> Kind:
+        for value in node.values:
+            self.check(value, "boolean", depth)
+        return "boolean"
+
+    def _Compare(self, node: ast.Compare, want: Kind, depth: int) -> Kind:
+        operands = [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, operands, operands[1:]):
+            if type(op) in _MEMBERSHIP:
+                self._membership(left, right, depth)
+            elif type(op) in _EQUALITY:
+                kind = self.static_kind(left) or self.static_kind(right) or "number"
+                self.check(left, kind, depth)
+                self.check(right, kind, depth)
+            elif type(op) in _ORDERING:
+                self.check(left, "number", depth)
+                self.check(right, "number", depth)
+            else:
+                raise self.fail(node, f"the comparison '{_op_text(op)}' is not available: "
+                                      "use == != < <= > >= in")
+        return "boolean"
+
+    def _membership(self, left: ast.expr, right: ast.expr, depth: int) -> None:
+        if not isinstance(right, (ast.Tuple, ast.List)) or not right.elts:
+            raise self.fail(right, "'in' needs a list of values written in the expression, "
+                                   "e.g. plan in ('gold', 'platinum')")
+        kinds = set()
+        for item in right.elts:
+            if not isinstance(item, ast.Constant) or _constant_kind(item.value) is None:
+                raise self.fail(item, "the list after 'in' may only hold numbers or text")
+            kinds.add(self._Constant(item, "any", depth))
+        if len(kinds) > 1:
+            raise self.fail(right, "the list after 'in' mixes numbers and text")
+        self.check(left, kinds.pop(), depth)
+
+    def _IfExp(self, node: ast.IfExp, want: Kind, depth: int) -> Kind:
+        self.check(node.test, "boolean", depth)
+        kind = want if want != "any" else (self.static_kind(node.body)
+                                           or self.static_kind(node.orelse) or "number")
+        self.check(node.body, kind, depth)
+        self.check(node.orelse, kind, depth)
+        return kind
+
+    def _Call(self, node: ast.Call, want: Kind, depth: int) -> Kind:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail(node, "only functions called by name are allowed, such as max(a, b)")
+        name = node.func.id
+        function = self.functions.get(name)
+        if function is None:
+            from .schema import did_you_mean
+            hint = did_you_mean(name, self.functions) or \
+                f" (available: {', '.join(sorted(self.functions))})"
+            raise self.fail(node, f"unknown function '{name}'{hint}")
+        if node.keywords:
+            raise self.fail(node, f"{name}() takes no named arguments")
+        count = len(node.args)
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail(node, "'*' arguments are not allowed")
+        if count < function.min_args or (function.max_args is not None
+                                         and count > function.max_args):
+            expected = (f"{function.min_args}" if function.max_args == function.min_args else
+                        f"{function.min_args} or more" if function.max_args is None else
+                        f"{function.min_args} to {function.max_args}")
+            raise self.fail(node, f"{name}() takes {expected} arguments, not {count}")
+        arg_kind: Kind = function.arg_kind
+        if arg_kind == "any" and function.returns == "any":
+            arg_kind = want if want != "any" else next(
+                (k for k in map(self.static_kind, node.args) if k), "number")
+        for arg in node.args:
+            self.check(arg, arg_kind, depth)
+        self.called.add(name)
+        return function.returns if function.returns != "any" else arg_kind
+
+
+def _constant_kind(value: Any) -> Kind | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return None
+
+
+def _constant_number(node: ast.expr, constants: Mapping[str, Any]) -> float | None:
+    """The value of an arithmetic of literals and numeric parameters, else None."""
+    if isinstance(node, ast.Constant) and _constant_kind(node.value) == "number":
+        return float(node.value)
+    if isinstance(node, ast.Name) and _constant_kind(constants.get(node.id)) == "number":
+        return float(constants[node.id])
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _constant_number(node.operand, constants)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC and not isinstance(node.op, ast.Pow):
+        left, right = _constant_number(node.left, constants), _constant_number(node.right, constants)
+        if left is None or right is None:
+            return None
+        return _finite(_ARITH_SCALAR[type(node.op)](left, right))
+    return None
+
+
+def _forbidden(node: ast.AST) -> str:
+    kind = type(node).__name__
+    reasons = {
+        "Attribute": "attribute access (a '.') is not allowed in expressions",
+        "Subscript": "indexing with [ ] is not allowed in expressions",
+        "Lambda": "lambda is not allowed in expressions",
+        "NamedExpr": "assignment (':=') is not allowed in expressions",
+        "ListComp": "comprehensions are not allowed in expressions",
+        "SetComp": "comprehensions are not allowed in expressions",
+        "DictComp": "comprehensions are not allowed in expressions",
+        "GeneratorExp": "comprehensions are not allowed in expressions",
+        "JoinedStr": "f-strings are not allowed in expressions",
+        "Await": "await is not allowed in expressions",
+        "Yield": "yield is not allowed in expressions",
+        "Starred": "'*' is not allowed in expressions",
+        "Dict": "{ } is not allowed in expressions",
+        "Set": "{ } is not allowed in expressions",
+        "List": "a list is only allowed after 'in'",
+        "Tuple": "a list is only allowed after 'in'",
+        "Slice": "slices are not allowed in expressions",
+    }
+    return reasons.get(kind, f"{kind} is not allowed in expressions")
+
+
+def _op_text(op: ast.AST) -> str:
+    return {ast.FloorDiv: "//", ast.Mod: "%", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
+            ast.LShift: "<<", ast.RShift: ">>", ast.Invert: "~", ast.MatMult: "@",
+            ast.Is: "is", ast.IsNot: "is not"}.get(type(op), type(op).__name__)
+
+
+def _article(kind: Kind) -> str:
+    return {"number": "a number", "text": "text", "boolean": "a true/false value",
+            "any": "a value"}[kind]
+
+
+# ----------------------------------------------------------------------------- scalar path
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, complex) or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value
+
+
+def _null_safe(operation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def apply(left: Any, right: Any) -> Any:
+        if left is None or right is None:
+            return None
+        try:
+            return _finite(operation(left, right))
+        except (ZeroDivisionError, OverflowError, ValueError):
+            return None
+    return apply
+
+
+def _power(base: float, exponent: float) -> float:
+    return float(base) ** float(exponent)
+
+
+_ARITH_SCALAR: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: float(a) + float(b),
+    ast.Sub: lambda a, b: float(a) - float(b),
+    ast.Mult: lambda a, b: float(a) * float(b),
+    ast.Div: lambda a, b: float(a) / float(b),
+    ast.Pow: _power,
+}
+
+_SCALAR_OPERATORS: dict[type, Callable[..., Any]] = {
+    **{op: _null_safe(f) for op, f in _ARITH_SCALAR.items()},
+    ast.Eq: _null_safe(lambda a, b: a == b),
+    ast.NotEq: _null_safe(lambda a, b: a != b),
+    ast.Lt: _null_safe(lambda a, b: a < b),
+    ast.LtE: _null_safe(lambda a, b: a <= b),
+    ast.Gt: _null_safe(lambda a, b: a > b),
+    ast.GtE: _null_safe(lambda a, b: a >= b),
+    ast.In: _null_safe(lambda a, b: a in b),
+    ast.NotIn: _null_safe(lambda a, b: a not in b),
+    ast.USub: lambda a: None if a is None else -float(a),
+    ast.UAdd: lambda a: None if a is None else float(a),
+    ast.Not: lambda a: None if a is None else not a,
+}
+
+
+class _ScalarEval(SimpleEval):
+    """simpleeval with healthcore's null semantics (three-valued logic, null propagation)."""
+
+    def __init__(self, expression: Expression, names: dict[str, Any]):
+        super().__init__(operators=_SCALAR_OPERATORS,
+                         functions={n: f.scalar for n, f in expression.functions.items()},
+                         names=names)
+        self.nodes[ast.Tuple] = lambda node: tuple(self._eval(e) for e in node.elts)
+        self.nodes[ast.List] = self.nodes[ast.Tuple]
+
+    def _eval_constant(self, node: ast.Constant) -> Any:
+        value = node.value
+        return float(value) if _constant_kind(value) == "number" else value
+
+    def _eval_boolop(self, node: ast.BoolOp) -> bool | None:
+        values = [self._eval(v) for v in node.values]
+        decisive = isinstance(node.op, ast.Or)  # True decides 'or', False decides 'and'
+        if any(v is not None and bool(v) is decisive for v in values):
+            return decisive
+        return None if any(v is None for v in values) else not decisive
+
+    def _eval_compare(self, node: ast.Compare) -> bool | None:
+        operands = [self._eval(node.left), *(self._eval(c) for c in node.comparators)]
+        results = [self.operators[type(op)](a, b)
+                   for op, a, b in zip(node.ops, operands, operands[1:])]
+        if any(r is False for r in results):
+            return False
+        return None if any(r is None for r in results) else True
+
+    def _eval_ifexp(self, node: ast.IfExp) -> Any:
+        return self._eval(node.body) if self._eval(node.test) is True else self._eval(node.orelse)
+
+
+def _evaluate(expression: Expression, names: dict[str, Any]) -> Any:
+    names = {n: (float(v) if _constant_kind(v) == "number" else v) for n, v in names.items()}
+    return _finite(_ScalarEval(expression, names)._eval(expression.tree))
+
+
+# ----------------------------------------------------------------------------- batch path
+
+class _PolarsCompiler:
+    def __init__(self, expression: Expression, column: Callable[[str, Kind], "pl.Expr"]):
+        import polars as pl
+
+        self.pl = pl
+        self.expression = expression
+        self.column = column
+
+    def finite(self, expr: "pl.Expr") -> "pl.Expr":
+        pl = self.pl
+        return pl.when(expr.is_finite()).then(expr)
+
+    def compile(self, node: ast.expr) -> "pl.Expr":
+        pl = self.pl
+        if isinstance(node, ast.Constant):
+            value = node.value
+            return pl.lit(float(value) if _constant_kind(value) == "number" else value)
+        if isinstance(node, ast.Name):
+            if node.id in self.expression.constants:
+                value = self.expression.constants[node.id]
+                return pl.lit(float(value) if _constant_kind(value) == "number" else value)
+            return self.column(node.id, self.expression.names.get(node.id, "number"))
+        if isinstance(node, ast.BinOp):
+            left, right = self.compile(node.left), self.compile(node.right)
+            if isinstance(node.op, ast.Add):
+                return self.finite(left + right)
+            if isinstance(node.op, ast.Sub):
+                return self.finite(left - right)
+            if isinstance(node.op, ast.Mult):
+                return self.finite(left * right)
+            if isinstance(node.op, ast.Div):
+                return self.finite(pl.when(right != 0).then(left / right))
+            return self.finite(left.pow(right))
+        if isinstance(node, ast.UnaryOp):
+            operand = self.compile(node.operand)
+            if isinstance(node.op, ast.Not):
+                return operand.not_()
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BoolOp):
+            parts = [self.compile(v) for v in node.values]
+            combined = parts[0]
+            for part in parts[1:]:
+                combined = (combined & part) if isinstance(node.op, ast.And) else (combined | part)
+            return combined
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            results = [self.compare(op, left, right)
+                       for op, left, right in zip(node.ops, operands, operands[1:])]
+            combined = results[0]
+            for result in results[1:]:
+                combined = combined & result
+            return combined
+        if isinstance(node, ast.IfExp):
+            return (pl.when(self.compile(node.test)).then(self.compile(node.body))
+                    .otherwise(self.compile(node.orelse)))
+        if isinstance(node, ast.Call):
+            function = self.expression.functions[node.func.id]
+            return function.vector(*(self.compile(a) for a in node.args))
+        raise ExpressionError(_forbidden(node))  # unreachable after checking
+
+    def compare(self, op: ast.cmpop, left_node: ast.expr, right_node: ast.expr) -> "pl.Expr":
+        pl = self.pl
+        left = self.compile(left_node)
+        if type(op) in _MEMBERSHIP:
+            values = [e.value if isinstance(e.value, str) else float(e.value)
+                      for e in right_node.elts]  # type: ignore[attr-defined]
+            member = left.is_in(pl.lit(pl.Series(values)))
+            member = pl.when(left.is_not_null()).then(member)
+            return member if isinstance(op, ast.In) else member.not_()
+        right = self.compile(right_node)
+        return {ast.Eq: left.eq, ast.NotEq: left.ne, ast.Lt: left.lt, ast.LtE: left.le,
+                ast.Gt: left.gt, ast.GtE: left.ge}[type(op)](right)

@@ -1,0 +1,108 @@
+"""Preparing account fields for metrics and expressions, column-wise and for one value.
+
+A field is read as a kind (number, count, text, boolean). A value that cannot be read as that kind
+(text in a number field, NaN, infinity, a negative count) becomes null and yields a problem message
+that names the field and the value; a blank value is simply missing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import polars as pl
+
+_TRUE = ("true", "yes", "y", "t", "1")
+_FALSE = ("false", "no", "n", "f", "0")
+_EXPECTED = {"number": "is not a number", "count": "is not a valid count (a number, 0 or more)",
+             "boolean": "is not true/false (use true, false, yes, no, 1 or 0)"}
+
+
+def missing_field(field: str) -> tuple[pl.Expr, pl.Expr]:
+    """Value and problem columns for a field that is not in the input at all."""
+    return pl.lit(None, pl.Float64), pl.lit(f"field '{field}' is not in the input")
+
+
+def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr | None]:
+    """The column ``field`` read as ``kind``, and a column of problem messages (or None)."""
+    column = pl.col(field)
+    if kind == "any":
+        return column, None
+    if kind == "text":
+        return (column if dtype == pl.String else column.cast(pl.String)), None
+    if dtype == pl.String:
+        text = column.str.strip_chars()
+        present = text.str.len_chars() > 0
+        shown = column
+    elif dtype.is_numeric() or dtype == pl.Boolean:
+        text, present, shown = None, column.is_not_null(), column.cast(pl.String)
+    else:
+        message = f"field '{field}' holds {dtype}, not {'true/false values' if kind == 'boolean' else 'numbers'}"
+        return pl.lit(None, pl.Float64), pl.when(column.is_not_null()).then(pl.lit(message))
+    if kind == "boolean":
+        if dtype == pl.Boolean:
+            value = column
+        elif text is None:
+            value = pl.when(column.is_finite()).then(column != 0)
+        else:
+            lowered = text.str.to_lowercase()
+            value = (pl.when(lowered.is_in(_TRUE)).then(True)
+                     .when(lowered.is_in(_FALSE)).then(False).otherwise(None))
+    else:
+        number = column.cast(pl.Float64) if text is None else text.cast(pl.Float64, strict=False)
+        valid = number.is_finite()
+        if kind == "count":
+            valid = valid & (number >= 0)
+        value = pl.when(valid).then(number)
+    problem = pl.when(present & value.is_null()).then(
+        pl.format(f"field '{field}': {{}} {_EXPECTED[kind]}", _quoted(shown, dtype)))
+    return value, problem
+
+
+def _quoted(shown: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.String:
+        return pl.concat_str(pl.lit("'"), shown.str.slice(0, 60), pl.lit("'"))
+    return shown
+
+
+def prepare_value(field: str, value: Any, kind: str) -> tuple[Any, str | None]:
+    """One value of ``field`` read as ``kind``: (prepared value or None, problem or None)."""
+    if value is None or kind == "any":
+        return value, None
+    if kind == "text":
+        return (value if isinstance(value, str) else _text(value)), None
+    if isinstance(value, str):
+        stripped = value.strip()
+        if not stripped:
+            return None, None
+        shown = f"'{value[:60]}'"
+    else:
+        stripped, shown = value, _text(value)
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value, None
+        if isinstance(stripped, str):
+            lowered = stripped.lower()
+            result = True if lowered in _TRUE else False if lowered in _FALSE else None
+        else:
+            result = (stripped != 0) if _finite_number(stripped) else None
+    else:
+        try:
+            number = float(stripped)
+        except (TypeError, ValueError):
+            number = math.nan
+        ok = math.isfinite(number) and (kind != "count" or number >= 0)
+        result = number if ok else None
+    if result is None:
+        return None, f"field '{field}': {shown} {_EXPECTED[kind]}"
+    return result, None
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

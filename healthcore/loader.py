@@ -1,0 +1,359 @@
+"""Loading a ruleset: safe YAML, JSON Schema, then the checks a schema cannot express.
+
+Every problem becomes a :class:`~healthcore.errors.Diagnostic` with file, line, column and path;
+all problems of a file are raised together in one :class:`~healthcore.errors.RulesetError`.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import expressions
+from .errors import Diagnostic, DocPath, RulesetError
+from .expressions import Expression, ExpressionError, Kind
+from .normalizers import Band, Bands, ExpressionNormalizer, Linear, Normalizer
+from .plugins import Registry, default_registry
+from .ruleset import Action, Indicator, Input, Ruleset, Tier
+from .schema import did_you_mean, ruleset_schema, validate
+from .yamlsource import SourceMap, load_yaml, read_text
+
+_FIELD_KINDS: dict[str, Kind] = {"number": "number", "count": "number", "text": "text",
+                                 "boolean": "boolean"}
+
+
+def load_ruleset(path: str | Path, *, registry: Registry | None = None) -> Ruleset:
+    """Read, validate and compile the ruleset file at ``path``.
+
+    Raises :class:`~healthcore.errors.RulesetError` listing every problem found.
+    """
+    return loads_ruleset(read_text(path), str(path), registry=registry)
+
+
+def loads_ruleset(text: str, file: str = "<ruleset>", *,
+                  registry: Registry | None = None) -> Ruleset:
+    """Like :func:`load_ruleset`, from the text of a ruleset."""
+    data, source = load_yaml(text, file)
+    compiler = _Compiler(data, source, text, registry or default_registry())
+    return compiler.compile()
+
+
+class _Compiler:
+    def __init__(self, data: Any, source: SourceMap, text: str, registry: Registry):
+        self.data = data
+        self.source = source
+        self.lines = text.splitlines()
+        self.text = text
+        self.registry = registry
+        self.problems: list[Diagnostic] = []
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def problem(self, path: DocPath, message: str, *, key: bool = False,
+                code: str = "invalid") -> None:
+        self.problems.append(self.source.diagnostic(path, message, key=key, code=code))
+
+    def expression_problem(self, path: DocPath, error: ExpressionError) -> None:
+        line, column = self.source.locate(path)
+        if line is not None and column is not None and error.column:
+            text_line = self.lines[line - 1] if line <= len(self.lines) else ""
+            start = column - 1
+            quoted = start < len(text_line) and text_line[start] in "'\""
+            block = start < len(text_line) and text_line[start] in "|>"
+            if not block:
+                column = column + (1 if quoted else 0) + error.column - 1
+        self.problems.append(Diagnostic(str(error), self.source.file, line, column,
+                                        tuple(path), "expression"))
+
+    def parse(self, path: DocPath, text: Any, want: Kind,
+              bound: Mapping[str, Kind] | None = None) -> Expression | None:
+        if not isinstance(text, str) or not text.strip():
+            return None
+        try:
+            expression = expressions.parse(text, self.registry.functions, self.parameters,
+                                           want=want, extra_names=bound)
+        except ExpressionError as error:
+            self.expression_problem(path, error)
+            return None
+        self.check_names(path, expression)
+        return expression
+
+    def check_names(self, path: DocPath, expression: Expression) -> None:
+        for name, kind in expression.fields.items():
+            if name in expression.constants:
+                continue
+            if self.declared is not None:
+                declared = self.declared.get(name)
+                if declared is None:
+                    hint = did_you_mean(name, [*self.declared, *self.parameters])
+                    self.problem(path, f"'{name}' is neither a declared field nor a parameter"
+                                       f"{hint}", code="unknown-name")
+                elif kind not in ("any", declared):
+                    self.problem(path, f"'{name}' is declared as {declared} but used as {kind}",
+                                 code="type")
+
+    # -- compile ---------------------------------------------------------------------------
+
+    def compile(self) -> Ruleset:
+        data = self.data
+        if not isinstance(data, dict):
+            raise RulesetError([self.source.diagnostic((), "a ruleset is a mapping of keys "
+                                                       "such as 'healthcore', 'name', "
+                                                       "'indicators' and 'tiers'")])
+        self.problems.extend(validate(data, ruleset_schema(), self.source))
+        parameters = data.get("parameters")
+        self.parameters: dict[str, Any] = parameters if isinstance(parameters, dict) else {}
+        fields = data.get("fields")
+        self.declared: dict[str, Kind] | None = fields if isinstance(fields, dict) else None
+        if self.declared is not None:
+            for name in sorted(set(self.declared) & set(self.parameters)):
+                self.problem(("fields", name), f"'{name}' is both a field and a parameter; "
+                                               "rename one of them", key=True, code="ambiguous")
+        default_missing = data.get("missing", "renormalize")
+        indicators = self.indicators(_items(data.get("indicators")), default_missing)
+        actions = self.actions(_items(data.get("actions")))
+        tiers, mode = self.tiers(_items(data.get("tiers")))
+        if self.problems:
+            raise RulesetError(_unique(self.problems))
+        explain = data.get("explain") or {}
+        return Ruleset(
+            name=data["name"], description=data.get("description", ""),
+            account_id=data.get("account_id", "account_id"), parameters=self.parameters,
+            indicators=tuple(indicators), actions=tuple(actions), tiers=tuple(tiers),
+            tier_mode=mode, top_reasons=explain.get("top", 3),
+            declared_fields=self.declared, source=self.source.file, text=self.text)
+
+    def indicators(self, items: list[tuple[int, Any]], default_missing: str) -> list[Indicator]:
+        compiled: list[Indicator] = []
+        seen: dict[str, int] = {}
+        for index, item in items:
+            path: DocPath = ("indicators", index)
+            ident = item.get("id")
+            if isinstance(ident, str):
+                if ident in seen:
+                    self.problem(path + ("id",), f"the id '{ident}' is already used by "
+                                                 f"indicators[{seen[ident]}]", code="duplicate-id")
+                seen.setdefault(ident, index)
+            metric = self.metric(path, item.get("metric"))
+            params = item.get("params", {})
+            inputs: list[Input] = []
+            if metric is not None and isinstance(params, dict):
+                schema_problems = validate(params, dict(metric.parameters), self.source,
+                                           path + ("params",))
+                self.problems.extend(schema_problems)
+                if not schema_problems:
+                    params = metric.with_defaults(params)
+                    inputs = self.inputs(path + ("params",), metric.inputs, params)
+            normalizer = self.normalizer(path + ("normalize",), item.get("normalize"))
+            weight = item.get("weight")
+            if None in (metric, normalizer) or not isinstance(ident, str) or \
+                    not _is_number(weight):
+                continue
+            compiled.append(Indicator(
+                id=ident, label=str(item.get("label") or ident), metric=metric,
+                params=params, inputs=tuple(inputs), normalizer=normalizer,
+                weight=float(weight), missing=item.get("missing", default_missing),
+                description=str(item.get("description", ""))))
+        weights = [item.get("weight") for _, item in items]
+        if items and all(_is_number(w) and w == 0 for w in weights):
+            self.problem(("indicators",), "every indicator has weight 0, so no account can be "
+                                          "scored; give at least one a positive weight",
+                         code="zero-weights")
+        return compiled
+
+    def metric(self, path: DocPath, name: Any):
+        if not isinstance(name, str):
+            return None
+        metric = self.registry.metrics.get(name)
+        if metric is not None:
+            return metric
+        if name in self.registry.conflicts:
+            owners = ", ".join(self.registry.conflicts[name])
+            self.problem(path + ("metric",), f"the metric '{name}' is registered by several "
+                                             f"plugins ({owners}); uninstall one of them",
+                         code="metric-conflict")
+            return None
+        hint = did_you_mean(name, self.registry.metrics) or \
+            " (run 'healthcore plugins' to list the metrics)"
+        self.problem(path + ("metric",), f"unknown metric '{name}'{hint}", code="unknown-metric")
+        return None
+
+    def inputs(self, path: DocPath, kinds: Mapping[str, str], params: Mapping[str, Any]
+               ) -> list[Input]:
+        found = []
+        for param, kind in kinds.items():
+            value = params.get(param)
+            if value is None:
+                continue
+            if kind == "expression":
+                expression = self.parse(path + (param,), value, "number")
+                if expression is not None:
+                    found.append(Input(param, "expression", expression=expression))
+                continue
+            if self.declared is not None and value not in self.declared:
+                hint = did_you_mean(value, self.declared)
+                self.problem(path + (param,), f"'{value}' is not a declared field{hint}",
+                             code="unknown-field")
+            elif value in self.parameters:
+                self.problem(path + (param,), f"'{value}' is the name of a parameter, not of "
+                                              "a field", code="ambiguous")
+            found.append(Input(param, kind, field=value))  # type: ignore[arg-type]
+        return found
+
+    def normalizer(self, path: DocPath, spec: Any) -> Normalizer | None:
+        if not isinstance(spec, dict) or len(spec) != 1:
+            return None
+        kind, body = next(iter(spec.items()))
+        if kind == "linear" and isinstance(body, dict):
+            worst, best = body.get("worst"), body.get("best")
+            if not (_is_number(worst) and _is_number(best)):
+                return None
+            if worst == best:
+                self.problem(path + ("linear",), f"worst and best are both {worst}: give two "
+                                                 "different values", code="linear-range")
+                return None
+            return Linear(float(worst), float(best))
+        if kind == "bands" and isinstance(body, list):
+            return self.bands(path + ("bands",), body)
+        if kind == "expression":
+            expression = self.parse(path + ("expression",), body, "number", {"value": "number"})
+            if expression is None:
+                return None
+            others = [n for n in expression.fields if n != "value"]
+            if others:
+                self.problem(path + ("expression",), f"a normalizer can use only 'value' and "
+                                                     f"parameters, not '{others[0]}'",
+                             code="unknown-name")
+                return None
+            return ExpressionNormalizer(expression)
+        return None
+
+    def bands(self, path: DocPath, items: list[Any]) -> Bands | None:
+        bands = []
+        previous: tuple[int, float | None] | None = None
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not _is_number(item.get("points")):
+                return None
+            low = item.get("min")
+            if low is not None and not _is_number(low):
+                return None
+            if previous is not None:
+                prev_index, prev_min = previous
+                if prev_min is None or (low is not None and low >= prev_min):
+                    taken = ("every value" if prev_min is None else
+                             f"every value >= {prev_min:g}")
+                    self.problem(path + (index,), f"this band can never match: band "
+                                                  f"{prev_index} already takes {taken}; list "
+                                                  "bands from the highest min down",
+                                 code="band-order")
+            previous = (index, low)
+            bands.append(Band(float(item["points"]), None if low is None else float(low),
+                              item.get("label")))
+        return Bands(tuple(bands))
+
+    def actions(self, items: list[tuple[int, Any]]) -> list[Action]:
+        compiled = []
+        seen: dict[str, int] = {}
+        for index, item in items:
+            path: DocPath = ("actions", index)
+            ident = item.get("id")
+            if isinstance(ident, str):
+                if ident in seen:
+                    self.problem(path + ("id",), f"the id '{ident}' is already used by "
+                                                 f"actions[{seen[ident]}]", code="duplicate-id")
+                seen.setdefault(ident, index)
+            condition = self.parse(path + ("when",), item.get("when"), "boolean")
+            reason = self.reason(path + ("reason",), item.get("reason"))
+            points = item.get("points")
+            if condition is None or reason is None or not isinstance(ident, str) or \
+                    not _is_number(points):
+                continue
+            label = str(item.get("label") or ident)
+            compiled.append(Action(ident, label, condition, float(points), reason or label))
+        return compiled
+
+    def reason(self, path: DocPath, text: Any) -> str | None:
+        """The reason text with its {parameter} placeholders filled in, once, at load."""
+        if text is None:
+            return ""
+        if not isinstance(text, str):
+            return None
+        try:
+            pieces = list(string.Formatter().parse(text))
+        except ValueError as exc:
+            self.problem(path, f"the reason text has a broken placeholder: {exc}; write "
+                               "'{{' and '}}' for literal braces", code="placeholder")
+            return None
+        for _, name, _, _ in pieces:
+            if name is None:
+                continue
+            if name not in self.parameters:
+                hint = did_you_mean(name, self.parameters) or (
+                    " (placeholders name parameters" +
+                    (f": {', '.join(self.parameters)})" if self.parameters else ")"))
+                self.problem(path, f"unknown placeholder {{{name}}}{hint}", code="placeholder")
+                return None
+        try:
+            return text.format(**self.parameters)
+        except (ValueError, TypeError) as exc:
+            self.problem(path, f"the reason text cannot be filled in: {exc}", code="placeholder")
+            return None
+
+    def tiers(self, items: list[tuple[int, Any]]) -> tuple[list[Tier], str]:
+        compiled: list[Tier] = []
+        seen: dict[str, int] = {}
+        modes = {("min" if "min" in item else "percentile") for _, item in items
+                 if ("min" in item) != ("percentile" in item)}
+        mode = "percentile" if modes == {"percentile"} else "absolute"
+        if len(modes) > 1:
+            self.problem(("tiers",), "tiers mix 'min' (a score) and 'percentile' (a rank): "
+                                     "use one kind for all tiers", code="tier-mix")
+        previous: tuple[int, float] | None = None
+        for index, item in items:
+            path: DocPath = ("tiers", index)
+            name = item.get("name")
+            key = "min" if mode == "absolute" else "percentile"
+            threshold = item.get(key)
+            if not isinstance(name, str) or not _is_number(threshold):
+                continue
+            if name in seen:
+                self.problem(path + ("name",), f"the tier '{name}' is already defined by "
+                                               f"tiers[{seen[name]}]", code="duplicate-id")
+            seen.setdefault(name, index)
+            if previous is not None and threshold >= previous[1]:
+                word = "overlaps" if threshold == previous[1] else "is out of order with"
+                self.problem(path + (key,), f"{key} {threshold:g} {word} tiers[{previous[0]}] "
+                                            f"({key} {previous[1]:g}): list tiers from the best "
+                                            f"down, each with a lower {key}",
+                             code="tier-order")
+            previous = (index, float(threshold))
+            compiled.append(Tier(name, str(item.get("label") or name), item.get("color"),
+                                 **{key: float(threshold)}))
+        if previous is not None and previous[1] > 0 and len(modes) == 1:
+            key = "min" if mode == "absolute" else "percentile"
+            self.problem(("tiers", previous[0], key),
+                         f"the last tier starts at {previous[1]:g}, so a {'score' if key == 'min' else 'rank'} "
+                         f"below {previous[1]:g} would have no tier: make the last tier's {key} 0",
+                         code="tier-gap")
+        return compiled, mode
+
+
+def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _unique(problems: list[Diagnostic]) -> list[Diagnostic]:
+    seen = set()
+    result = []
+    for problem in problems:
+        if problem not in seen:
+            seen.add(problem)
+            result.append(problem)
+    return sorted(result, key=lambda d: (d.line or 0, d.column or 0))

@@ -1,0 +1,65 @@
+"""What a metric is: the object plugins register through ``healthcore_register_metrics``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+
+if TYPE_CHECKING:
+    import polars as pl
+
+InputKind = Literal["number", "count", "text", "boolean", "expression"]
+"""How the engine prepares an input before a metric sees it.
+
+``number``: a finite number (text that is not a number, NaN and infinity become null and are
+reported on the account). ``count``: a number that is 0 or more. ``text``, ``boolean``: as named.
+``expression``: the parameter holds a ruleset expression, compiled by the engine.
+"""
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A metric's result with per-account problems: where ``problem`` is not null, the value
+    is dropped and the message is reported on the account."""
+
+    value: "pl.Expr"
+    problem: "pl.Expr | None" = None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A computation that turns an account's fields into an indicator's raw value.
+
+    Attributes:
+        name: how rulesets name it (``metric: nps``); lower case, digits and ``_``.
+        summary: one line for ``healthcore plugins``.
+        compute: vectorized (the default): ``compute(inputs, params)`` receives a polars
+            expression per input and the parameters (defaults filled in) and returns a polars
+            expression or a :class:`Computed`. With ``per_account=True``:
+            ``compute(values, params)`` receives one account's prepared values (float, str,
+            bool or None) and returns a float or None; the engine maps it over the accounts,
+            which is far slower.
+        parameters: JSON Schema of the ``params`` object, with ``default`` and
+            ``description`` for each property; rulesets are validated against it.
+        inputs: which parameters name an input field (or hold an expression), and the kind
+            of that input.
+        description: the formula and details, for documentation.
+        plugin: set by healthcore to the name of the plugin that registered the metric.
+    """
+
+    name: str
+    summary: str
+    compute: Callable[..., Any]
+    parameters: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
+    inputs: Mapping[str, InputKind] = field(default_factory=dict)
+    per_account: bool = False
+    description: str = ""
+    plugin: str = ""
+
+    def with_defaults(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` completed with the defaults of the parameter schema."""
+        filled = {name: spec["default"]
+                  for name, spec in self.parameters.get("properties", {}).items()
+                  if isinstance(spec, dict) and "default" in spec}
+        filled.update(params)
+        return filled

@@ -1,0 +1,100 @@
+"""Normalizers: how an indicator's raw value becomes points from 0 to 100 (null stays null)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .expressions import Expression
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class Normalizer(Protocol):
+    """Maps raw values to points, column-wise and for one value."""
+
+    def points(self, raw: "pl.Expr") -> "pl.Expr": ...
+
+    def points_of(self, raw: float | None) -> float | None: ...
+
+    def describe(self) -> str: ...
+
+
+def _clamp(value: float) -> float:
+    return min(100.0, max(0.0, value))
+
+
+@dataclass(frozen=True)
+class Linear:
+    """``worst`` maps to 0 points and ``best`` to 100, clamped; worst > best: lower is better."""
+
+    worst: float
+    best: float
+
+    def points(self, raw: "pl.Expr") -> "pl.Expr":
+        return ((raw - self.worst) * (100.0 / (self.best - self.worst))).clip(0.0, 100.0)
+
+    def points_of(self, raw: float | None) -> float | None:
+        if raw is None:
+            return None
+        return _clamp((raw - self.worst) * (100.0 / (self.best - self.worst)))
+
+    def describe(self) -> str:
+        return f"linear from {self.worst:g} (0 points) to {self.best:g} (100 points)"
+
+
+@dataclass(frozen=True)
+class Band:
+    points: float
+    min: float | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Bands:
+    """The first band whose ``min`` the value reaches gives its points; a band without ``min``
+    matches every value; a value below every band has no points."""
+
+    bands: tuple[Band, ...]
+
+    def points(self, raw: "pl.Expr") -> "pl.Expr":
+        import polars as pl
+
+        chain: Any = pl
+        for band in self.bands:
+            condition = raw.is_not_null() if band.min is None else raw >= band.min
+            chain = chain.when(condition).then(pl.lit(float(band.points)))
+        return chain.otherwise(None)
+
+    def points_of(self, raw: float | None) -> float | None:
+        if raw is None:
+            return None
+        for band in self.bands:
+            if band.min is None or raw >= band.min:
+                return float(band.points)
+        return None
+
+    def describe(self) -> str:
+        parts = [f">= {b.min:g}: {b.points:g}" if b.min is not None else f"else {b.points:g}"
+                 for b in self.bands]
+        return "bands (" + ", ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
+class ExpressionNormalizer:
+    """Points computed by an expression of ``value`` and the parameters, clamped to 0..100."""
+
+    expression: Expression
+
+    def points(self, raw: "pl.Expr") -> "pl.Expr":
+        return self.expression.to_polars(lambda name, kind: raw).clip(0.0, 100.0)
+
+    def points_of(self, raw: float | None) -> float | None:
+        if raw is None:
+            return None
+        result = self.expression.evaluate({"value": raw})
+        return None if result is None else _clamp(result)
+
+    def describe(self) -> str:
+        return f"expression {self.expression.source}"

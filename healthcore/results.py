@@ -1,0 +1,57 @@
+"""Scoring results: one row per input account, in input order."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from .ruleset import Ruleset
+
+INDICATOR_FIELDS = ("value", "points", "weight", "contribution")
+
+
+class Results:
+    """What :meth:`Ruleset.score` returns.
+
+    ``frame`` is a flat polars DataFrame: ``account_id``, ``status`` (``ok`` or ``error``),
+    ``score``, ``tier``, ``color``, then ``<indicator>.value``, ``.points``, ``.weight`` and
+    ``.contribution`` for each indicator, then ``actions`` (ids of the actions that fired),
+    ``reasons`` and ``errors`` (lists of text). ``warnings`` are problems of the whole batch.
+    """
+
+    def __init__(self, ruleset: "Ruleset", frame: pl.DataFrame, warnings: list[str]):
+        self.ruleset = ruleset
+        self.frame = frame
+        self.warnings = warnings
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    @property
+    def unscorable(self) -> int:
+        """How many accounts could not be scored (``status: error``)."""
+        return self.frame.filter(pl.col("status") == "error").height
+
+    def tier_counts(self) -> dict[str, int]:
+        """Accounts per tier, best tier first, then ``unscored`` if any."""
+        counts = dict(self.frame.group_by("tier").len().iter_rows())
+        result = {tier.name: counts.get(tier.name, 0) for tier in self.ruleset.tiers}
+        if counts.get(None):
+            result["unscored"] = counts[None]
+        return result
+
+    def nested(self) -> pl.DataFrame:
+        """The results with ``indicators`` as one struct column keyed by indicator id."""
+        indicator_ids = [ind.id for ind in self.ruleset.indicators]
+        indicators = pl.struct([
+            pl.struct([pl.col(f"{ident}.{part}").alias(part) for part in INDICATOR_FIELDS])
+            .alias(ident) for ident in indicator_ids]).alias("indicators")
+        return self.frame.select("account_id", "status", "score", "tier", "color", indicators,
+                                 "actions", "reasons", "errors")
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per account, shaped like the JSON output."""
+        return json.loads(self.nested().write_json()) if len(self) else []

@@ -1,0 +1,108 @@
+"""The compiled ruleset: what the engine runs, built once by :func:`healthcore.load_ruleset`."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
+
+from .expressions import Expression, Kind
+from .metric import InputKind, Metric
+from .normalizers import Normalizer
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .results import Results
+
+MissingPolicy = Literal["renormalize", "zero", "error"]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of an indicator's metric: a field of the account, or a compiled expression."""
+
+    param: str
+    kind: InputKind
+    field: str | None = None
+    expression: Expression | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    label: str
+    metric: Metric
+    params: Mapping[str, Any]
+    inputs: tuple[Input, ...]
+    normalizer: Normalizer
+    weight: float
+    missing: MissingPolicy
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    label: str
+    condition: Expression
+    points: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    label: str
+    color: str | None
+    min: float | None = None
+    percentile: float | None = None
+
+    @property
+    def threshold(self) -> float:
+        return self.min if self.min is not None else float(self.percentile or 0.0)
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """A validated ruleset. Score accounts with :meth:`score`."""
+
+    name: str
+    description: str
+    account_id: str
+    parameters: Mapping[str, Any]
+    indicators: tuple[Indicator, ...]
+    actions: tuple[Action, ...]
+    tiers: tuple[Tier, ...]
+    tier_mode: Literal["absolute", "percentile"]
+    top_reasons: int = 3
+    declared_fields: Mapping[str, Kind] | None = None
+    source: str = "<ruleset>"
+    text: str = field(default="", repr=False)
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the ruleset's text: identifies exactly which rules scored a run."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def fields(self) -> dict[str, set[str]]:
+        """Every account field the ruleset reads, with the kinds it is read as."""
+        found: dict[str, set[str]] = {}
+        for indicator in self.indicators:
+            for item in indicator.inputs:
+                if item.field is not None:
+                    found.setdefault(item.field, set()).add(item.kind)
+                if item.expression is not None:
+                    for name, kind in item.expression.fields.items():
+                        found.setdefault(name, set()).add(kind)
+        for action in self.actions:
+            for name, kind in action.condition.fields.items():
+                found.setdefault(name, set()).add(kind)
+        return found
+
+    def score(self, accounts: "pl.DataFrame | pl.LazyFrame | Iterable[Mapping[str, Any]]"
+              ) -> "Results":
+        """Score a table of accounts (a polars DataFrame, or a list of dicts)."""
+        from .engine import score
+
+        return score(self, accounts)

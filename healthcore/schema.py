@@ -1,0 +1,88 @@
+"""JSON Schema validation of rulesets and of metric parameters, with author-friendly messages."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import Diagnostic, DocPath
+from .yamlsource import SourceMap
+
+
+def schema_path(name: str) -> Path:
+    """Where a bundled schema file is: inside the installed package, or in the source tree."""
+    packaged = resources.files("healthcore") / "schemas" / name
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "schemas" / name
+
+
+@cache
+def ruleset_schema() -> dict[str, Any]:
+    """The JSON Schema of ruleset format 1."""
+    return json.loads(schema_path("ruleset.schema.json").read_text(encoding="utf-8"))
+
+
+@cache
+def _validator(schema_json: str):
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(schema_json)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A ' (did you mean ...?)' hint for a misspelt name, or ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def validate(instance: Any, schema: dict[str, Any], source: SourceMap,
+             base: DocPath = ()) -> list[Diagnostic]:
+    """Every violation of ``schema`` by ``instance`` (found at ``base`` in ``source``)."""
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    found = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
+        path = base + tuple(error.absolute_path)
+        message, key_path = _explain(error)
+        if key_path is not None:
+            found.append(source.diagnostic(path + (key_path,), message, key=True, code="schema"))
+        else:
+            found.append(source.diagnostic(path, message, code="schema"))
+    return found
+
+
+def _explain(error) -> tuple[str, str | None]:
+    """A message for one schema error, and the offending key when the error is about a key."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(schema.get("properties", {}))
+        extras = [k for k in error.instance if k not in allowed]
+        if extras:
+            key = extras[0]
+            hint = did_you_mean(key, allowed) or f" (allowed here: {', '.join(allowed)})"
+            return f"unknown key '{key}'{hint}", key
+    if error.validator == "maxProperties" and "linear" in schema.get("properties", {}):
+        return "give exactly one normalizer: linear, bands or expression", None
+    if error.validator == "minProperties" and "linear" in schema.get("properties", {}):
+        return "give a normalizer: linear, bands or expression", None
+    if error.validator == "oneOf" and "min" in schema.get("properties", {}):
+        return "a tier needs exactly one of 'min' (a score) or 'percentile' (a rank)", None
+    if error.validator == "anyOf" and error.path and error.path[-1] == "color":
+        return (f"{error.instance!r} is not a color: use green, yellow, orange, red, blue, "
+                "cyan, magenta, purple, gray, white, black or #rrggbb"), None
+    if error.validator == "anyOf" and isinstance(error.instance, (list, dict)):
+        return "use a number, true/false or text here", None
+    if error.validator == "pattern" and error.path and error.path[-1] in ("id", "name"):
+        return (f"{error.instance!r} is not a valid name: start with a letter, then letters, "
+                "digits or '_'"), None
+    if error.validator == "const" and error.path and error.path[-1] == "healthcore":
+        return f"format version {error.instance!r} is not supported: write 'healthcore: 1'", None
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required"), None
+    return error.message, None
