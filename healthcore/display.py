@@ -1,0 +1,55 @@
+"""Terminal rendering of results with rich: a table with tier colors and a summary line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .results import Results
+
+_RICH_COLORS = {"orange": "dark_orange", "purple": "purple", "gray": "grey50", "grey": "grey50"}
+
+
+def rich_color(color: str | None) -> str:
+    """The rich style for a ruleset tier color."""
+    if not color:
+        return ""
+    return _RICH_COLORS.get(color, color)
+
+
+def render_table(results: "Results", console: "Console", limit: int = 100) -> None:
+    """Print the accounts worst first (unscored ones at the top), then the tier counts."""
+    import polars as pl
+    from rich.table import Table
+    from rich.text import Text
+
+    frame = results.frame.with_row_index("_row").sort(
+        [pl.col("score").is_not_null(), pl.col("score"), pl.col("_row")], nulls_last=False)
+    shown = frame if limit <= 0 else frame.head(limit)
+    table = Table(title=f"{results.ruleset.name}: {len(results)} accounts", title_justify="left")
+    table.add_column("account", overflow="fold")
+    table.add_column("score", justify="right")
+    table.add_column("tier")
+    table.add_column("why", overflow="fold", ratio=1)
+    for row in shown.iter_rows(named=True):
+        score = "" if row["score"] is None else f"{row['score']:.1f}"
+        tier = Text(row["tier"] or "not scored", style=rich_color(row["color"]) or "bold")
+        why = Text("; ".join(row["errors"]), style="bold")
+        if row["status"] == "ok":
+            if row["errors"]:
+                why = Text("! ", style="bold") + why + Text("\n")
+            why.append("; ".join(row["reasons"][:3]))
+        table.add_row(str(row["account_id"]), score, tier, why)
+    console.print(table)
+    if limit > 0 and frame.height > limit:
+        console.print(f"... {frame.height - limit} more accounts (--limit 0 shows all; "
+                      "-f csv -o FILE writes them all)")
+    colors = {tier.name: rich_color(tier.color) for tier in results.ruleset.tiers}
+    summary = Text(f"{len(results)} accounts: ")
+    for index, (name, count) in enumerate(results.tier_counts().items()):
+        if index:
+            summary.append(", ")
+        summary.append(f"{count} {name}", style=colors.get(name, "bold"))
+    console.print(summary)

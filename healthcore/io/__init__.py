@@ -1,0 +1,1 @@
+"""Reading accounts from files and writing results to files, atomically."""

@@ -1,0 +1,67 @@
+"""Writing results as JSON, JSONL, CSV or Parquet; files are replaced atomically."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+import polars as pl
+
+from ..results import Results
+
+FORMATS = ("json", "jsonl", "csv", "parquet")
+
+
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
+    """A file that appears at ``path`` complete or not at all (written aside, then renamed)."""
+    target = Path(path)
+    handle = tempfile.NamedTemporaryFile(dir=target.parent or ".", prefix=f".{target.name}.",
+                                         suffix=".part", delete=False)
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def flat_for_csv(results: Results) -> pl.DataFrame:
+    """The flat results with list columns joined by '; ' (CSV has no lists)."""
+    return results.frame.with_columns(
+        pl.col(name).list.join("; ") for name in ("actions", "reasons", "errors"))
+
+
+def write(results: Results, fmt: str, destination: BinaryIO) -> None:
+    """Write ``results`` in ``fmt`` to an open binary file."""
+    if fmt == "json":
+        results.nested().write_json(destination)
+    elif fmt == "jsonl":
+        results.nested().write_ndjson(destination)
+    elif fmt == "csv":
+        flat_for_csv(results).write_csv(destination)
+    elif fmt == "parquet":
+        results.nested().write_parquet(destination)
+    else:
+        raise ValueError(f"unknown output format '{fmt}'")
+
+
+def write_file(results: Results, fmt: str, path: str | Path) -> None:
+    """Write ``results`` to ``path`` atomically."""
+    with atomic_file(path) as handle:
+        write(results, fmt, handle)
+
+
+def write_stdout(results: Results, fmt: str) -> None:
+    """Write ``results`` to standard output."""
+    write(results, fmt, sys.stdout.buffer)
+    if fmt in ("json",):
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.buffer.flush()
