@@ -133,7 +133,7 @@ def load_yaml(text: str, file: str = "<ruleset>") -> tuple[Any, SourceMap]:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         message = exc.problem or str(exc)
-        if "\t" in message or "tab" in message.lower():
+        if "\\t" in message or "\t" in message:
             message += " (indent with spaces, not tabs)"
         raise RulesetError([Diagnostic(f"YAML syntax error: {message}", file, line, column,
                                        code="yaml-syntax")]) from None

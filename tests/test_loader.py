@@ -1,0 +1,235 @@
+"""What a ruleset author sees for each kind of mistake: file:line:column, path, message."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from healthcore import RulesetError, load_ruleset, loads_ruleset
+
+GOOD_TAIL = """\
+tiers:
+  - {name: healthy, min: 70, color: green}
+  - {name: unhealthy, min: 0, color: red}
+"""
+
+INDICATOR = """\
+indicators:
+  - id: usage
+    metric: ratio
+    params: {numerator: active, denominator: seats}
+    normalize: {linear: {worst: 0, best: 1}}
+    weight: 1
+"""
+
+
+def problems(text: str, registry, name: str = "rs.yaml") -> list[str]:
+    with pytest.raises(RulesetError) as caught:
+        loads_ruleset(text, name, registry=registry)
+    return [str(d) for d in caught.value.diagnostics]
+
+
+def test_every_problem_of_a_file_is_reported_at_once_with_its_location(write, builtin_registry):
+    path = write("acme.yaml", """
+        healthcore: 1
+        name: acme
+        parameters: {late_days: 30}
+        indicators:
+          - id: nps
+            metric: npss
+            normalize: {linear: {worst: -100, best: 100}}
+            weight: 20
+          - id: usage
+            metric: ratio
+            params: {numerator: active, denominatr: seats}
+            normalize: {linear: {worst: 0, best: 0}}
+            weight: -5
+          - id: usage
+            metric: expression
+            params: {expr: "active.__class__"}
+            normalise: {linear: {worst: 0, best: 1}}
+            weight: 1
+        actions:
+          - id: late
+            when: days_overdue > late_days and 9 ** 9 ** 9
+            points: -15
+            reason: Late by {lateness} days
+        tiers:
+          - {name: healthy, min: 70, color: green}
+          - {name: at_risk, min: 70, color: pink}
+          - {name: unhealthy, min: 10}
+        """)
+    with pytest.raises(RulesetError) as caught:
+        load_ruleset(path, registry=builtin_registry)
+    f = str(path)
+    assert [str(d) for d in caught.value.diagnostics] == [
+        f"{f}:6:13: indicators[0].metric: unknown metric 'npss' (did you mean 'nps'?)",
+        f"{f}:11:13: indicators[1].params: 'denominator' is required",
+        f"{f}:11:33: indicators[1].params.denominatr: unknown key 'denominatr' "
+        "(did you mean 'denominator'?)",
+        f"{f}:12:25: indicators[1].normalize.linear: worst and best are both 0: "
+        "give two different values",
+        f"{f}:13:13: indicators[1].weight: -5 is less than the minimum of 0",
+        f"{f}:14:5: indicators[2]: 'normalize' is required",
+        f"{f}:14:9: indicators[2].id: the id 'usage' is already used by indicators[1]",
+        f"{f}:16:21: indicators[2].params.expr: attribute access (a '.') is not allowed "
+        "in expressions",
+        f"{f}:17:5: indicators[2].normalise: unknown key 'normalise' (did you mean 'normalize'?)",
+        f"{f}:21:45: actions[0].when: the exponent of ** must be a number written in the "
+        "expression, such as x ** 2 or x ** 0.5",
+        f"{f}:23:13: actions[0].reason: unknown placeholder {{lateness}} "
+        "(placeholders name parameters: late_days)",
+        f"{f}:26:26: tiers[1].min: min 70 overlaps tiers[0] (min 70): list tiers from the "
+        "best down, each with a lower min",
+        f"{f}:26:37: tiers[1].color: 'pink' is not a color: use green, yellow, orange, red, "
+        "blue, cyan, magenta, purple, gray, white, black or #rrggbb",
+        f"{f}:27:28: tiers[2].min: the last tier starts at 10, so a score below 10 would have "
+        "no tier: make the last tier's min 0",
+    ]
+
+
+def test_all_weights_zero(builtin_registry):
+    text = "healthcore: 1\nname: t\n" + INDICATOR.replace("weight: 1", "weight: 0") + GOOD_TAIL
+    assert problems(text, builtin_registry) == [
+        "rs.yaml:4:3: indicators: every indicator has weight 0, so no account can be scored; "
+        "give at least one a positive weight"]
+
+
+def test_tiers_must_not_mix_kinds_or_come_out_of_order(builtin_registry):
+    mixed = "healthcore: 1\nname: t\n" + INDICATOR + (
+        "tiers:\n  - {name: a, percentile: 50}\n  - {name: b, min: 0}\n")
+    assert problems(mixed, builtin_registry) == [
+        "rs.yaml:10:3: tiers: tiers mix 'min' (a score) and 'percentile' (a rank): "
+        "use one kind for all tiers"]
+    unordered = "healthcore: 1\nname: t\n" + INDICATOR + (
+        "tiers:\n  - {name: low, min: 0}\n  - {name: high, min: 70}\n")
+    found = problems(unordered, builtin_registry)
+    assert found[0] == ("rs.yaml:11:23: tiers[1].min: min 70 is out of order with tiers[0] "
+                        "(min 0): list tiers from the best down, each with a lower min")
+    neither = "healthcore: 1\nname: t\n" + INDICATOR + "tiers:\n  - {name: a}\n"
+    assert problems(neither, builtin_registry) == [
+        "rs.yaml:10:5: tiers[0]: a tier needs exactly one of 'min' (a score) or "
+        "'percentile' (a rank)"]
+
+
+def test_bands_that_can_never_match(builtin_registry):
+    text = "healthcore: 1\nname: t\n" + INDICATOR.replace(
+        "{linear: {worst: 0, best: 1}}",
+        "{bands: [{min: 0.5, points: 60}, {min: 0.8, points: 100}, {points: 0}]}") + GOOD_TAIL
+    assert problems(text, builtin_registry) == [
+        "rs.yaml:7:49: indicators[0].normalize.bands[1]: this band can never match: band 0 "
+        "already takes every value >= 0.5; list bands from the highest min down"]
+
+
+def test_params_are_checked_against_the_metric_schema(builtin_registry):
+    text = "healthcore: 1\nname: t\n" + INDICATOR.replace(
+        "denominator: seats}", "denominator: seats, scale: percent}") + GOOD_TAIL
+    assert problems(text, builtin_registry) == [
+        "rs.yaml:6:60: indicators[0].params.scale: 'percent' is not of type 'number'"]
+
+
+def test_declared_fields_catch_typos_in_field_names(builtin_registry):
+    text = ("healthcore: 1\nname: t\nfields: {active: number, seats: number, plan: text}\n"
+            + INDICATOR.replace("numerator: active", "numerator: actve") +
+            "actions:\n  - id: big\n    when: plan == 'gold' and seat > 10\n    points: 5\n"
+            + GOOD_TAIL)
+    assert problems(text, builtin_registry) == [
+        "rs.yaml:7:25: indicators[0].params.numerator: 'actve' is not a declared field "
+        "(did you mean 'active'?)",
+        "rs.yaml:12:11: actions[0].when: 'seat' is neither a declared field nor a parameter "
+        "(did you mean 'seats'?)"]
+
+
+def test_a_name_both_field_and_parameter_is_an_error(builtin_registry):
+    text = ("healthcore: 1\nname: t\nparameters: {seats: 10}\nfields: {seats: number}\n"
+            + INDICATOR.replace("numerator: active", "numerator: seats") + GOOD_TAIL)
+    found = problems(text, builtin_registry)
+    assert "rs.yaml:4:10: fields.seats: 'seats' is both a field and a parameter; rename one " \
+           "of them" in found
+
+
+def test_expression_types_are_checked_at_load(builtin_registry):
+    text = ("healthcore: 1\nname: t\nparameters: {region: emea}\n" + INDICATOR +
+            "actions:\n  - id: a\n    when: region + 1 > 2\n    points: 5\n"
+            "  - id: b\n    when: seats\n    points: 5\n"
+            "  - id: c\n    when: seats * 2\n    points: 5\n" + GOOD_TAIL)
+    assert problems(text, builtin_registry) == [
+        "rs.yaml:12:11: actions[0].when: 'region' is text, but a number is needed here",
+        "rs.yaml:18:11: actions[2].when: 'seats * 2' is a number, but a true/false value is "
+        "needed here",
+    ]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "rs.yaml:1:1: (document): the file is empty"),
+    ("- just\n- a list\n", "rs.yaml:1:1: (document): a ruleset is a mapping of keys such as "
+                           "'healthcore', 'name', 'indicators' and 'tiers'"),
+    ("healthcore: 2\nname: t\n" + INDICATOR + GOOD_TAIL,
+     "rs.yaml:1:13: healthcore: format version 2 is not supported: write 'healthcore: 1'"),
+    ("healthcore: 1\nname: t\nname: u\n" + INDICATOR + GOOD_TAIL,
+     "rs.yaml:3:1: name: the key 'name' appears twice (lines 2 and 3); keep one of them"),
+    ("healthcore: 1\nname: t\n1: x\n" + INDICATOR + GOOD_TAIL,
+     "rs.yaml:3:1: (document): the key 1 is not text; write it in quotes if it is meant "
+     "as a name"),
+    ("healthcore: 1\nname: t\nindicators:\n\t- id: x\n",
+     "rs.yaml:4:1: (document): YAML syntax error: found character '\\t' that cannot start "
+     "any token (indent with spaces, not tabs)"),
+    ("healthcore: 1\nname: [unclosed\n",
+     "rs.yaml:3:1: (document): YAML syntax error: expected ',' or ']', but got '<stream end>'"),
+])
+def test_yaml_level_mistakes(text, message, builtin_registry):
+    assert problems(text, builtin_registry) == [message]
+
+
+def test_missing_top_level_keys(builtin_registry):
+    assert problems("healthcore: 1\nname: t\n", builtin_registry) == [
+        "rs.yaml:1:1: (document): 'indicators' is required",
+        "rs.yaml:1:1: (document): 'tiers' is required"]
+
+
+def test_non_utf8_file_names_the_line(tmp_path, builtin_registry):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"healthcore: 1\nname: caf\xe9\n")
+    with pytest.raises(RulesetError) as caught:
+        load_ruleset(path, registry=builtin_registry)
+    assert str(caught.value) == (f"{path}:2:10: (document): byte 0xe9 is not valid UTF-8; "
+                                 "save the file as UTF-8")
+
+
+def test_missing_file(tmp_path, builtin_registry):
+    with pytest.raises(RulesetError, match="cannot read the file: No such file"):
+        load_ruleset(tmp_path / "nope.yaml", registry=builtin_registry)
+
+
+def test_alias_bomb_is_refused_quickly(builtin_registry):
+    bomb = ["healthcore: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 10):
+        previous = f"*a{level - 1}"
+        bomb.append(f"a{level}: &a{level} [{', '.join([previous] * 10)}]")
+    started = time.perf_counter()
+    found = problems("\n".join(bomb) + "\n", builtin_registry)
+    assert time.perf_counter() - started < 10  # bounded, not a benchmark: a bomb takes hours
+    assert found == ["rs.yaml:1:1: (document): the document holds more than 100,000 values "
+                     "once its aliases are expanded; write it out without anchors and aliases"]
+
+
+def test_deep_nesting_is_refused(builtin_registry):
+    text = "healthcore: 1\nname: t\nparameters: " + "[" * 5000 + "]" * 5000 + "\n"
+    found = problems(text, builtin_registry)
+    assert len(found) == 1 and "nested" in found[0]
+
+
+def test_the_bundled_rulesets_are_valid(builtin_registry):
+    from conftest import REPO
+
+    for path in sorted((REPO / "rulesets").glob("*.yaml")):
+        compiled = load_ruleset(path, registry=builtin_registry)
+        assert compiled.indicators and compiled.tiers
+
+
+def test_content_hash_identifies_the_text(builtin_registry):
+    text = "healthcore: 1\nname: t\n" + INDICATOR + GOOD_TAIL
+    first = loads_ruleset(text, registry=builtin_registry)
+    second = loads_ruleset(text + "# comment\n", registry=builtin_registry)
+    assert len(first.content_hash) == 64 and first.content_hash != second.content_hash

@@ -1,0 +1,367 @@
+"""The score, exactly as DESIGN.md defines it, on accounts computed by hand."""
+
+from __future__ import annotations
+
+import textwrap
+
+import polars as pl
+import pytest
+
+from healthcore import loads_ruleset
+from healthcore.errors import InputError
+
+TIERS = """
+tiers:
+  - {name: healthy, min: 70, color: green}
+  - {name: at_risk, min: 40, color: yellow}
+  - {name: unhealthy, min: 0, color: red}
+"""
+
+
+def ruleset(body: str, registry, tiers: str = TIERS):
+    text = "healthcore: 1\nname: t\n" + textwrap.dedent(body).strip() + "\n" + tiers
+    return loads_ruleset(text, "t.yaml", registry=registry)
+
+
+def by_id(results):
+    return {r["account_id"]: r for r in results.to_records()}
+
+
+TWO = """
+indicators:
+  - id: a
+    metric: field
+    params: {field: a}
+    normalize: {linear: {worst: 0, best: 10}}
+    weight: 3
+  - id: b
+    metric: field
+    params: {field: b}
+    normalize: {linear: {worst: 0, best: 10}}
+    weight: 1
+"""
+
+
+def test_weighted_mean_of_points(builtin_registry):
+    # a: 5 -> 50 points, b: 10 -> 100 points; (3*50 + 1*100) / 4 = 62.5
+    results = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": 5, "b": 10}])
+    record = results.to_records()[0]
+    assert record["score"] == pytest.approx(62.5, abs=1e-9)
+    assert record["tier"] == "at_risk" and record["color"] == "yellow"
+    assert record["status"] == "ok" and record["errors"] == []
+    assert record["indicators"]["a"] == {"value": 5.0, "points": 50.0, "weight": 3.0,
+                                         "contribution": pytest.approx(37.5)}
+    assert record["indicators"]["b"]["contribution"] == pytest.approx(25.0)
+
+
+def test_missing_indicator_renormalizes_the_others(builtin_registry):
+    # a missing: score is b's points alone (weights renormalized): 100
+    record = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": None, "b": 10}]
+                                                  ).to_records()[0]
+    assert record["score"] == pytest.approx(100.0)
+    assert record["indicators"]["a"] == {"value": None, "points": None, "weight": 3.0,
+                                         "contribution": None}
+    assert record["indicators"]["b"]["contribution"] == pytest.approx(100.0)
+
+
+def test_zero_policy_counts_missing_as_zero_points(builtin_registry):
+    body = TWO.replace("weight: 3", "weight: 3\n    missing: zero")
+    record = ruleset(body, builtin_registry).score([{"account_id": "x", "a": None, "b": 10}]
+                                                   ).to_records()[0]
+    # (3*0 + 1*100) / 4 = 25
+    assert record["score"] == pytest.approx(25.0)
+    assert record["indicators"]["a"]["points"] == 0.0
+    assert record["tier"] == "unhealthy"
+
+
+def test_ruleset_wide_zero_policy(builtin_registry):
+    body = "missing: zero\n" + textwrap.dedent(TWO)
+    record = ruleset(body, builtin_registry).score([{"account_id": "x", "a": 5}]).to_records()[0]
+    # b is not even a column: counts 0 points; (3*50 + 0) / 4 = 37.5
+    assert record["score"] == pytest.approx(37.5)
+
+
+def test_error_policy_makes_the_account_unscorable_with_the_reason(builtin_registry):
+    body = TWO.replace("weight: 3", "weight: 3\n    missing: error")
+    results = ruleset(body, builtin_registry).score([
+        {"account_id": "x", "a": None, "b": 10}, {"account_id": "y", "a": 2, "b": 10}])
+    x, y = results.to_records()
+    assert x["status"] == "error" and x["score"] is None and x["tier"] is None
+    assert x["errors"] == ["indicator 'a' has no value and its missing policy is 'error'"]
+    assert y["score"] == pytest.approx((3 * 20 + 100) / 4)
+    assert results.unscorable == 1
+
+
+def test_account_with_no_indicator_has_no_score_and_says_why(builtin_registry):
+    record = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": None, "b": None}]
+                                                  ).to_records()[0]
+    assert record["status"] == "error" and record["score"] is None
+    assert record["errors"] == ["no indicator has a value for this account, so it has no score"]
+
+
+ACTIONS = TWO + """
+actions:
+  - id: late
+    when: overdue > 30
+    points: -15
+    reason: Late by more than {limit} days
+  - id: referral
+    when: referrals >= 1
+    points: 40
+parameters: {limit: 30}
+"""
+
+
+def test_actions_add_points_and_the_score_is_clamped(builtin_registry):
+    results = ruleset(ACTIONS, builtin_registry).score([
+        {"account_id": "late", "a": 5, "b": 10, "overdue": 45, "referrals": 0},
+        {"account_id": "floor", "a": 0, "b": 1, "overdue": 45, "referrals": 0},
+        {"account_id": "ceiling", "a": 10, "b": 10, "overdue": 0, "referrals": 2},
+        {"account_id": "unknown", "a": 5, "b": 10, "overdue": None, "referrals": None},
+    ])
+    records = by_id(results)
+    assert records["late"]["score"] == pytest.approx(62.5 - 15)
+    assert records["late"]["actions"] == ["late"]
+    assert "Late by more than 30 days (-15 points)" in records["late"]["reasons"]
+    # (0 + 10) / 4 = 2.5, minus 15 -> clamped to 0
+    assert records["floor"]["score"] == 0.0
+    # 100 + 40 -> clamped to 100
+    assert records["ceiling"]["score"] == 100.0
+    assert records["ceiling"]["actions"] == ["referral"]
+    # a null condition is not true: no action fires
+    assert records["unknown"]["score"] == pytest.approx(62.5)
+    assert records["unknown"]["actions"] == []
+
+
+def test_absolute_tier_boundaries_are_inclusive(builtin_registry):
+    body = """
+    indicators:
+      - id: s
+        metric: field
+        params: {field: s}
+        normalize: {linear: {worst: 0, best: 100}}
+        weight: 1
+    """
+    results = ruleset(body, builtin_registry).score(
+        [{"account_id": str(v), "s": v} for v in (70, 69.999, 40, 39.5, 0, 100)])
+    assert [r["tier"] for r in results.to_records()] == [
+        "healthy", "at_risk", "at_risk", "unhealthy", "unhealthy", "healthy"]
+
+
+def test_percentile_tiers_follow_the_rank_in_the_population(builtin_registry):
+    body = """
+    indicators:
+      - id: s
+        metric: field
+        params: {field: s}
+        normalize: {linear: {worst: 0, best: 100}}
+        weight: 1
+    """
+    tiers = """
+tiers:
+  - {name: healthy, percentile: 75, color: green}
+  - {name: at_risk, percentile: 25, color: yellow}
+  - {name: unhealthy, percentile: 0, color: red}
+"""
+    scores = [12, 80, 33, 47, 95, 5, 61, 70]  # eight distinct scores
+    accounts = [{"account_id": f"a{v}", "s": v} for v in scores]
+    accounts.append({"account_id": "none", "s": None})  # unscored: not in the population
+    results = ruleset(body, builtin_registry, tiers).score(accounts)
+    tiers_by_score = {r["score"]: r["tier"] for r in results.to_records()}
+    assert tiers_by_score == {95.0: "healthy", 80.0: "healthy",
+                              70.0: "at_risk", 61.0: "at_risk", 47.0: "at_risk", 33.0: "at_risk",
+                              12.0: "unhealthy", 5.0: "unhealthy", None: None}
+
+
+def test_percentile_ties_share_a_rank(builtin_registry):
+    body = """
+    indicators:
+      - id: s
+        metric: field
+        params: {field: s}
+        normalize: {linear: {worst: 0, best: 100}}
+        weight: 1
+    """
+    tiers = """
+tiers:
+  - {name: top, percentile: 50}
+  - {name: rest, percentile: 0}
+"""
+    # ranks: 10 -> 0, 20 -> 25, 20 -> 25, 30 -> 75
+    results = ruleset(body, builtin_registry, tiers).score(
+        [{"account_id": str(i), "s": v} for i, v in enumerate([10, 20, 20, 30])])
+    assert [r["tier"] for r in results.to_records()] == ["rest", "rest", "rest", "top"]
+
+
+def test_bands_take_the_first_band_reached(builtin_registry):
+    body = """
+    indicators:
+      - id: usage
+        metric: ratio
+        params: {numerator: active, denominator: seats}
+        normalize: {bands: [{min: 0.8, points: 100}, {min: 0.5, points: 60}, {points: 20}]}
+        weight: 1
+    """
+    results = ruleset(body, builtin_registry).score([
+        {"account_id": "hi", "active": 8, "seats": 10},
+        {"account_id": "mid", "active": 5, "seats": 10},
+        {"account_id": "lo", "active": 1, "seats": 10},
+        {"account_id": "zero-seats", "active": 1, "seats": 0},
+    ])
+    records = by_id(results)
+    assert [records[k]["score"] for k in ("hi", "mid", "lo")] == [100.0, 60.0, 20.0]
+    # division by zero is null, never infinity: the only indicator drops out
+    assert records["zero-seats"]["indicators"]["usage"]["value"] is None
+    assert records["zero-seats"]["status"] == "error"
+
+
+def test_linear_lower_is_better_and_clamps(builtin_registry):
+    body = """
+    indicators:
+      - id: tickets
+        metric: field
+        params: {field: t}
+        normalize: {linear: {worst: 20, best: 0}}
+        weight: 1
+    """
+    results = ruleset(body, builtin_registry).score(
+        [{"account_id": str(v), "t": v} for v in (0, 5, 20, 40, -3)])
+    assert [r["score"] for r in results.to_records()] == [100.0, 75.0, 0.0, 0.0, 100.0]
+
+
+def test_expression_normalizer_and_metric(builtin_registry):
+    body = """
+    parameters: {target: 80}
+    indicators:
+      - id: usage
+        metric: expression
+        params: {expr: active / seats * 100}
+        normalize: {expression: 100 - abs(value - target) * 2}
+        weight: 1
+    """
+    results = ruleset(body, builtin_registry).score([
+        {"account_id": "on-target", "active": 8, "seats": 10},
+        {"account_id": "low", "active": 5, "seats": 10},
+        {"account_id": "far", "active": 0, "seats": 10},
+    ])
+    assert [r["score"] for r in results.to_records()] == [pytest.approx(100.0),
+                                                          pytest.approx(40.0), 0.0]
+
+
+def test_nps_and_csat_from_counts(builtin_registry):
+    body = """
+    indicators:
+      - id: nps
+        metric: nps
+        normalize: {linear: {worst: -100, best: 100}}
+        weight: 1
+      - id: csat
+        metric: csat
+        normalize: {linear: {worst: 0, best: 100}}
+        weight: 1
+    """
+    results = ruleset(body, builtin_registry).score([
+        # 60 % promoters, 30 % passives, 10 % detractors: NPS 50 -> 75 points
+        # 35 positive of 50: CSAT 70 -> 70 points
+        {"account_id": "a", "nps_promoters": 6, "nps_passives": 3, "nps_detractors": 1,
+         "csat_positive": 35, "csat_total": 50},
+        {"account_id": "no-answers", "nps_promoters": 0, "nps_passives": 0,
+         "nps_detractors": 0, "csat_positive": 40, "csat_total": 20},
+    ])
+    a, empty = results.to_records()
+    assert a["indicators"]["nps"]["value"] == pytest.approx(50.0)
+    assert a["indicators"]["csat"]["value"] == pytest.approx(70.0)
+    assert a["score"] == pytest.approx(72.5)
+    assert empty["indicators"]["nps"]["value"] is None
+    assert empty["indicators"]["csat"]["value"] is None
+    assert "csat: positive (40.0) is more than total (20.0)" in empty["errors"]
+    assert empty["status"] == "error"
+
+
+def test_bad_values_are_reported_not_turned_into_numbers(builtin_registry):
+    results = ruleset(TWO, builtin_registry).score(pl.DataFrame({
+        "account_id": ["text", "nan", "inf", "blank", "ok"],
+        "a": ["abc", "nan", "inf", "  ", "5"],
+        "b": ["10", "10", "10", "10", "10"],
+    }))
+    records = by_id(results)
+    assert records["text"]["errors"] == ["field 'a': 'abc' is not a number"]
+    assert records["nan"]["errors"] == ["field 'a': 'nan' is not a number"]
+    assert records["inf"]["errors"] == ["field 'a': 'inf' is not a number"]
+    for key in ("text", "nan", "inf", "blank"):  # a dropped out, b alone scores
+        assert records[key]["score"] == 100.0
+        assert records[key]["indicators"]["a"]["value"] is None
+    assert records["blank"]["errors"] == []  # blank is missing, not wrong
+    assert records["ok"]["score"] == pytest.approx(62.5)
+
+
+def test_negative_counts_are_invalid(builtin_registry):
+    body = """
+    indicators:
+      - id: nps
+        metric: nps
+        normalize: {linear: {worst: -100, best: 100}}
+        weight: 1
+    """
+    record = ruleset(body, builtin_registry).score([
+        {"account_id": "x", "nps_promoters": -2, "nps_passives": 3, "nps_detractors": 1}
+    ]).to_records()[0]
+    assert record["errors"][0] == ("field 'nps_promoters': -2 is not a valid count "
+                                   "(a number, 0 or more)")
+    assert record["status"] == "error"
+
+
+def test_missing_column_is_reported_per_account_and_for_the_batch(builtin_registry):
+    results = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": 5}])
+    record = results.to_records()[0]
+    assert record["score"] == pytest.approx(50.0)
+    assert record["errors"] == ["field 'b' is not in the input"]
+    assert results.warnings == ["field 'b' is not in the input: the indicators and actions "
+                                "reading it have no value for any account"]
+
+
+def test_every_account_comes_out_once_in_input_order(builtin_registry):
+    accounts = [{"account_id": f"id{i:05d}", "a": i % 11, "b": (i * 7) % 11 if i % 3 else None}
+                for i in range(2000)]
+    accounts[10]["account_id"] = None
+    results = ruleset(TWO, builtin_registry).score(accounts)
+    assert results.frame["account_id"].to_list() == [a["account_id"] for a in accounts]
+    assert results.to_records()[10]["status"] == "error"
+    assert "the account has no 'account_id'" in results.to_records()[10]["errors"]
+
+
+def test_reasons_list_costliest_indicators_then_fired_negative_actions(builtin_registry):
+    results = ruleset(ACTIONS, builtin_registry).score(
+        [{"account_id": "x", "a": 2, "b": 9, "overdue": 31, "referrals": 0}])
+    # a costs 3/4 * (100 - 20) = 60, the late action 15, b 1/4 * (100 - 90) = 2.5
+    assert results.to_records()[0]["reasons"] == [
+        "a cost 60.0 points", "Late by more than 30 days (-15 points)", "b cost 2.5 points"]
+
+
+def test_missing_account_id_column_is_an_input_error(builtin_registry):
+    with pytest.raises(InputError, match="no field 'account_id'.*did you mean 'account_ID'"):
+        ruleset(TWO, builtin_registry).score([{"account_ID": "x", "a": 1}])
+
+
+def test_dataframe_and_list_of_dicts_agree(builtin_registry):
+    rows = [{"account_id": "x", "a": 5.0, "b": 7.0, "overdue": 40.0, "referrals": 1.0}]
+    compiled = ruleset(ACTIONS, builtin_registry)
+    assert compiled.score(rows).to_records() == compiled.score(pl.DataFrame(rows)).to_records()
+
+
+def test_boolean_fields_accept_common_spellings(builtin_registry):
+    body = TWO + """
+actions:
+  - id: churn_risk
+    when: champion_left
+    points: -10
+"""
+    results = ruleset(body, builtin_registry).score(pl.DataFrame({
+        "account_id": ["yes", "no", "TRUE", "0", "maybe", "null"],
+        "a": [10] * 6, "b": [10] * 6,
+        "champion_left": ["yes", "no", "TRUE", "0", "maybe", None]}))
+    records = by_id(results)
+    assert [records[k]["score"] for k in ("yes", "no", "TRUE", "0", "maybe", "null")] == [
+        90.0, 100.0, 90.0, 100.0, 100.0, 100.0]
+    assert records["maybe"]["errors"] == [
+        "field 'champion_left': 'maybe' is not true/false (use true, false, yes, no, 1 or 0)"]
