@@ -174,7 +174,7 @@ class _Checker:
             raise self.fail(node, _forbidden(node))
         kind = handler(node, want, depth + 1)
         if want != "any" and kind != "any" and kind != want:
-            raise self.fail(node, f"'{ast.unparse(node)}' is {_article(kind)}, "
+            raise self.fail(node, f"{_show(node)} is {_article(kind)}, "
                                   f"but {_article(want)} is needed here")
         return kind
 
@@ -256,9 +256,12 @@ class _Checker:
                                    "e.g. plan in ('gold', 'platinum')")
         kinds = set()
         for item in right.elts:
-            if not isinstance(item, ast.Constant) or _constant_kind(item.value) is None:
+            value = _literal(item)
+            if value is None:
                 raise self.fail(item, "the list after 'in' may only hold numbers or text")
-            kinds.add(self._Constant(item, "any", depth))
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                raise self.fail(item, f"text longer than {MAX_TEXT} characters is not allowed")
+            kinds.add(_constant_kind(value))
         if len(kinds) > 1:
             raise self.fail(right, "the list after 'in' mixes numbers and text")
         self.check(left, kinds.pop(), depth)
@@ -272,9 +275,13 @@ class _Checker:
         return kind
 
     def _Call(self, node: ast.Call, want: Kind, depth: int) -> Kind:
+        if isinstance(node.func, ast.Attribute):
+            raise self.fail(node, _forbidden(node.func))
         if not isinstance(node.func, ast.Name):
             raise self.fail(node, "only functions called by name are allowed, such as max(a, b)")
         name = node.func.id
+        if name.startswith("_"):
+            raise self.fail(node, f"names starting with '_' are not allowed ('{name}')")
         function = self.functions.get(name)
         if function is None:
             from .schema import did_you_mean
@@ -309,6 +316,16 @@ def _constant_kind(value: Any) -> Kind | None:
         return "number"
     if isinstance(value, str):
         return "text"
+    return None
+
+
+def _literal(node: ast.expr) -> float | str | None:
+    """The value of a number (possibly negative) or text written in the expression, else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _literal(node.operand)
+        return -inner if isinstance(inner, float) else None
+    if isinstance(node, ast.Constant) and _constant_kind(node.value) in ("number", "text"):
+        return float(node.value) if _constant_kind(node.value) == "number" else node.value
     return None
 
 
@@ -351,6 +368,12 @@ def _forbidden(node: ast.AST) -> str:
         "Slice": "slices are not allowed in expressions",
     }
     return reasons.get(kind, f"{kind} is not allowed in expressions")
+
+
+def _show(node: ast.expr) -> str:
+    """A node as the author wrote it, quoted unless it is text in quotes already."""
+    text = ast.unparse(node)
+    return text if isinstance(node, ast.Constant) and isinstance(node.value, str) else f"'{text}'"
 
 
 def _op_text(op: ast.AST) -> str:
@@ -418,7 +441,7 @@ class _ScalarEval(SimpleEval):
         super().__init__(operators=_SCALAR_OPERATORS,
                          functions={n: f.scalar for n, f in expression.functions.items()},
                          names=names)
-        self.nodes[ast.Tuple] = lambda node: tuple(self._eval(e) for e in node.elts)
+        self.nodes[ast.Tuple] = lambda node: tuple(_literal(e) for e in node.elts)
         self.nodes[ast.List] = self.nodes[ast.Tuple]
 
     def _eval_constant(self, node: ast.Constant) -> Any:
@@ -515,10 +538,8 @@ class _PolarsCompiler:
         pl = self.pl
         left = self.compile(left_node)
         if type(op) in _MEMBERSHIP:
-            values = [e.value if isinstance(e.value, str) else float(e.value)
-                      for e in right_node.elts]  # type: ignore[attr-defined]
-            member = left.is_in(pl.lit(pl.Series(values)))
-            member = pl.when(left.is_not_null()).then(member)
+            values = [_literal(e) for e in right_node.elts]  # type: ignore[attr-defined]
+            member = pl.when(left.is_not_null()).then(left.is_in(values))
             return member if isinstance(op, ast.In) else member.not_()
         right = self.compile(right_node)
         return {ast.Eq: left.eq, ast.NotEq: left.ne, ast.Lt: left.lt, ast.LtE: left.le,
