@@ -93,23 +93,27 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame) -> pl.LazyFrame:
                 plan.problems.append(problem)
         return pl.col(plan.prepared[key])
 
+    def input_column(item) -> pl.Expr:
+        if item.field is not None:
+            return column(item.field, item.kind)
+        return item.expression.to_polars(column)
+
     raw: dict[str, pl.Expr] = {}
-    per_account = [ind for ind in ruleset.indicators if ind.metric.per_account]
+    per_account_args: list[pl.Expr] = []
     for indicator in ruleset.indicators:
         if indicator.metric.per_account:
-            for item in indicator.inputs:
-                column(item.field or "", item.kind)
-            raw[indicator.id] = pl.col(f"{_HIDDEN}raw_{indicator.id}")
-            continue
-        inputs = {item.param: (column(item.field, item.kind) if item.field is not None
-                               else item.expression.to_polars(column))
-                  for item in indicator.inputs if item.field is not None or item.expression}
-        raw[indicator.id] = _metric_value(indicator, inputs, plan)
+            per_account_args += [input_column(item).alias(_arg(indicator, item.param))
+                                 for item in indicator.inputs]
+            raw[indicator.id] = pl.col(_raw(indicator))
+        else:
+            inputs = {item.param: input_column(item) for item in indicator.inputs}
+            raw[indicator.id] = _metric_value(indicator, inputs, plan)
     conditions = [action.condition.to_polars(column) for action in ruleset.actions]
     # building the expressions above registered every prepared input they read
     lazy = frame.lazy().with_columns(plan.stage)
+    per_account = [ind for ind in ruleset.indicators if ind.metric.per_account]
     if per_account:
-        lazy = _map_per_account(lazy, per_account, plan)
+        lazy = _map_per_account(lazy.with_columns(per_account_args), per_account, plan)
     lazy = lazy.with_columns(
         [raw[ind.id].alias(_raw(ind)) for ind in ruleset.indicators]
         + [cond.alias(f"{_HIDDEN}act_{a.id}") for a, cond in zip(ruleset.actions, conditions)])
@@ -120,12 +124,17 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame) -> pl.LazyFrame:
 
 def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan) -> pl.Expr:
     metric = indicator.metric
-    result = metric.compute(inputs, dict(indicator.params))
-    problem = None
-    if isinstance(result, Computed):
-        result, problem = result.value, result.problem
-    value = result.cast(pl.Float64)
     label = f"metric '{metric.name}' (plugin {metric.plugin}) of indicator '{indicator.id}'"
+    try:
+        result = metric.compute(inputs, dict(indicator.params))
+        problem = None
+        if isinstance(result, Computed):
+            result, problem = result.value, result.problem
+        value = result.cast(pl.Float64)
+    except Exception as exc:  # a plugin's fault: the indicator is null, the rest still scores
+        plan.problems.append(pl.lit(f"{label} failed: {type(exc).__name__}: {exc}; the "
+                                    "indicator is left out"))
+        return pl.lit(None, pl.Float64)
     plan.problems.append(pl.when(value.is_not_null() & value.is_finite().not_()).then(
         pl.format(f"{label} gave {{}}; the indicator is left out", value)))
     if problem is not None:
@@ -140,10 +149,9 @@ def _map_per_account(lazy: pl.LazyFrame, indicators: list[Indicator], plan: _Pla
     prepared = lazy.collect()
     new_columns = []
     for indicator in indicators:
-        names = {item.param: plan.prepared[(item.field or "", item.kind)]
-                 for item in indicator.inputs}
         params = dict(indicator.params)
-        columns = {param: prepared[name].to_list() for param, name in names.items()}
+        columns = {item.param: prepared[_arg(indicator, item.param)].to_list()
+                   for item in indicator.inputs}
         values: list[float | None] = []
         problems: list[str | None] = []
         label = (f"metric '{indicator.metric.name}' (plugin {indicator.metric.plugin}) "
@@ -172,6 +180,10 @@ def _call_per_account(indicator: Indicator, account: dict[str, Any], params: dic
     if not math.isfinite(value):
         return None, f"{label} gave {value}; the indicator is left out"
     return float(value), None
+
+
+def _arg(indicator: Indicator, param: str) -> str:
+    return f"{_HIDDEN}arg_{indicator.id}_{param}"
 
 
 def _raw(indicator: Indicator) -> str:

@@ -63,6 +63,9 @@ class ExpressionFunction:
     returns: Kind = "number"
     summary: str = ""
     plugin: str = ""
+    literal_from: int | None = None
+    """Arguments from this position on must be numbers written in the expression (or numeric
+    parameters); both implementations receive them as Python floats."""
 
 
 @dataclass
@@ -303,7 +306,11 @@ class _Checker:
         if arg_kind == "any" and function.returns == "any":
             arg_kind = want if want != "any" else next(
                 (k for k in map(self.static_kind, node.args) if k), "number")
-        for arg in node.args:
+        for position, arg in enumerate(node.args):
+            if function.literal_from is not None and position >= function.literal_from:
+                if _constant_number(arg, self.constants) is None:
+                    raise self.fail(arg, f"argument {position + 1} of {name}() must be a number "
+                                         "written in the expression")
             self.check(arg, arg_kind, depth)
         self.called.add(name)
         return function.returns if function.returns != "any" else arg_kind
@@ -474,6 +481,16 @@ def _evaluate(expression: Expression, names: dict[str, Any]) -> Any:
 
 # ----------------------------------------------------------------------------- batch path
 
+def exact_divisor(dividend: "pl.Expr", divisor: "pl.Expr | float") -> "pl.Expr":
+    """``divisor`` as a column as long as ``dividend``.
+
+    polars divides a column by a scalar through the scalar's reciprocal, which can differ from
+    IEEE division in the last bit; dividing by a column is exact, as Python's ``/`` is, so the
+    batch and scalar paths give identical results.
+    """
+    return dividend * 0.0 + divisor
+
+
 class _PolarsCompiler:
     def __init__(self, expression: Expression, column: Callable[[str, Kind], "pl.Expr"]):
         import polars as pl
@@ -505,6 +522,8 @@ class _PolarsCompiler:
             if isinstance(node.op, ast.Mult):
                 return self.finite(left * right)
             if isinstance(node.op, ast.Div):
+                if _constant_number(node.right, self.expression.constants) is not None:
+                    right = exact_divisor(left, right)
                 return self.finite(pl.when(right != 0).then(left / right))
             return self.finite(left.pow(right))
         if isinstance(node, ast.UnaryOp):
@@ -531,7 +550,11 @@ class _PolarsCompiler:
                     .otherwise(self.compile(node.orelse)))
         if isinstance(node, ast.Call):
             function = self.expression.functions[node.func.id]
-            return function.vector(*(self.compile(a) for a in node.args))
+            literal_from = function.literal_from
+            return function.vector(*(
+                _constant_number(a, self.expression.constants)
+                if literal_from is not None and i >= literal_from else self.compile(a)
+                for i, a in enumerate(node.args)))
         raise ExpressionError(_forbidden(node))  # unreachable after checking
 
     def compare(self, op: ast.cmpop, left_node: ast.expr, right_node: ast.expr) -> "pl.Expr":

@@ -78,7 +78,11 @@ def load_registry(extra_plugins: Iterable[str] = (), *, entry_point_plugins: boo
                               f"{type(exc).__name__}: {exc}") from exc
         if manager.is_registered(module):
             continue
-        manager.register(module, name=module_name)
+        try:
+            manager.register(module, name=module_name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin module '{module_name}' does not fit healthcore's hooks: "
+                              f"{exc}") from exc
         registry.plugins.append(PluginInfo(module_name, "command line"))
     _drop_plugins_with_unknown_hooks(manager, registry)
     _collect(manager, "healthcore_register_metrics", registry, _add_metric)
@@ -110,8 +114,7 @@ def _load_entry_points(manager: pluggy.PluginManager, registry: Registry) -> Non
         if manager.has_plugin(entry_point.name):
             continue
         try:
-            plugin = entry_point.load()
-            manager.register(plugin, name=entry_point.name)
+            manager.register(entry_point.load(), name=entry_point.name)
         except Exception as exc:
             registry.problems.append(
                 f"plugin '{entry_point.name}' ({entry_point.value}) failed to load and was "
@@ -123,20 +126,20 @@ def _load_entry_points(manager: pluggy.PluginManager, registry: Registry) -> Non
 
 def _collect(manager: pluggy.PluginManager, hook_name: str, registry: Registry,
              add: Callable[[Registry, str, Any], None]) -> None:
-    """Call one hook plugin by plugin, so each registration knows its plugin and a plugin that
-    raises is named and skipped without losing the others."""
+    """Call one hook plugin by plugin, in registration order (built-ins first), so that each
+    registration knows its plugin, and a plugin that raises is named and skipped as a whole
+    (nothing it registered before raising is kept) without losing the others."""
     hook = getattr(manager.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):  # registration order
-        plugin_name = impl.plugin_name
-
-        def register(item: Any, _plugin: str = plugin_name) -> None:
-            add(registry, _plugin, item)
-
+    for impl in hook.get_hookimpls():
+        items: list[Any] = []
         try:
-            impl.function(**{arg: register for arg in impl.argnames})
+            impl.function(**{arg: items.append for arg in impl.argnames})
         except Exception as exc:
-            registry.problems.append(f"plugin '{plugin_name}' raised in {hook_name}: "
-                                     f"{type(exc).__name__}: {exc}")
+            registry.problems.append(f"plugin '{impl.plugin_name}' raised in {hook_name} and "
+                                     f"was skipped: {type(exc).__name__}: {exc}")
+            continue
+        for item in items:
+            add(registry, impl.plugin_name, item)
 
 
 def _add_metric(registry: Registry, plugin: str, metric: Any) -> None:

@@ -84,6 +84,7 @@ def test_semantics_in_both_paths(source, row, expected, builtin_registry):
     ("-" * 100 + "x", "nested more than 32 levels deep"),
     ("roun(x)", "unknown function 'roun' (did you mean 'round'?)"),
     ("round(x, 1, 2)", "round() takes 1 to 2 arguments, not 3"),
+    ("round(x, y)", "argument 2 of round() must be a number written in the expression"),
     ("s > 'a'", "'s' is used as text elsewhere"),
 ])
 def test_unsafe_or_invalid_expressions_are_rejected(source, message, builtin_registry):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..expressions import ExpressionFunction
+from ..expressions import ExpressionFunction, exact_divisor
 from ..hookspecs import hookimpl
 
 
@@ -31,13 +31,13 @@ def _scalar_round(value: float | None, digits: float | None = 0.0) -> float | No
     return round(value * scale) / scale
 
 
-def _vector_round(value, digits=None):
+def _vector_round(value, digits: float = 0.0):
     import polars as pl
-    if digits is None:
-        return value.round(0)
-    valid = (digits == digits.round(0)) & (digits.abs() <= 15)
-    scale = pl.lit(10.0).pow(pl.when(valid).then(digits))
-    return (value * scale).round(0) / scale
+    if digits != int(digits) or abs(digits) > 15:
+        return pl.lit(None, pl.Float64)
+    scale = 10.0 ** int(digits)
+    scaled = (value * scale).round(0)
+    return scaled / exact_divisor(scaled, scale)
 
 
 def _vector_coalesce(*args):
@@ -57,8 +57,9 @@ BUILTIN_FUNCTIONS = (
     ExpressionFunction("max", _vector_max, _scalar(max), 1, None,
                        summary="largest of the values (null if any is null)"),
     ExpressionFunction("abs", lambda x: x.abs(), _scalar(abs), summary="absolute value"),
-    ExpressionFunction("round", _vector_round, _scalar_round, 1, 2,
-                       summary="round(x) or round(x, digits), halves to even"),
+    ExpressionFunction("round", _vector_round, _scalar_round, 1, 2, literal_from=1,
+                       summary="round(x) or round(x, digits) with digits written as a "
+                               "number; halves to even"),
     ExpressionFunction("coalesce", _vector_coalesce,
                        lambda *args: next((a for a in args if a is not None), None), 1, None,
                        arg_kind="any", returns="any",
