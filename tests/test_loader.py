@@ -228,6 +228,22 @@ def test_the_bundled_rulesets_are_valid(builtin_registry):
         assert compiled.indicators and compiled.tiers
 
 
+def test_the_ruleset_schema_is_valid_json_schema_with_descriptions():
+    from jsonschema import Draft202012Validator
+
+    from healthcore.schema import ruleset_schema
+
+    schema = ruleset_schema()
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    undocumented = [name for name, spec in schema["properties"].items()
+                    if "description" not in spec]
+    undocumented += [f"{d}.{name}" for d in ("indicator", "action")
+                     for name, spec in schema["$defs"][d]["properties"].items()
+                     if "description" not in spec and "$ref" not in spec]
+    assert undocumented == []
+
+
 def test_content_hash_identifies_the_text(builtin_registry):
     text = "healthcore: 1\nname: t\n" + INDICATOR + GOOD_TAIL
     first = loads_ruleset(text, registry=builtin_registry)
