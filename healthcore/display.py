@@ -41,7 +41,8 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
             if row["errors"]:
                 why = Text("! ", style="bold") + why + Text("\n")
             why.append("; ".join(row["reasons"][:3]))
-        table.add_row(str(row["account_id"]), score, tier, why)
+        account = "(no id)" if row["account_id"] is None else str(row["account_id"])
+        table.add_row(account, score, tier, why)
     console.print(table)
     if limit > 0 and frame.height > limit:
         console.print(f"... {frame.height - limit} more accounts (--limit 0 shows all; "

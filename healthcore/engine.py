@@ -62,20 +62,45 @@ def score(ruleset: Ruleset, accounts: Any) -> Results:
     warnings = [f"field '{name}' is not in the input: the indicators and actions reading it "
                 "have no value for any account" for name in ruleset.fields()
                 if name not in frame.columns]
-    return Results(ruleset, _query(ruleset, frame).collect(), warnings)
+    try:
+        scored = _query(ruleset, frame, {}).collect()
+    except pl.exceptions.PolarsError:
+        failed = _failing_metrics(ruleset, frame)
+        if not failed:
+            raise
+        warnings += list(failed.values())
+        scored = _query(ruleset, frame, failed).collect()
+    return Results(ruleset, scored, warnings)
+
+
+def _failing_metrics(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, str]:
+    """The vectorized metrics whose query fails on this batch, each with a message naming
+    its plugin; found by running each one alone (only after the whole query failed)."""
+    vectorized = [ind for ind in ruleset.indicators if not ind.metric.per_account]
+    failed = {}
+    for indicator in vectorized:
+        others = {ind.id: "" for ind in vectorized if ind is not indicator}
+        try:
+            _query(ruleset, frame, others).collect()
+        except pl.exceptions.PolarsError as exc:
+            reason = str(exc).strip().splitlines()[0]
+            failed[indicator.id] = (f"{_metric_label(indicator)} failed on this batch: "
+                                    f"{type(exc).__name__}: {reason}; the indicator is left out")
+    return failed
 
 
 def _reject_shadowed_parameters(ruleset: Ruleset, columns: list[str]) -> None:
     used = {name for indicator in ruleset.indicators for item in indicator.inputs
-            if item.expression is not None for name in item.expression.names}
-    used |= {name for action in ruleset.actions for name in action.condition.names}
+            if item.expression is not None for name in item.expression.parameters}
+    used |= {name for action in ruleset.actions for name in action.condition.parameters}
     clash = sorted(used & set(ruleset.parameters) & set(columns))
     if clash:
         raise InputError(f"'{clash[0]}' is both a parameter of the ruleset and a field of the "
                          "accounts, so an expression using it is ambiguous; rename one of them")
 
 
-def _query(ruleset: Ruleset, frame: pl.DataFrame) -> pl.LazyFrame:
+def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> pl.LazyFrame:
+    """The whole scoring query; indicators in ``failed`` are left out with their message."""
     schema = frame.schema
     plan = _Plan({}, [], [])
 
@@ -87,7 +112,7 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame) -> pl.LazyFrame:
             if field in schema:
                 value, problem = prepare(field, kind, schema[field])
             else:
-                value, problem = missing_field(field)
+                value, problem = missing_field(field, kind)
             plan.stage.append(value.alias(name))
             if problem is not None:
                 plan.problems.append(problem)
@@ -105,6 +130,10 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame) -> pl.LazyFrame:
             per_account_args += [input_column(item).alias(_arg(indicator, item.param))
                                  for item in indicator.inputs]
             raw[indicator.id] = pl.col(_raw(indicator))
+        elif indicator.id in failed:
+            if failed[indicator.id]:
+                plan.problems.append(pl.lit(failed[indicator.id]))
+            raw[indicator.id] = pl.lit(None, pl.Float64)
         else:
             inputs = {item.param: input_column(item) for item in indicator.inputs}
             raw[indicator.id] = _metric_value(indicator, inputs, plan)
@@ -119,12 +148,20 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame) -> pl.LazyFrame:
         + [cond.alias(f"{_HIDDEN}act_{a.id}") for a, cond in zip(ruleset.actions, conditions)])
     lazy = lazy.with_columns([ind.normalizer.points(pl.col(_raw(ind))).alias(_pts(ind))
                               for ind in ruleset.indicators])
+    for ind in ruleset.indicators:
+        if not ind.normalizer.always_scores:
+            raw_value = pl.col(_raw(ind))
+            plan.problems.append(pl.when(raw_value.is_not_null() & pl.col(_pts(ind)).is_null())
+                                 .then(pl.format(f"indicator '{ind.id}': the value {{}} gets no "
+                                                 f"points from its normalizer "
+                                                 f"({ind.normalizer.describe()}); it is left out",
+                                                 raw_value)))
     return _scores(ruleset, lazy, plan.problems)
 
 
 def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan) -> pl.Expr:
     metric = indicator.metric
-    label = f"metric '{metric.name}' (plugin {metric.plugin}) of indicator '{indicator.id}'"
+    label = _metric_label(indicator)
     try:
         result = metric.compute(inputs, dict(indicator.params))
         problem = None
@@ -143,6 +180,11 @@ def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan)
     return pl.when(value.is_finite()).then(value)
 
 
+def _metric_label(indicator: Indicator) -> str:
+    metric = indicator.metric
+    return f"metric '{metric.name}' (plugin {metric.plugin}) of indicator '{indicator.id}'"
+
+
 def _map_per_account(lazy: pl.LazyFrame, indicators: list[Indicator], plan: _Plan
                      ) -> pl.LazyFrame:
     """Run per-account metrics in Python over the prepared inputs (the slow path)."""
@@ -154,8 +196,7 @@ def _map_per_account(lazy: pl.LazyFrame, indicators: list[Indicator], plan: _Pla
                    for item in indicator.inputs}
         values: list[float | None] = []
         problems: list[str | None] = []
-        label = (f"metric '{indicator.metric.name}' (plugin {indicator.metric.plugin}) "
-                 f"of indicator '{indicator.id}'")
+        label = _metric_label(indicator)
         for row in range(prepared.height):
             account = {param: column[row] for param, column in columns.items()}
             value, problem = _call_per_account(indicator, account, params, label)

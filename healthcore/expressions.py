@@ -78,6 +78,8 @@ class Expression:
     names: dict[str, Kind] = field(default_factory=dict)
     functions: Mapping[str, ExpressionFunction] = field(default_factory=dict)
     constants: Mapping[str, Any] = field(default_factory=dict)
+    parameters: frozenset[str] = frozenset()
+    """The ruleset parameters this expression reads."""
 
     @property
     def fields(self) -> dict[str, Kind]:
@@ -123,7 +125,8 @@ def parse(source: str, functions: Mapping[str, ExpressionFunction],
         raise ExpressionError("a condition must be true or false: compare a value, "
                               "e.g. 'seats > 10'", 1)
     return Expression(source, tree.value, kind, checker.names,
-                      {n: functions[n] for n in checker.called}, dict(constants))
+                      {n: functions[n] for n in checker.called}, dict(constants),
+                      frozenset(checker.used_constants))
 
 
 class _Checker:
@@ -136,6 +139,7 @@ class _Checker:
         self.bound = bound
         self.names: dict[str, Kind] = {}
         self.called: set[str] = set()
+        self.used_constants: set[str] = set()
         self.nodes = 0
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
@@ -195,6 +199,7 @@ class _Checker:
         if name.startswith("_"):
             raise self.fail(node, f"names starting with '_' are not allowed ('{name}')")
         if name in self.constants:
+            self.used_constants.add(name)
             return _constant_kind(self.constants[name]) or "any"
         if name in self.bound:
             return self.bound[name]

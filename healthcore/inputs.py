@@ -18,9 +18,13 @@ _EXPECTED = {"number": "is not a number", "count": "is not a valid count (a numb
              "boolean": "is not true/false (use true, false, yes, no, 1 or 0)"}
 
 
-def missing_field(field: str) -> tuple[pl.Expr, pl.Expr]:
+_DTYPES = {"number": pl.Float64, "count": pl.Float64, "text": pl.String, "boolean": pl.Boolean,
+           "any": pl.Null}
+
+
+def missing_field(field: str, kind: str) -> tuple[pl.Expr, pl.Expr]:
     """Value and problem columns for a field that is not in the input at all."""
-    return pl.lit(None, pl.Float64), pl.lit(f"field '{field}' is not in the input")
+    return pl.lit(None, _DTYPES[kind]), pl.lit(f"field '{field}' is not in the input")
 
 
 def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr | None]:

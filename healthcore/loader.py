@@ -67,16 +67,18 @@ class _Compiler:
                                         tuple(path), "expression"))
 
     def parse(self, path: DocPath, text: Any, want: Kind,
-              bound: Mapping[str, Kind] | None = None) -> Expression | None:
-        if not isinstance(text, str) or not text.strip():
-            return None
+              bound: Mapping[str, Kind] | None = None, *, reads_fields: bool = True
+              ) -> Expression | None:
+        if not isinstance(text, str) or not text.strip() or len(text) > expressions.MAX_LENGTH:
+            return None  # the schema has reported it
         try:
             expression = expressions.parse(text, self.registry.functions, self.parameters,
                                            want=want, extra_names=bound)
         except ExpressionError as error:
             self.expression_problem(path, error)
             return None
-        self.check_names(path, expression)
+        if reads_fields:
+            self.check_names(path, expression)
         return expression
 
     def check_names(self, path: DocPath, expression: Expression) -> None:
@@ -195,6 +197,10 @@ class _Compiler:
                 hint = did_you_mean(value, self.declared)
                 self.problem(path + (param,), f"'{value}' is not a declared field{hint}",
                              code="unknown-field")
+            elif self.declared is not None and self.declared[value] != _FIELD_KINDS[kind]:
+                self.problem(path + (param,), f"'{value}' is declared as "
+                                              f"{self.declared[value]}, but this metric reads "
+                                              f"it as {_FIELD_KINDS[kind]}", code="type")
             elif value in self.parameters:
                 self.problem(path + (param,), f"'{value}' is the name of a parameter, not of "
                                               "a field", code="ambiguous")
@@ -217,7 +223,8 @@ class _Compiler:
         if kind == "bands" and isinstance(body, list):
             return self.bands(path + ("bands",), body)
         if kind == "expression":
-            expression = self.parse(path + ("expression",), body, "number", {"value": "number"})
+            expression = self.parse(path + ("expression",), body, "number", {"value": "number"},
+                                    reads_fields=False)
             if expression is None:
                 return None
             others = [n for n in expression.fields if n != "value"]

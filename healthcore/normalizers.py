@@ -20,8 +20,13 @@ class Normalizer(Protocol):
 
     def describe(self) -> str: ...
 
+    @property
+    def always_scores(self) -> bool:
+        """True when every value (not null) gets points."""
+
 
 def _clamp(value: float) -> float:
+    """``value`` within 0..100 (adding 0.0 turns -0.0 into 0.0 in both paths)."""
     return min(100.0, max(0.0, value))
 
 
@@ -33,12 +38,14 @@ class Linear:
     best: float
 
     def points(self, raw: "pl.Expr") -> "pl.Expr":
-        return ((raw - self.worst) * (100.0 / (self.best - self.worst))).clip(0.0, 100.0)
+        return ((raw - self.worst) * (100.0 / (self.best - self.worst))).clip(0.0, 100.0) + 0.0
 
     def points_of(self, raw: float | None) -> float | None:
         if raw is None:
             return None
-        return _clamp((raw - self.worst) * (100.0 / (self.best - self.worst)))
+        return _clamp((raw - self.worst) * (100.0 / (self.best - self.worst))) + 0.0
+
+    always_scores = True
 
     def describe(self) -> str:
         return f"linear from {self.worst:g} (0 points) to {self.best:g} (100 points)"
@@ -75,6 +82,10 @@ class Bands:
                 return float(band.points)
         return None
 
+    @property
+    def always_scores(self) -> bool:
+        return any(band.min is None for band in self.bands)
+
     def describe(self) -> str:
         parts = [f">= {b.min:g}: {b.points:g}" if b.min is not None else f"else {b.points:g}"
                  for b in self.bands]
@@ -95,6 +106,8 @@ class ExpressionNormalizer:
             return None
         result = self.expression.evaluate({"value": raw})
         return None if result is None else _clamp(result)
+
+    always_scores = False
 
     def describe(self) -> str:
         return f"expression {self.expression.source}"

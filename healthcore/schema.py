@@ -85,6 +85,8 @@ def _explain(error) -> tuple[str, str | None]:
                 "digits or '_'"), None
     if error.validator == "const" and error.path and error.path[-1] == "healthcore":
         return f"format version {error.instance!r} is not supported: write 'healthcore: 1'", None
+    if error.validator == "maxLength":
+        return f"the text is longer than {error.validator_value} characters", None
     if error.validator == "required":
         return error.message.replace("is a required property", "is required"), None
     return error.message, None

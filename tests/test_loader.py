@@ -249,3 +249,28 @@ def test_content_hash_identifies_the_text(builtin_registry):
     first = loads_ruleset(text, registry=builtin_registry)
     second = loads_ruleset(text + "# comment\n", registry=builtin_registry)
     assert len(first.content_hash) == 64 and first.content_hash != second.content_hash
+
+
+def test_declared_kinds_apply_to_metric_inputs(builtin_registry):
+    text = ("healthcore: 1\nname: t\nfields: {active: text, seats: number}\n" + INDICATOR
+            + GOOD_TAIL)
+    assert problems(text, builtin_registry) == [
+        "rs.yaml:7:25: indicators[0].params.numerator: 'active' is declared as text, but this "
+        "metric reads it as number"]
+
+
+def test_overlong_expression_is_reported_without_echoing_it(builtin_registry):
+    long_expression = " + ".join(["seats"] * 500)
+    text = ("healthcore: 1\nname: t\n" + INDICATOR +
+            f"actions:\n  - id: a\n    when: {long_expression} > 1\n    points: 1\n" + GOOD_TAIL)
+    assert problems(text, builtin_registry) == [
+        "rs.yaml:11:11: actions[0].when: the text is longer than 2000 characters"]
+
+
+def test_unknown_name_in_a_normalizer_gives_one_message(builtin_registry):
+    text = ("healthcore: 1\nname: t\nfields: {active: number, seats: number}\n"
+            + INDICATOR.replace("{linear: {worst: 0, best: 1}}", "{expression: value * factor}")
+            + GOOD_TAIL)
+    assert problems(text, builtin_registry) == [
+        "rs.yaml:8:29: indicators[0].normalize.expression: a normalizer can use only 'value' "
+        "and parameters, not 'factor'"]

@@ -133,6 +133,8 @@ def _from_records(rows: list[Any], name: str) -> pl.DataFrame:
 def _column(name: str, values: list[Any]) -> pl.Series:
     kinds = {_kind(v) for v in values if v is not None}
     if kinds <= {"number"}:
+        if all(isinstance(v, int) and abs(v) < 2**63 for v in values if v is not None):
+            return pl.Series(name, values, pl.Int64)
         return pl.Series(name, [None if v is None else float(v) for v in values], pl.Float64)
     if kinds == {"boolean"}:
         return pl.Series(name, values, pl.Boolean)

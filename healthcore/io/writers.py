@@ -23,6 +23,7 @@ def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
     handle = tempfile.NamedTemporaryFile(dir=target.parent or ".", prefix=f".{target.name}.",
                                          suffix=".part", delete=False)
     try:
+        os.chmod(handle.name, _mode_for(target))
         with handle:
             yield handle
             handle.flush()
@@ -31,6 +32,16 @@ def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The replaced file's permissions, or those the umask gives a new file."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def flat_for_csv(results: Results) -> pl.DataFrame:

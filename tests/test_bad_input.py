@@ -1,0 +1,149 @@
+"""Messy accounts and faulty metrics: every account still comes out, with a clear message."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from healthcore import InputError, loads_ruleset
+from healthcore.cli import main
+from healthcore.plugins import load_registry
+
+SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")
+
+
+def compile_ruleset(body: str, registry):
+    text = ("healthcore: 1\nname: t\n" + textwrap.dedent(body).strip() +
+            "\ntiers:\n  - {name: ok, min: 50}\n  - {name: low, min: 0}\n")
+    return loads_ruleset(text, "t.yaml", registry=registry)
+
+
+FIELD_A = """
+indicators:
+  - id: a
+    metric: field
+    params: {field: a}
+    normalize: {linear: {worst: 0, best: 10}}
+    weight: 1
+"""
+
+
+def test_missing_text_and_boolean_columns_leave_conditions_unfired(builtin_registry):
+    ruleset = compile_ruleset(FIELD_A + """
+actions:
+  - id: left
+    when: champion_left
+    points: -10
+  - id: gold
+    when: plan in ('gold', 'platinum')
+    points: 5
+""", builtin_registry)
+    results = ruleset.score([{"account_id": "x", "a": 5}])
+    record = results.to_records()[0]
+    assert record["score"] == 50.0 and record["actions"] == []
+    assert record["errors"] == ["field 'champion_left' is not in the input",
+                                "field 'plan' is not in the input"]
+    assert len(results.warnings) == 2
+
+
+def test_empty_accounts_file_gives_empty_results(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    result = CliRunner().invoke(main, ["evaluate", SAAS, str(empty), "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_a_parameter_shadowed_by_a_column_is_an_error(builtin_registry):
+    ruleset = compile_ruleset("parameters: {late_days: 30}\n" + FIELD_A + """
+actions:
+  - id: late
+    when: days > late_days
+    points: -10
+""", builtin_registry)
+    with pytest.raises(InputError, match="'late_days' is both a parameter of the ruleset and "
+                                         "a field of the accounts"):
+        ruleset.score([{"account_id": "x", "a": 5, "days": 40, "late_days": 50}])
+
+
+def test_a_metric_failing_inside_the_query_is_named_and_the_rest_scores(tmp_path, monkeypatch):
+    (tmp_path / "broken_vendor.py").write_text(textwrap.dedent('''
+        import polars as pl
+        from healthcore import Metric, hookimpl
+
+        @hookimpl
+        def healthcore_register_metrics(register):
+            register(Metric("vendor_index", "reads a column nobody has",
+                            lambda inputs, params: pl.col("vendor_secret") * 2))
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = load_registry(["broken_vendor"], entry_point_plugins=False)
+    ruleset = compile_ruleset(FIELD_A + """
+  - id: vendor
+    metric: vendor_index
+    normalize: {linear: {worst: 0, best: 10}}
+    weight: 1
+""", registry)
+    results = ruleset.score([{"account_id": "x", "a": 5}, {"account_id": "y", "a": 10}])
+    x, y = results.to_records()
+    assert (x["score"], y["score"]) == (50.0, 100.0)
+    message = x["errors"][0]
+    assert message.startswith("metric 'vendor_index' (plugin broken_vendor) of indicator "
+                              "'vendor' failed on this batch: ColumnNotFoundError")
+    assert message.endswith("the indicator is left out")
+    assert results.warnings == [message]
+
+
+def test_a_value_below_every_band_is_reported(builtin_registry):
+    ruleset = compile_ruleset("""
+indicators:
+  - id: usage
+    metric: field
+    params: {field: u}
+    normalize: {bands: [{min: 0.8, points: 100}, {min: 0.5, points: 60}]}
+    weight: 1
+  - id: a
+    metric: field
+    params: {field: a}
+    normalize: {linear: {worst: 0, best: 10}}
+    weight: 1
+""", builtin_registry)
+    record = ruleset.score([{"account_id": "x", "u": 0.2, "a": 10}]).to_records()[0]
+    assert record["score"] == 100.0
+    assert record["errors"] == ["indicator 'usage': the value 0.2 gets no points from its "
+                                "normalizer (bands (>= 0.8: 100, >= 0.5: 60)); it is left out"]
+
+
+def test_lower_is_better_never_gives_negative_zero(builtin_registry):
+    ruleset = compile_ruleset(FIELD_A.replace("{worst: 0, best: 10}", "{worst: 10, best: 0}"),
+                              builtin_registry)
+    frame = ruleset.score([{"account_id": "x", "a": 10}]).frame
+    assert str(frame["a.points"][0]) == "0.0" and str(frame["score"][0]) == "0.0"
+
+
+def test_integer_ids_from_json_stay_integers(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps([{"account_id": 17, "seats": 10, "active_users_30d": 9}]))
+    result = CliRunner().invoke(main, ["evaluate", SAAS, str(path), "-f", "json"])
+    assert json.loads(result.stdout)[0]["account_id"] == 17
+
+
+def test_output_files_get_ordinary_permissions(tmp_path):
+    out = tmp_path / "scores.json"
+    previous = os.umask(0o022)
+    try:
+        CliRunner().invoke(main, ["evaluate", SAAS, str(REPO / "rulesets" /
+                                                        "saas-b2b.accounts.csv"), "-o", str(out)])
+    finally:
+        os.umask(previous)
+    assert oct(out.stat().st_mode & 0o777) == oct(0o644)
+    out.chmod(0o600)  # replacing a file keeps its permissions
+    CliRunner().invoke(main, ["evaluate", SAAS, str(REPO / "rulesets" / "saas-b2b.accounts.csv"),
+                              "-o", str(out)])
+    assert oct(out.stat().st_mode & 0o777) == oct(0o600)
