@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import polars as pl
 
 from .errors import InputError
+from .explanation import Candidate, clean, clean_column, ranked_reasons, text_list
 from .inputs import missing_field, prepare
 from .metric import Computed
 from .results import Results
@@ -24,11 +25,28 @@ _HIDDEN = "__hc_"
 
 
 @dataclass
+class _Query:
+    """The scoring query: ``staged`` holds the intermediate columns of the scores, selected by
+    ``core`` (what :meth:`Ruleset.score` computes at once); ``explained`` adds those of the
+    explanation, selected by ``details`` (computed when the results are first read in full)."""
+
+    staged: pl.LazyFrame
+    core: list[pl.Expr]
+    explained: pl.LazyFrame
+    details: list[pl.Expr]
+
+    def scores(self) -> pl.DataFrame:
+        return self.staged.select(self.core).collect()
+
+    def everything(self) -> pl.DataFrame:
+        return self.explained.select(self.core + self.details).collect()
+
+
+@dataclass
 class _Plan:
     """The columns the query builds, named and collected stage by stage."""
 
-    prepared: dict[tuple[str, str], str]
-    stage: list[pl.Expr]
+    prepared: dict[tuple[str, str], pl.Expr]
     problems: list[pl.Expr]
 
 
@@ -62,15 +80,17 @@ def score(ruleset: Ruleset, accounts: Any) -> Results:
     warnings = [f"field '{name}' is not in the input: the indicators and actions reading it "
                 "have no value for any account" for name in ruleset.fields()
                 if name not in frame.columns]
+    query = _query(ruleset, frame, {})
     try:
-        scored = _query(ruleset, frame, {}).collect()
+        scores = query.scores()
     except pl.exceptions.PolarsError:
         failed = _failing_metrics(ruleset, frame)
         if not failed:
             raise
         warnings += list(failed.values())
-        scored = _query(ruleset, frame, failed).collect()
-    return Results(ruleset, scored, warnings)
+        query = _query(ruleset, frame, failed)
+        scores = query.scores()
+    return Results(ruleset, scores, query.everything, warnings)
 
 
 def _failing_metrics(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, str]:
@@ -81,7 +101,7 @@ def _failing_metrics(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, str]:
     for indicator in vectorized:
         others = {ind.id: "" for ind in vectorized if ind is not indicator}
         try:
-            _query(ruleset, frame, others).collect()
+            _query(ruleset, frame, others).scores()
         except pl.exceptions.PolarsError as exc:
             reason = str(exc).strip().splitlines()[0]
             failed[indicator.id] = (f"{_metric_label(indicator)} failed on this batch: "
@@ -99,85 +119,92 @@ def _reject_shadowed_parameters(ruleset: Ruleset, columns: list[str]) -> None:
                          "accounts, so an expression using it is ambiguous; rename one of them")
 
 
-def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> pl.LazyFrame:
+def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> _Query:
     """The whole scoring query; indicators in ``failed`` are left out with their message."""
     schema = frame.schema
-    plan = _Plan({}, [], [])
+    plan = _Plan({}, [])
 
     def column(field: str, kind: str) -> pl.Expr:
+        """A field read as ``kind``; inlined where used (polars computes it once)."""
         key = (field, kind)
         if key not in plan.prepared:
-            name = f"{_HIDDEN}in{len(plan.prepared)}"
-            plan.prepared[key] = name
             if field in schema:
                 value, problem = prepare(field, kind, schema[field])
             else:
                 value, problem = missing_field(field, kind)
-            plan.stage.append(value.alias(name))
+            plan.prepared[key] = value
             if problem is not None:
                 plan.problems.append(problem)
-        return pl.col(plan.prepared[key])
+        return plan.prepared[key]
 
     def input_column(item) -> pl.Expr:
         if item.field is not None:
             return column(item.field, item.kind)
         return item.expression.to_polars(column)
 
-    raw: dict[str, pl.Expr] = {}
+    computed: list[pl.Expr] = []  # each metric's result, and its problems if it has any
+    valid: dict[str, pl.Expr] = {}
     per_account_args: list[pl.Expr] = []
     for indicator in ruleset.indicators:
+        result = pl.col(_result(indicator))
+        valid[indicator.id] = result.is_finite()
         if indicator.metric.per_account:
             per_account_args += [input_column(item).alias(_arg(indicator, item.param))
                                  for item in indicator.inputs]
-            raw[indicator.id] = pl.col(_raw(indicator))
-        elif indicator.id in failed:
+            continue
+        if indicator.id in failed:
             if failed[indicator.id]:
-                plan.problems.append(pl.lit(failed[indicator.id]))
-            raw[indicator.id] = pl.lit(None, pl.Float64)
-        else:
-            inputs = {item.param: input_column(item) for item in indicator.inputs}
-            raw[indicator.id] = _metric_value(indicator, inputs, plan)
+                plan.problems.append(pl.lit(clean(failed[indicator.id])))
+            computed.append(pl.lit(None, pl.Float64).alias(_result(indicator)))
+            continue
+        outcome = _metric_value(indicator,
+                                {item.param: input_column(item) for item in indicator.inputs},
+                                plan)
+        computed.append(outcome.value.alias(_result(indicator)))
+        plan.problems.append(pl.format(
+            f"{clean(_metric_label(indicator))} gave {{}}; the indicator is left out",
+            pl.when(valid[indicator.id].not_()).then(result)))
+        if outcome.invalid is not None:
+            invalid = pl.col(f"{_HIDDEN}invalid_{indicator.id}")
+            computed.append(outcome.invalid.fill_null(False).alias(invalid.meta.output_name()))
+            valid[indicator.id] &= invalid.not_()
+            problem = outcome.problem if outcome.problem is not None else (
+                f"{_metric_label(indicator)}: this account's data is not valid")
+            plan.problems.append(pl.when(invalid).then(
+                pl.lit(clean(problem)) if isinstance(problem, str) else clean_column(problem)))
     conditions = [action.condition.to_polars(column) for action in ruleset.actions]
-    # building the expressions above registered every prepared input they read
-    lazy = frame.lazy().with_columns(plan.stage)
+    lazy = frame.lazy()
     per_account = [ind for ind in ruleset.indicators if ind.metric.per_account]
     if per_account:
         lazy = _map_per_account(lazy.with_columns(per_account_args), per_account, plan)
     lazy = lazy.with_columns(
-        [raw[ind.id].alias(_raw(ind)) for ind in ruleset.indicators]
-        + [cond.alias(f"{_HIDDEN}act_{a.id}") for a, cond in zip(ruleset.actions, conditions)])
+        computed + [cond.alias(f"{_HIDDEN}act_{a.id}")
+                    for a, cond in zip(ruleset.actions, conditions)])
+    lazy = lazy.with_columns(pl.when(valid[ind.id]).then(pl.col(_result(ind))).alias(_raw(ind))
+                             for ind in ruleset.indicators)
     lazy = lazy.with_columns([ind.normalizer.points(pl.col(_raw(ind))).alias(_pts(ind))
                               for ind in ruleset.indicators])
     for ind in ruleset.indicators:
         if not ind.normalizer.always_scores:
-            raw_value = pl.col(_raw(ind))
-            plan.problems.append(pl.when(raw_value.is_not_null() & pl.col(_pts(ind)).is_null())
-                                 .then(pl.format(f"indicator '{ind.id}': the value {{}} gets no "
-                                                 f"points from its normalizer "
-                                                 f"({ind.normalizer.describe()}); it is left out",
-                                                 raw_value)))
+            unscored = pl.when(pl.col(_pts(ind)).is_null()).then(pl.col(_raw(ind)))
+            plan.problems.append(pl.format(
+                clean(f"indicator '{ind.id}': the value {{}} gets no points from its normalizer "
+                      f"({ind.normalizer.describe()}); it is left out"), unscored))
     return _scores(ruleset, lazy, plan.problems)
 
 
-def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan) -> pl.Expr:
-    metric = indicator.metric
-    label = _metric_label(indicator)
+def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan) -> Computed:
+    """A vectorized metric's result (as a float column) and its problems."""
     try:
-        result = metric.compute(inputs, dict(indicator.params))
-        problem = None
-        if isinstance(result, Computed):
-            result, problem = result.value, result.problem
-        value = result.cast(pl.Float64)
+        result = indicator.metric.compute(inputs, dict(indicator.params))
+        if not isinstance(result, Computed):
+            result = Computed(result)
+        return Computed(result.value.cast(pl.Float64), result.invalid, result.problem)
     except Exception as exc:  # a plugin's fault: the indicator is null, the rest still scores
-        plan.problems.append(pl.lit(f"{label} failed: {type(exc).__name__}: {exc}; the "
-                                    "indicator is left out"))
-        return pl.lit(None, pl.Float64)
-    plan.problems.append(pl.when(value.is_not_null() & value.is_finite().not_()).then(
-        pl.format(f"{label} gave {{}}; the indicator is left out", value)))
-    if problem is not None:
-        plan.problems.append(problem)
-        value = pl.when(problem.is_null()).then(value)
-    return pl.when(value.is_finite()).then(value)
+        plan.problems.append(pl.lit(clean(f"{_metric_label(indicator)} failed: "
+                                          f"{type(exc).__name__}: {exc}; the indicator is "
+                                          "left out")))
+        return Computed(pl.lit(None, pl.Float64))
 
 
 def _metric_label(indicator: Indicator) -> str:
@@ -202,8 +229,9 @@ def _map_per_account(lazy: pl.LazyFrame, indicators: list[Indicator], plan: _Pla
             value, problem = _call_per_account(indicator, account, params, label)
             values.append(value)
             problems.append(problem)
-        new_columns.append(pl.Series(f"{_HIDDEN}raw_{indicator.id}", values, pl.Float64))
-        new_columns.append(pl.Series(f"{_HIDDEN}err_{indicator.id}", problems, pl.String))
+        new_columns.append(pl.Series(_result(indicator), values, pl.Float64))
+        new_columns.append(pl.Series(f"{_HIDDEN}err_{indicator.id}",
+                                     [p if p is None else clean(p) for p in problems], pl.String))
         plan.problems.append(pl.col(f"{_HIDDEN}err_{indicator.id}"))
     return prepared.with_columns(new_columns).lazy()
 
@@ -227,6 +255,10 @@ def _arg(indicator: Indicator, param: str) -> str:
     return f"{_HIDDEN}arg_{indicator.id}_{param}"
 
 
+def _result(indicator: Indicator) -> str:
+    return f"{_HIDDEN}result_{indicator.id}"
+
+
 def _raw(indicator: Indicator) -> str:
     return f"{_HIDDEN}raw_{indicator.id}"
 
@@ -235,7 +267,7 @@ def _pts(indicator: Indicator) -> str:
     return f"{_HIDDEN}pts_{indicator.id}"
 
 
-def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> pl.LazyFrame:
+def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Query:
     indicators = ruleset.indicators
     counted, effective = {}, {}
     for ind in indicators:
@@ -250,41 +282,49 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> pl
                                      for i in indicators]).alias(f"{_HIDDEN}den")
     numerator = pl.sum_horizontal([(effective[i.id] * i.weight).fill_null(0.0)
                                    for i in indicators])
+    fired = {a.id: pl.col(f"{_HIDDEN}act_{a.id}") for a in ruleset.actions}
     adjustment = pl.sum_horizontal(
-        [pl.when(pl.col(f"{_HIDDEN}act_{a.id}")).then(a.points).otherwise(0.0)
-         for a in ruleset.actions] or [pl.lit(0.0)])
+        [pl.when(fired[a.id]).then(a.points).otherwise(0.0) for a in ruleset.actions]
+        or [pl.lit(0.0)])
     account_id = pl.col(ruleset.account_id)
-    refusals = [pl.when(account_id.is_null()).then(
-        pl.lit(f"the account has no '{ruleset.account_id}'"))]
-    refusals += [pl.when(pl.col(_pts(i)).is_null()).then(pl.lit(
-        f"indicator '{i.id}' has no value and its missing policy is 'error'"))
-        for i in indicators if i.missing == "error"]
     den = pl.col(f"{_HIDDEN}den")
-    refusals.append(pl.when(den == 0).then(pl.lit(
-        "no indicator has a value for this account, so it has no score")))
-    refused = pl.any_horizontal([r.is_not_null() for r in refusals])
+    refusals = [(account_id.is_null(), f"the account has no '{ruleset.account_id}'")]
+    refusals += [(pl.col(_pts(i)).is_null(),
+                  f"indicator '{i.id}' has no value and its missing policy is 'error'")
+                 for i in indicators if i.missing == "error"]
+    refusals.append((den == 0, "no indicator has a value for this account, so it has no score"))
+    refused = pl.any_horizontal([condition for condition, _ in refusals])
     lazy = lazy.with_columns(denominator).with_columns(
-        pl.when(refused.not_()).then(
-            ((numerator / den) + adjustment).clip(0.0, 100.0)).alias(f"{_HIDDEN}score"),
-        pl.concat_list([*problems, *refusals]).list.drop_nulls().alias(f"{_HIDDEN}errors"))
-    score_col = pl.col(f"{_HIDDEN}score")
-    tier, color = _tiers(ruleset, score_col)
-    columns: list[pl.Expr] = [
+        pl.when(refused.not_()).then(((numerator / den) + adjustment).clip(0.0, 100.0))
+        .alias(f"{_HIDDEN}score"))
+    score = pl.col(f"{_HIDDEN}score")
+    tier, color = _tiers(ruleset, score)
+    core: list[pl.Expr] = [
         account_id.alias("account_id"),
-        pl.when(score_col.is_not_null()).then(pl.lit("ok")).otherwise(pl.lit("error"))
+        pl.when(score.is_not_null()).then(pl.lit("ok")).otherwise(pl.lit("error"))
         .alias("status"),
-        score_col.alias("score"), tier.alias("tier"), color.alias("color")]
-    costs = []
+        score.alias("score"), tier.alias("tier"), color.alias("color")]
+    candidates = []
     for ind in indicators:
         share = pl.when(counted[ind.id]).then(ind.weight / den)
-        columns += [pl.col(_raw(ind)).alias(f"{ind.id}.value"),
-                    effective[ind.id].alias(f"{ind.id}.points"),
-                    pl.lit(ind.weight).alias(f"{ind.id}.weight"),
-                    (share * effective[ind.id]).alias(f"{ind.id}.contribution")]
-        costs.append((ind, share * (100.0 - effective[ind.id])))
-    columns += [_fired(ruleset), _reasons(ruleset, costs, score_col),
-                pl.col(f"{_HIDDEN}errors").alias("errors")]
-    return lazy.select(columns)
+        core += [pl.col(_raw(ind)).alias(f"{ind.id}.value"),
+                 effective[ind.id].alias(f"{ind.id}.points"),
+                 pl.lit(ind.weight).alias(f"{ind.id}.weight"),
+                 (share * effective[ind.id]).alias(f"{ind.id}.contribution")]
+        candidates.append(Candidate(share * (100.0 - effective[ind.id]), f"{ind.label} cost ",
+                                    is_indicator=True))
+    candidates += [Candidate(pl.when(fired[a.id]).then(-a.points),
+                             f"{a.reason} ({a.points:+g} points)", is_indicator=False)
+                   for a in ruleset.actions if a.points < 0]
+    explained, reasons = ranked_reasons(lazy, candidates, ruleset.top_reasons,
+                                        score.is_not_null())
+    details = [
+        text_list([pl.when(fired[a.id]).then(pl.lit(clean(a.id))) for a in ruleset.actions],
+                  pl.any_horizontal(list(fired.values())) if fired else None).alias("actions"),
+        reasons.alias("reasons"),
+        text_list([*problems, *(pl.when(condition).then(pl.lit(clean(message)))
+                                for condition, message in refusals)]).alias("errors")]
+    return _Query(lazy, core, explained, details)
 
 
 def _tiers(ruleset: Ruleset, score: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -301,38 +341,3 @@ def _tiers(ruleset: Ruleset, score: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         tier_chain = tier_chain.when(test).then(pl.lit(tier.name))
         color_chain = color_chain.when(test).then(pl.lit(tier.color, pl.String))
     return tier_chain.otherwise(None), color_chain.otherwise(None)
-
-
-def _fired(ruleset: Ruleset) -> pl.Expr:
-    ids = [pl.when(pl.col(f"{_HIDDEN}act_{a.id}")).then(pl.lit(a.id)) for a in ruleset.actions]
-    return pl.concat_list(ids or [pl.lit(None, pl.String)]).list.drop_nulls().alias("actions")
-
-
-def _reasons(ruleset: Ruleset, costs: list[tuple[Indicator, pl.Expr]], score: pl.Expr
-             ) -> pl.Expr:
-    """The costliest indicators (top N) and the negative actions that fired, costliest first."""
-    candidates = []
-    for ind, cost in costs:
-        text = pl.format(f"{ind.label} cost {{}} points", cost.round(1))
-        candidates.append(pl.struct(cost.alias("cost"), text.alias("text"),
-                                    pl.lit(0, pl.Int8).alias("kind")))
-    for action in ruleset.actions:
-        if action.points < 0:
-            fired = pl.col(f"{_HIDDEN}act_{action.id}")
-            text = f"{action.reason} ({action.points:+g} points)"
-            candidates.append(pl.struct(pl.when(fired).then(-action.points).alias("cost"),
-                                        pl.lit(text).alias("text"),
-                                        pl.lit(1, pl.Int8).alias("kind")))
-    if not candidates:
-        return pl.concat_list([pl.lit(None, pl.String)]).list.drop_nulls().alias("reasons")
-    top = ruleset.top_reasons
-    element = pl.element()
-    ranked = pl.concat_list(candidates).list.eval(
-        element.sort_by(element.struct.field("cost"), descending=True, nulls_last=True,
-                        maintain_order=True))
-    chosen = ranked.list.eval(
-        element.filter((element.struct.field("cost") > 0.05)
-                       & ((element.struct.field("kind") == 1)
-                          | ((element.struct.field("kind") == 0).cum_sum() <= top))))
-    return (pl.when(score.is_not_null()).then(chosen.list.eval(element.struct.field("text")))
-            .otherwise(pl.lit([], pl.List(pl.String))).alias("reasons"))

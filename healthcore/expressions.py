@@ -7,7 +7,8 @@ comprehensions, assignments or keyword arguments. Every name gets a kind (number
 from how it is used, so types are checked at load and input columns are converted once.
 
 Null (a missing value) propagates through arithmetic and comparisons; a null condition is not true;
-``and``/``or`` follow three-valued logic; division by zero and any non-finite result are null.
+``and``/``or`` follow three-valued logic; division by zero is null, and so is an arithmetic result
+that is not finite (checked where a chain of arithmetic ends: inside it IEEE rules apply).
 :meth:`Expression.to_polars` compiles the tree to one polars expression for a whole batch and
 :meth:`Expression.evaluate` evaluates it for one account with simpleeval; both give the same answers.
 """
@@ -412,14 +413,24 @@ def _null_safe(operation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any
         if left is None or right is None:
             return None
         try:
-            return _finite(operation(left, right))
-        except (ZeroDivisionError, OverflowError, ValueError):
+            return operation(left, right)
+        except ZeroDivisionError:
             return None
     return apply
 
 
 def _power(base: float, exponent: float) -> float:
-    return float(base) ** float(exponent)
+    """IEEE ``pow``, as the batch path computes it (infinity and NaN instead of exceptions)."""
+    base, exponent = float(base), float(exponent)
+    odd = exponent.is_integer() and int(exponent) % 2 == 1
+    try:
+        return math.pow(base, exponent)
+    except OverflowError:
+        return -math.inf if base < 0 and odd else math.inf
+    except ValueError:  # zero to a negative power, or a negative base to a fraction
+        if base == 0:
+            return -math.inf if math.copysign(1.0, base) < 0 and odd else math.inf
+        return math.nan
 
 
 _ARITH_SCALAR: dict[type, Callable[[Any, Any], Any]] = {
@@ -459,6 +470,23 @@ class _ScalarEval(SimpleEval):
     def _eval_constant(self, node: ast.Constant) -> Any:
         value = node.value
         return float(value) if _constant_kind(value) == "number" else value
+
+    def _eval_binop(self, node: ast.BinOp) -> Any:
+        return _finite(self._arithmetic(node))
+
+    def _eval_unaryop(self, node: ast.UnaryOp) -> Any:
+        if isinstance(node.op, ast.Not):
+            return self.operators[ast.Not](self._eval(node.operand))
+        return _finite(self._arithmetic(node))
+
+    def _arithmetic(self, node: ast.expr) -> Any:
+        """An arithmetic chain with IEEE semantics; the caller turns non-finite into null."""
+        if isinstance(node, ast.BinOp):
+            return self.operators[type(node.op)](self._arithmetic(node.left),
+                                                 self._arithmetic(node.right))
+        if isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not):
+            return self.operators[type(node.op)](self._arithmetic(node.operand))
+        return self._eval(node)
 
     def _eval_boolop(self, node: ast.BoolOp) -> bool | None:
         values = [self._eval(v) for v in node.values]
@@ -508,8 +536,14 @@ class _PolarsCompiler:
         pl = self.pl
         return pl.when(expr.is_finite()).then(expr)
 
-    def compile(self, node: ast.expr) -> "pl.Expr":
+    def compile(self, node: ast.expr, in_arithmetic: bool = False) -> "pl.Expr":
+        """Compile ``node``; an arithmetic chain is checked for non-finite values once, where
+        it ends (``in_arithmetic`` is true inside it)."""
         pl = self.pl
+        arithmetic = isinstance(node, ast.BinOp) or (
+            isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not))
+        if arithmetic and not in_arithmetic:
+            return self.finite(self.compile(node, in_arithmetic=True))
         if isinstance(node, ast.Constant):
             value = node.value
             return pl.lit(float(value) if _constant_kind(value) == "number" else value)
@@ -519,20 +553,20 @@ class _PolarsCompiler:
                 return pl.lit(float(value) if _constant_kind(value) == "number" else value)
             return self.column(node.id, self.expression.names.get(node.id, "number"))
         if isinstance(node, ast.BinOp):
-            left, right = self.compile(node.left), self.compile(node.right)
+            left, right = self.compile(node.left, True), self.compile(node.right, True)
             if isinstance(node.op, ast.Add):
-                return self.finite(left + right)
+                return left + right
             if isinstance(node.op, ast.Sub):
-                return self.finite(left - right)
+                return left - right
             if isinstance(node.op, ast.Mult):
-                return self.finite(left * right)
+                return left * right
             if isinstance(node.op, ast.Div):
                 if _constant_number(node.right, self.expression.constants) is not None:
                     right = exact_divisor(left, right)
-                return self.finite(pl.when(right != 0).then(left / right))
-            return self.finite(left.pow(right))
+                return pl.when(right != 0).then(left / right)
+            return left.pow(right)
         if isinstance(node, ast.UnaryOp):
-            operand = self.compile(node.operand)
+            operand = self.compile(node.operand, isinstance(node.op, (ast.USub, ast.UAdd)))
             if isinstance(node.op, ast.Not):
                 return operand.not_()
             return -operand if isinstance(node.op, ast.USub) else operand

@@ -12,6 +12,8 @@ from typing import Any
 
 import polars as pl
 
+from .explanation import clean, clean_column
+
 _TRUE = ("true", "yes", "y", "t", "1")
 _FALSE = ("false", "no", "n", "f", "0")
 _EXPECTED = {"number": "is not a number", "count": "is not a valid count (a number, 0 or more)",
@@ -41,8 +43,9 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
     elif dtype.is_numeric() or dtype == pl.Boolean:
         text, present, shown = None, column.is_not_null(), column.cast(pl.String)
     else:
-        message = f"field '{field}' holds {dtype}, not {'true/false values' if kind == 'boolean' else 'numbers'}"
-        return pl.lit(None, pl.Float64), pl.when(column.is_not_null()).then(pl.lit(message))
+        wanted = "true/false values" if kind == "boolean" else "numbers"
+        message = f"field '{field}' holds {dtype}, not {wanted}"
+        return pl.lit(None, _DTYPES[kind]), pl.when(column.is_not_null()).then(pl.lit(message))
     if kind == "boolean":
         if dtype == pl.Boolean:
             value = column
@@ -52,20 +55,26 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
             lowered = text.str.to_lowercase()
             value = (pl.when(lowered.is_in(_TRUE)).then(True)
                      .when(lowered.is_in(_FALSE)).then(False).otherwise(None))
+    elif dtype.is_integer() or dtype == pl.Boolean:  # always finite
+        number = column.cast(pl.Float64)
+        if kind == "number":
+            return number, None  # nothing can be wrong with it
+        value = pl.when(number >= 0).then(number)
     else:
         number = column.cast(pl.Float64) if text is None else text.cast(pl.Float64, strict=False)
         valid = number.is_finite()
         if kind == "count":
             valid = valid & (number >= 0)
         value = pl.when(valid).then(number)
-    problem = pl.when(present & value.is_null()).then(
-        pl.format(f"field '{field}': {{}} {_EXPECTED[kind]}", _quoted(shown, dtype)))
+    # formatted from a value that is null unless it is wrong: cheap when nearly all are right
+    wrong = pl.when(present & value.is_null()).then(shown)
+    problem = pl.format(clean(f"field '{field}': {{}} {_EXPECTED[kind]}"), _quoted(wrong, dtype))
     return value, problem
 
 
 def _quoted(shown: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.String:
-        return pl.concat_str(pl.lit("'"), shown.str.slice(0, 60), pl.lit("'"))
+        return pl.concat_str(pl.lit("'"), clean_column(shown.str.slice(0, 60)), pl.lit("'"))
     return shown
 
 

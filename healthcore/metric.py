@@ -19,11 +19,16 @@ reported on the account). ``count``: a number that is 0 or more. ``text``, ``boo
 
 @dataclass(frozen=True)
 class Computed:
-    """A metric's result with per-account problems: where ``problem`` is not null, the value
-    is dropped and the message is reported on the account."""
+    """A metric's result with per-account problems.
+
+    Where ``invalid`` (a boolean expression) is true, the value is dropped and ``problem`` (a
+    text, or an expression of text) is reported on the account. ``invalid`` is all the scores
+    need; ``problem`` is only built for the explanation, so it may format values freely.
+    """
 
     value: "pl.Expr"
-    problem: "pl.Expr | None" = None
+    invalid: "pl.Expr | None" = None
+    problem: "pl.Expr | str | None" = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Callable
 
 import polars as pl
 
@@ -14,30 +15,38 @@ INDICATOR_FIELDS = ("value", "points", "weight", "contribution")
 
 
 class Results:
-    """What :meth:`Ruleset.score` returns.
+    """What :meth:`Ruleset.score` returns: one row per input account, in input order.
 
-    ``frame`` is a flat polars DataFrame: ``account_id``, ``status`` (``ok`` or ``error``),
+    ``scores`` is a flat polars DataFrame: ``account_id``, ``status`` (``ok`` or ``error``),
     ``score``, ``tier``, ``color``, then ``<indicator>.value``, ``.points``, ``.weight`` and
-    ``.contribution`` for each indicator, then ``actions`` (ids of the actions that fired),
-    ``reasons`` and ``errors`` (lists of text). ``warnings`` are problems of the whole batch.
+    ``.contribution`` for each indicator. ``frame`` adds the explanation columns ``actions``
+    (ids of the actions that fired), ``reasons`` and ``errors`` (lists of text); they are
+    computed the first time ``frame`` is read. ``warnings`` are problems of the whole batch.
     """
 
-    def __init__(self, ruleset: "Ruleset", frame: pl.DataFrame, warnings: list[str]):
+    def __init__(self, ruleset: "Ruleset", scores: pl.DataFrame,
+                 everything: Callable[[], pl.DataFrame], warnings: list[str]):
         self.ruleset = ruleset
-        self.frame = frame
+        self.scores = scores
+        self._everything = everything
         self.warnings = warnings
 
+    @cached_property
+    def frame(self) -> pl.DataFrame:
+        """The scores with the explanation columns ``actions``, ``reasons`` and ``errors``."""
+        return self._everything()
+
     def __len__(self) -> int:
-        return self.frame.height
+        return self.scores.height
 
     @property
     def unscorable(self) -> int:
         """How many accounts could not be scored (``status: error``)."""
-        return self.frame.filter(pl.col("status") == "error").height
+        return self.scores.filter(pl.col("status") == "error").height
 
     def tier_counts(self) -> dict[str, int]:
         """Accounts per tier, best tier first, then ``unscored`` if any."""
-        counts = dict(self.frame.group_by("tier").len().iter_rows())
+        counts = dict(self.scores.group_by("tier").len().iter_rows())
         result = {tier.name: counts.get(tier.name, 0) for tier in self.ruleset.tiers}
         if counts.get(None):
             result["unscored"] = counts[None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from ..expressions import ExpressionFunction, exact_divisor
@@ -27,8 +28,10 @@ def _vector_max(*args):
 def _scalar_round(value: float | None, digits: float | None = 0.0) -> float | None:
     if value is None or digits is None or digits != int(digits) or abs(digits) > 15:
         return None
-    scale = 10.0 ** int(digits)
-    return round(value * scale) / scale
+    scaled = value * 10.0 ** int(digits)
+    if not math.isfinite(scaled):
+        return None
+    return round(scaled) / 10.0 ** int(digits)
 
 
 def _vector_round(value, digits: float = 0.0):
@@ -36,8 +39,9 @@ def _vector_round(value, digits: float = 0.0):
     if digits != int(digits) or abs(digits) > 15:
         return pl.lit(None, pl.Float64)
     scale = 10.0 ** int(digits)
-    scaled = (value * scale).round(0)
-    return scaled / exact_divisor(scaled, scale)
+    scaled = value * scale
+    rounded = pl.when(scaled.is_finite()).then(scaled.round(0))
+    return rounded / exact_divisor(rounded, scale)
 
 
 def _vector_coalesce(*args):

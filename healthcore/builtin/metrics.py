@@ -27,7 +27,8 @@ def ratio_metric(inputs, params):
     """raw = numerator / denominator x scale; null when the denominator is 0."""
     import polars as pl
     denominator = inputs["denominator"]
-    return pl.when(denominator != 0).then(inputs["numerator"] / denominator * params["scale"])
+    ratio = inputs["numerator"] / denominator
+    return pl.when(denominator != 0).then(ratio if params["scale"] == 1 else ratio * params["scale"])
 
 
 def expression_metric(inputs, params):
@@ -49,9 +50,10 @@ def csat_metric(inputs, params):
     total is reported, not scored."""
     import polars as pl
     positive, total = inputs["positive"], inputs["total"]
-    problem = pl.when(positive > total).then(pl.format(
-        "csat: positive ({}) is more than total ({})", positive, total))
-    return Computed(pl.when(total > 0).then(100.0 * positive / total), problem)
+    return Computed(pl.when(total > 0).then(100.0 * positive / total),
+                    invalid=positive > total,
+                    problem=pl.format("csat: positive ({}) is more than total ({})",
+                                      positive, total))
 
 
 BUILTIN_METRICS = (
