@@ -102,7 +102,7 @@ def evaluate(ruleset: str, accounts: str, fmt: str | None, output: str | None,
               "or parquet")
     compiled = _load(ruleset, _registry(plugins))
     try:
-        results = compiled.score(read_accounts(accounts, input_format))
+        results = compiled.score(read_accounts(accounts, input_format), explain=True)
     except HealthcoreError as exc:
         _fail(str(exc))
     for warning in results.warnings:

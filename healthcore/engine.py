@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import polars as pl
 
@@ -27,19 +27,23 @@ _HIDDEN = "__hc_"
 @dataclass
 class _Query:
     """The scoring query: ``staged`` holds the intermediate columns of the scores, selected by
-    ``core`` (what :meth:`Ruleset.score` computes at once); ``explained`` adds those of the
-    explanation, selected by ``details`` (computed when the results are first read in full)."""
+    ``core`` (what :meth:`Ruleset.score` computes at once); ``explanation`` adds those of the
+    actions, reasons and errors (computed when the results are first read in full)."""
 
     staged: pl.LazyFrame
     core: list[pl.Expr]
-    explained: pl.LazyFrame
-    details: list[pl.Expr]
+    explanation: Callable[[], tuple[pl.LazyFrame, list[pl.Expr]]]
+    """Builds (only when asked) the frame with the explanation's stages and its columns."""
+
+    def names(self) -> list[str]:
+        return [column.meta.output_name() for column in self.core]
 
     def scores(self) -> pl.DataFrame:
         return self.staged.select(self.core).collect()
 
     def everything(self) -> pl.DataFrame:
-        return self.explained.select(self.core + self.details).collect()
+        explained, details = self.explanation()
+        return explained.select(self.core + details).collect()
 
 
 @dataclass
@@ -64,8 +68,11 @@ def as_frame(accounts: Any) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None, strict=False)
 
 
-def score(ruleset: Ruleset, accounts: Any) -> Results:
-    """Score every account of ``accounts`` with ``ruleset``; see :class:`~healthcore.Results`."""
+def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False) -> Results:
+    """Score every account of ``accounts`` with ``ruleset``; see :class:`~healthcore.Results`.
+
+    With ``explain``, the explanation columns are computed in the same pass as the scores.
+    """
     frame = as_frame(accounts)
     if ruleset.account_id not in frame.columns:
         if frame.height == 0 and not frame.columns:
@@ -81,16 +88,19 @@ def score(ruleset: Ruleset, accounts: Any) -> Results:
                 "have no value for any account" for name in ruleset.fields()
                 if name not in frame.columns]
     query = _query(ruleset, frame, {})
+    collect = query.everything if explain else query.scores
     try:
-        scores = query.scores()
+        computed = collect()
     except pl.exceptions.PolarsError:
         failed = _failing_metrics(ruleset, frame)
         if not failed:
             raise
         warnings += list(failed.values())
         query = _query(ruleset, frame, failed)
-        scores = query.scores()
-    return Results(ruleset, scores, query.everything, warnings)
+        computed = (query.everything if explain else query.scores)()
+    if explain:
+        return Results(ruleset, computed.select(query.names()), lambda: computed, warnings)
+    return Results(ruleset, computed, query.everything, warnings)
 
 
 def _failing_metrics(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, str]:
@@ -316,15 +326,19 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Q
     candidates += [Candidate(pl.when(fired[a.id]).then(-a.points),
                              f"{a.reason} ({a.points:+g} points)", is_indicator=False)
                    for a in ruleset.actions if a.points < 0]
-    explained, reasons = ranked_reasons(lazy, candidates, ruleset.top_reasons,
-                                        score.is_not_null())
-    details = [
-        text_list([pl.when(fired[a.id]).then(pl.lit(clean(a.id))) for a in ruleset.actions],
-                  pl.any_horizontal(list(fired.values())) if fired else None).alias("actions"),
-        reasons.alias("reasons"),
-        text_list([*problems, *(pl.when(condition).then(pl.lit(clean(message)))
-                                for condition, message in refusals)]).alias("errors")]
-    return _Query(lazy, core, explained, details)
+
+    def explanation() -> tuple[pl.LazyFrame, list[pl.Expr]]:
+        explained, reasons = ranked_reasons(lazy, candidates, ruleset.top_reasons,
+                                            score.is_not_null())
+        actions = text_list([pl.when(fired[a.id]).then(pl.lit(clean(a.id)))
+                             for a in ruleset.actions],
+                            pl.any_horizontal(list(fired.values())) if fired else None)
+        errors = text_list([*problems, *(pl.when(condition).then(pl.lit(clean(message)))
+                                         for condition, message in refusals)])
+        return explained, [actions.alias("actions"), reasons.alias("reasons"),
+                           errors.alias("errors")]
+
+    return _Query(lazy, core, explanation)
 
 
 def _tiers(ruleset: Ruleset, score: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

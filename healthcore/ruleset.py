@@ -100,9 +100,14 @@ class Ruleset:
                 found.setdefault(name, set()).add(kind)
         return found
 
-    def score(self, accounts: "pl.DataFrame | pl.LazyFrame | Iterable[Mapping[str, Any]]"
-              ) -> "Results":
-        """Score a table of accounts (a polars DataFrame, or a list of dicts)."""
+    def score(self, accounts: "pl.DataFrame | pl.LazyFrame | Iterable[Mapping[str, Any]]",
+              *, explain: bool = False) -> "Results":
+        """Score a table of accounts (a polars DataFrame, or a list of dicts).
+
+        The explanation columns (actions, reasons, errors) are computed when ``frame`` is
+        first read, or at once with ``explain=True`` (one pass instead of two when they are
+        certainly needed, as when writing results).
+        """
         from .engine import score
 
-        return score(self, accounts)
+        return score(self, accounts, explain=explain)

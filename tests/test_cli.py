@@ -203,14 +203,14 @@ def test_failed_run_leaves_the_previous_output_intact(runner, hand, tmp_path):
     assert out.read_text() == "previous results"
 
 
-def test_atomic_file_never_leaves_a_partial_file(tmp_path):
-    from healthcore.io.writers import atomic_file
+def test_atomic_write_never_leaves_a_partial_file(tmp_path):
+    from healthcore.io.writers import atomic_path
 
     target = tmp_path / "out.csv"
     target.write_text("old")
     with pytest.raises(RuntimeError):
-        with atomic_file(target) as handle:
-            handle.write(b"half of the new con")
+        with atomic_path(target) as aside:
+            aside.write_bytes(b"half of the new con")
             raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]

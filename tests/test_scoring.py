@@ -365,3 +365,14 @@ actions:
         90.0, 100.0, 90.0, 100.0, 100.0, 100.0]
     assert records["maybe"]["errors"] == [
         "field 'champion_left': 'maybe' is not true/false (use true, false, yes, no, 1 or 0)"]
+
+
+def test_explaining_at_once_or_on_first_use_gives_the_same_results(builtin_registry):
+    rows = [{"account_id": f"a{i}", "a": i % 11, "b": None if i % 4 == 0 else 10 - i % 11,
+             "overdue": 40 if i % 3 == 0 else 0, "referrals": i % 2} for i in range(50)]
+    compiled = ruleset(ACTIONS, builtin_registry)
+    lazy, eager = compiled.score(rows), compiled.score(rows, explain=True)
+    assert eager.scores.equals(lazy.scores)
+    assert eager.frame.equals(lazy.frame)
+    assert lazy.scores.columns == [c for c in lazy.frame.columns
+                                   if c not in ("actions", "reasons", "errors")]

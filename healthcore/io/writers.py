@@ -17,20 +17,22 @@ FORMATS = ("json", "jsonl", "csv", "parquet")
 
 
 @contextmanager
-def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
-    """A file that appears at ``path`` complete or not at all (written aside, then renamed)."""
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A path to write in full; it replaces ``path`` only once the block ends without error,
+    so ``path`` holds the old content or the new one, never a part."""
     target = Path(path)
-    handle = tempfile.NamedTemporaryFile(dir=target.parent or ".", prefix=f".{target.name}.",
-                                         suffix=".part", delete=False)
+    descriptor, name = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.",
+                                        suffix=".part")
+    os.close(descriptor)
+    aside = Path(name)
     try:
-        os.chmod(handle.name, _mode_for(target))
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, target)
+        yield aside
+        with open(aside, "rb") as written:
+            os.fsync(written.fileno())
+        os.chmod(aside, _mode_for(target))
+        os.replace(aside, target)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        aside.unlink(missing_ok=True)
         raise
 
 
@@ -50,8 +52,8 @@ def flat_for_csv(results: Results) -> pl.DataFrame:
         pl.col(name).list.join("; ") for name in ("actions", "reasons", "errors"))
 
 
-def write(results: Results, fmt: str, destination: BinaryIO) -> None:
-    """Write ``results`` in ``fmt`` to an open binary file."""
+def write(results: Results, fmt: str, destination: BinaryIO | Path) -> None:
+    """Write ``results`` in ``fmt`` to an open binary file or a path."""
     if fmt == "json":
         results.nested().write_json(destination)
     elif fmt == "jsonl":
@@ -66,8 +68,8 @@ def write(results: Results, fmt: str, destination: BinaryIO) -> None:
 
 def write_file(results: Results, fmt: str, path: str | Path) -> None:
     """Write ``results`` to ``path`` atomically."""
-    with atomic_file(path) as handle:
-        write(results, fmt, handle)
+    with atomic_path(path) as aside:
+        write(results, fmt, aside)
 
 
 def write_stdout(results: Results, fmt: str) -> None:
