@@ -48,7 +48,8 @@ class _Query:
 
 @dataclass
 class _Plan:
-    """The columns the query builds, named and collected stage by stage."""
+    """What building the query collects: each field read as each kind (built once, inlined
+    where used) and the problem messages of the explanation."""
 
     prepared: dict[tuple[str, str], pl.Expr]
     problems: list[pl.Expr]

@@ -1,4 +1,4 @@
-"""Preparing account fields for metrics and expressions, column-wise and for one value.
+"""Preparing account fields for metrics and expressions, column-wise.
 
 A field is read as a kind (number, count, text, boolean). A value that cannot be read as that kind
 (text in a number field, NaN, infinity, a negative count) becomes null and yields a problem message
@@ -6,9 +6,6 @@ that names the field and the value; a blank value is simply missing.
 """
 
 from __future__ import annotations
-
-import math
-from typing import Any
 
 import polars as pl
 
@@ -76,46 +73,3 @@ def _quoted(shown: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.String:
         return pl.concat_str(pl.lit("'"), clean_column(shown.str.slice(0, 60)), pl.lit("'"))
     return shown
-
-
-def prepare_value(field: str, value: Any, kind: str) -> tuple[Any, str | None]:
-    """One value of ``field`` read as ``kind``: (prepared value or None, problem or None)."""
-    if value is None or kind == "any":
-        return value, None
-    if kind == "text":
-        return (value if isinstance(value, str) else _text(value)), None
-    if isinstance(value, str):
-        stripped = value.strip()
-        if not stripped:
-            return None, None
-        shown = f"'{value[:60]}'"
-    else:
-        stripped, shown = value, _text(value)
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value, None
-        if isinstance(stripped, str):
-            lowered = stripped.lower()
-            result = True if lowered in _TRUE else False if lowered in _FALSE else None
-        else:
-            result = (stripped != 0) if _finite_number(stripped) else None
-    else:
-        try:
-            number = float(stripped)
-        except (TypeError, ValueError):
-            number = math.nan
-        ok = math.isfinite(number) and (kind != "count" or number >= 0)
-        result = number if ok else None
-    if result is None:
-        return None, f"field '{field}': {shown} {_EXPECTED[kind]}"
-    return result, None
-
-
-def _finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
