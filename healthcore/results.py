@@ -54,12 +54,15 @@ class Results:
 
     def nested(self) -> pl.DataFrame:
         """The results with ``indicators`` as one struct column keyed by indicator id."""
-        indicator_ids = [ind.id for ind in self.ruleset.indicators]
+        return self.nested_lazy().collect()
+
+    def nested_lazy(self) -> pl.LazyFrame:
+        """:meth:`nested` as a lazy frame, for writers that stream it to a file."""
         indicators = pl.struct([
-            pl.struct([pl.col(f"{ident}.{part}").alias(part) for part in INDICATOR_FIELDS])
-            .alias(ident) for ident in indicator_ids]).alias("indicators")
-        return self.frame.select("account_id", "status", "score", "tier", "color", indicators,
-                                 "actions", "reasons", "errors")
+            pl.struct([pl.col(f"{ind.id}.{part}").alias(part) for part in INDICATOR_FIELDS])
+            .alias(ind.id) for ind in self.ruleset.indicators]).alias("indicators")
+        return self.frame.lazy().select("account_id", "status", "score", "tier", "color",
+                                        indicators, "actions", "reasons", "errors")
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per account, shaped like the JSON output."""

@@ -46,20 +46,28 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def flat_for_csv(results: Results) -> pl.DataFrame:
+def flat_for_csv(results: Results) -> pl.LazyFrame:
     """The flat results with list columns joined by '; ' (CSV has no lists)."""
-    return results.frame.with_columns(
+    return results.frame.lazy().with_columns(
         pl.col(name).list.join("; ") for name in ("actions", "reasons", "errors"))
+
+
+def _sink(frame: pl.LazyFrame, fmt: str, path: Path) -> None:
+    {"jsonl": frame.sink_ndjson, "parquet": frame.sink_parquet, "csv": frame.sink_csv}[fmt](path)
 
 
 def write(results: Results, fmt: str, destination: BinaryIO | Path) -> None:
     """Write ``results`` in ``fmt`` to an open binary file or a path."""
-    if fmt == "json":
+    if isinstance(destination, Path) and fmt in ("jsonl", "parquet"):
+        _sink(results.nested_lazy(), fmt, destination)  # streamed, not built then written
+    elif isinstance(destination, Path) and fmt == "csv":
+        _sink(flat_for_csv(results), fmt, destination)
+    elif fmt == "json":
         results.nested().write_json(destination)
     elif fmt == "jsonl":
         results.nested().write_ndjson(destination)
     elif fmt == "csv":
-        flat_for_csv(results).write_csv(destination)
+        flat_for_csv(results).collect().write_csv(destination)
     elif fmt == "parquet":
         results.nested().write_parquet(destination)
     else:
