@@ -18,7 +18,10 @@ _EXPECTED = {"number": "is not a number", "count": "is not a valid count (a numb
 
 
 _DTYPES = {"number": pl.Float64, "count": pl.Float64, "text": pl.String, "boolean": pl.Boolean,
-           "any": pl.Null}
+           "numbers": pl.List(pl.Float64), "any": pl.Null}
+LIST_SEPARATORS = r"[;,|\s]+"
+"""How a text cell (CSV) holds a list of numbers: ``9;10;7``, ``9, 10, 7``, ``9|10|7`` or
+``[9, 10, 7]``; a blank cell is missing, ``[]`` an empty list."""
 
 
 def missing_field(field: str, kind: str) -> tuple[pl.Expr, pl.Expr]:
@@ -31,6 +34,8 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
     column = pl.col(field)
     if kind == "any":
         return column, None
+    if kind == "numbers":
+        return _numbers(field, column, dtype)
     if kind == "text":
         return (column if dtype == pl.String else column.cast(pl.String)), None
     if dtype == pl.String:
@@ -67,6 +72,33 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
     wrong = pl.when(present & value.is_null()).then(shown)
     problem = pl.format(clean(f"field '{field}': {{}} {_EXPECTED[kind]}"), _quoted(wrong, dtype))
     return value, problem
+
+
+def _numbers(field: str, column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr | None]:
+    """A list of finite numbers (missing elements dropped); any other element makes the whole
+    value wrong."""
+    message = f"field '{field}': {{}} is not a list of numbers"
+    if dtype == pl.String:
+        text = column.str.strip_chars()
+        inner = text.str.strip_prefix("[").str.strip_suffix("]").str.strip_chars()
+        items = (pl.when(inner.str.len_chars() > 0)
+                 .then(inner.str.replace_all(LIST_SEPARATORS, ";").str.split(";"))
+                 .when(text.str.len_chars() > 0).then(pl.lit([], pl.List(pl.String))))
+        numbers = items.list.eval(pl.element().cast(pl.Float64, strict=False))
+        wrong = numbers.list.eval(pl.element().is_finite().not_().fill_null(True)).list.any()
+        problem = pl.format(clean(message), _quoted(pl.when(wrong).then(column), dtype))
+        return pl.when(wrong.not_()).then(numbers), problem
+    if isinstance(dtype, pl.List) and (dtype.inner.is_numeric() or dtype.inner == pl.String
+                                       or dtype.inner == pl.Null):
+        numbers = column.list.eval(pl.element().cast(pl.Float64, strict=False))
+        wrong = (column.list.eval(pl.element().is_not_null()
+                                  & pl.element().cast(pl.Float64, strict=False)
+                                  .is_finite().not_().fill_null(True)).list.any())
+        problem = pl.format(clean(message), pl.when(wrong).then(column.cast(pl.List(pl.String))
+                                                               .list.join(", ")))
+        return pl.when(wrong.not_()).then(numbers.list.drop_nulls()), problem
+    return pl.lit(None, _DTYPES["numbers"]), pl.when(column.is_not_null()).then(
+        pl.lit(f"field '{field}' holds {dtype}, not lists of numbers"))
 
 
 def _quoted(shown: pl.Expr, dtype: pl.DataType) -> pl.Expr:

@@ -19,8 +19,8 @@ from .ruleset import Action, Indicator, Input, Ruleset, Tier
 from .schema import did_you_mean, ruleset_schema, validate
 from .yamlsource import SourceMap, load_yaml, read_text
 
-_FIELD_KINDS: dict[str, Kind] = {"number": "number", "count": "number", "text": "text",
-                                 "boolean": "boolean"}
+_FIELD_KINDS: dict[str, str] = {"number": "number", "count": "number", "numbers": "numbers",
+                                "text": "text", "boolean": "boolean"}
 
 
 def load_ruleset(path: str | Path, *, registry: Registry | None = None) -> Ruleset:

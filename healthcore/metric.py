@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 if TYPE_CHECKING:
     import polars as pl
 
-InputKind = Literal["number", "count", "text", "boolean", "expression"]
+InputKind = Literal["number", "count", "numbers", "text", "boolean", "expression"]
 """How the engine prepares an input before a metric sees it.
 
 ``number``: a finite number (text that is not a number, NaN and infinity become null and are
-reported on the account). ``count``: a number that is 0 or more. ``text``, ``boolean``: as named.
-``expression``: the parameter holds a ruleset expression, compiled by the engine.
+reported on the account). ``count``: a number that is 0 or more. ``numbers``: a list of finite
+numbers (a ``List(Float64)`` column; from JSON/Parquet lists, or CSV cells such as ``9;10;7``).
+``text``, ``boolean``: as named. ``expression``: the parameter holds a ruleset expression,
+compiled by the engine.
 """
 
 

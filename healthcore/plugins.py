@@ -28,7 +28,7 @@ ENTRY_POINT_GROUP = "healthcore"
 DISABLE_ENV = "HEALTHCORE_DISABLE_PLUGINS"
 BUILTIN_PLUGINS = ("healthcore.builtin.metrics", "healthcore.builtin.functions")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_INPUT_KINDS = {"number", "count", "text", "boolean", "expression"}
+_INPUT_KINDS = {"number", "count", "numbers", "text", "boolean", "expression"}
 
 
 @dataclass(frozen=True)

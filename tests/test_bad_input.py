@@ -146,3 +146,37 @@ def test_output_files_get_ordinary_permissions(tmp_path):
     CliRunner().invoke(main, ["evaluate", SAAS, str(REPO / "rulesets" / "saas-b2b.accounts.csv"),
                               "-o", str(out)])
     assert oct(out.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_lists_of_numbers_from_text_cells_and_lists(tmp_path, monkeypatch):
+    (tmp_path / "list_metric.py").write_text(textwrap.dedent('''
+        from healthcore import Metric, hookimpl
+
+        @hookimpl
+        def healthcore_register_metrics(register):
+            register(Metric(
+                "mean_of", "mean of a list", lambda inputs, params: inputs["values"].list.mean(),
+                {"type": "object", "properties": {"values": {"type": "string"}},
+                 "required": ["values"]},
+                {"values": "numbers"}))
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ruleset = compile_ruleset("""
+indicators:
+  - id: m
+    metric: mean_of
+    params: {values: r}
+    normalize: {linear: {worst: 0, best: 10}}
+    weight: 1
+""", load_registry(["list_metric"], entry_point_plugins=False))
+    import polars as pl
+    from_text = ruleset.score(pl.DataFrame({
+        "account_id": ["semicolons", "json", "pipes", "wrong", "blank", "empty"],
+        "r": ["9;10;8", "[4, 6]", "1|2|3", "9;x", "", "[]"]})).to_records()
+    assert [r["indicators"]["m"]["value"] for r in from_text] == [9.0, 5.0, 2.0, None, None,
+                                                                  None]
+    assert from_text[3]["errors"][0] == "field 'r': '9;x' is not a list of numbers"
+    from_lists = ruleset.score([{"account_id": "a", "r": [10, None, 8]},
+                                {"account_id": "b", "r": [float("nan"), 1.0]}]).to_records()
+    assert from_lists[0]["indicators"]["m"]["value"] == 9.0
+    assert from_lists[1]["errors"][0] == "field 'r': NaN, 1.0 is not a list of numbers"
