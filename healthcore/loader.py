@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from . import expressions
 from .errors import Diagnostic, DocPath, RulesetError
 from .expressions import Expression, ExpressionError, Kind
-from .normalizers import Band, Bands, ExpressionNormalizer, Linear, Normalizer
+from .normalizers import Band, Bands, ExpressionNormalizer, Linear, Normalizer, Target
 from .plugins import Registry, default_registry
 from .ruleset import Action, Indicator, Input, Ruleset, Tier
 from .schema import did_you_mean, ruleset_schema, validate
@@ -222,6 +222,18 @@ class _Compiler:
             return Linear(float(worst), float(best))
         if kind == "bands" and isinstance(body, list):
             return self.bands(path + ("bands",), body)
+        if kind == "target" and isinstance(body, dict):
+            value, zero_at = body.get("value"), body.get("zero_at")
+            tolerance = body.get("tolerance", 0)
+            if not all(_is_number(v) for v in (value, zero_at, tolerance)):
+                return None
+            if zero_at <= tolerance:
+                self.problem(path + ("target", "zero_at"), f"zero_at ({zero_at:g}) must be "
+                                                           f"larger than tolerance "
+                                                           f"({tolerance:g})",
+                             code="target-range")
+                return None
+            return Target(float(value), float(zero_at), float(tolerance))
         if kind == "expression":
             expression = self.parse(path + ("expression",), body, "number", {"value": "number"},
                                     reads_fields=False)

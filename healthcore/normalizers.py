@@ -52,6 +52,33 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class Target:
+    """100 points within ``tolerance`` of the target ``value``, falling in a straight line to 0
+    points at distance ``zero_at`` from it (on either side)."""
+
+    value: float
+    zero_at: float
+    tolerance: float = 0.0
+
+    always_scores = True
+
+    def points(self, raw: "pl.Expr") -> "pl.Expr":
+        excess = (raw - self.value).abs() - self.tolerance
+        return (100.0 - excess * (100.0 / (self.zero_at - self.tolerance))).clip(0.0, 100.0) + 0.0
+
+    def points_of(self, raw: float | None) -> float | None:
+        if raw is None:
+            return None
+        excess = abs(raw - self.value) - self.tolerance
+        return _clamp(100.0 - excess * (100.0 / (self.zero_at - self.tolerance))) + 0.0
+
+    def describe(self) -> str:
+        within = f" (within {self.tolerance:g})" if self.tolerance else ""
+        return (f"target {self.value:g}{within}: 100 points, 0 points at a distance of "
+                f"{self.zero_at:g}")
+
+
+@dataclass(frozen=True)
 class Band:
     points: float
     min: float | None = None

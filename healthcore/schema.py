@@ -70,9 +70,9 @@ def _explain(error) -> tuple[str, str | None]:
             hint = did_you_mean(key, allowed) or f" (allowed here: {', '.join(allowed)})"
             return f"unknown key '{key}'{hint}", key
     if error.validator == "maxProperties" and "linear" in schema.get("properties", {}):
-        return "give exactly one normalizer: linear, bands or expression", None
+        return "give exactly one normalizer: linear, bands, target or expression", None
     if error.validator == "minProperties" and "linear" in schema.get("properties", {}):
-        return "give a normalizer: linear, bands or expression", None
+        return "give a normalizer: linear, bands, target or expression", None
     if error.validator == "oneOf" and "min" in schema.get("properties", {}):
         return "a tier needs exactly one of 'min' (a score) or 'percentile' (a rank)", None
     if error.validator == "anyOf" and error.path and error.path[-1] == "color":

@@ -376,3 +376,37 @@ def test_explaining_at_once_or_on_first_use_gives_the_same_results(builtin_regis
     assert eager.frame.equals(lazy.frame)
     assert lazy.scores.columns == [c for c in lazy.frame.columns
                                    if c not in ("actions", "reasons", "errors")]
+
+
+def test_target_normalizer_scores_the_distance_to_a_target(builtin_registry):
+    body = """
+    indicators:
+      - id: usage
+        metric: field
+        params: {field: u}
+        normalize: {target: {value: 0.8, tolerance: 0.05, zero_at: 0.55}}
+        weight: 1
+    """
+    results = ruleset(body, builtin_registry).score(
+        [{"account_id": str(v), "u": v} for v in (0.8, 0.85, 0.7, 1.05, 0.3, 1.5)])
+    # within 0.05 of 0.8: 100; then 100 points lost over the next 0.5 (0 at a distance of 0.55):
+    # 0.7 is 0.05 past the tolerance -> 90; 1.05 is 0.2 past -> 60; 0.3 is 0.45 past -> 10
+    assert [r["score"] for r in results.to_records()] == [
+        100.0, 100.0, pytest.approx(90.0), pytest.approx(60.0), pytest.approx(10.0), 0.0]
+
+
+def test_target_needs_zero_at_beyond_the_tolerance(builtin_registry):
+    from healthcore import RulesetError
+
+    body = """
+    indicators:
+      - id: usage
+        metric: field
+        params: {field: u}
+        normalize: {target: {value: 0.8, tolerance: 0.2, zero_at: 0.1}}
+        weight: 1
+    """
+    with pytest.raises(RulesetError, match=r"t.yaml:7:\d+: indicators\[0\].normalize.target."
+                                           r"zero_at: zero_at \(0.1\) must be larger than "
+                                           r"tolerance \(0.2\)"):
+        ruleset(body, builtin_registry)
