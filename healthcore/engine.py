@@ -289,10 +289,7 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Q
         else:
             counted[ind.id] = points.is_not_null()
             effective[ind.id] = points
-    denominator = pl.sum_horizontal([pl.when(counted[i.id]).then(i.weight).otherwise(0.0)
-                                     for i in indicators]).alias(f"{_HIDDEN}den")
-    numerator = pl.sum_horizontal([(effective[i.id] * i.weight).fill_null(0.0)
-                                   for i in indicators])
+    lazy, base, shares, group_columns = _weighting(ruleset, lazy, counted, effective)
     fired = {a.id: pl.col(f"{_HIDDEN}act_{a.id}") for a in ruleset.actions}
     adjustment = pl.sum_horizontal(
         [pl.when(fired[a.id]).then(a.points).otherwise(0.0) for a in ruleset.actions]
@@ -305,8 +302,8 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Q
                  for i in indicators if i.missing == "error"]
     refusals.append((den == 0, "no indicator has a value for this account, so it has no score"))
     refused = pl.any_horizontal([condition for condition, _ in refusals])
-    lazy = lazy.with_columns(denominator).with_columns(
-        pl.when(refused.not_()).then(((numerator / den) + adjustment).clip(0.0, 100.0))
+    lazy = lazy.with_columns(
+        pl.when(refused.not_()).then((base + adjustment).clip(0.0, 100.0))
         .alias(f"{_HIDDEN}score"))
     score = pl.col(f"{_HIDDEN}score")
     tier, color = _tiers(ruleset, score)
@@ -317,13 +314,14 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Q
         score.alias("score"), tier.alias("tier"), color.alias("color")]
     candidates = []
     for ind in indicators:
-        share = pl.when(counted[ind.id]).then(ind.weight / den)
+        share = shares[ind.id]
         core += [pl.col(_raw(ind)).alias(f"{ind.id}.value"),
                  effective[ind.id].alias(f"{ind.id}.points"),
                  pl.lit(ind.weight).alias(f"{ind.id}.weight"),
                  (share * effective[ind.id]).alias(f"{ind.id}.contribution")]
         candidates.append(Candidate(share * (100.0 - effective[ind.id]), f"{ind.label} cost ",
                                     is_indicator=True))
+    core += group_columns
     candidates += [Candidate(pl.when(fired[a.id]).then(-a.points),
                              f"{a.reason} ({a.points:+g} points)", is_indicator=False)
                    for a in ruleset.actions if a.points < 0]
@@ -340,6 +338,70 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Q
                            errors.alias("errors")]
 
     return _Query(lazy, core, explanation)
+
+
+def _weighting(ruleset: Ruleset, lazy: pl.LazyFrame, counted: dict[str, pl.Expr],
+               effective: dict[str, pl.Expr]
+               ) -> tuple[pl.LazyFrame, pl.Expr, dict[str, pl.Expr], list[pl.Expr]]:
+    """The weighted base score, each indicator's share of it (its contribution is share x
+    points) and the groups' output columns; adds the denominator column ``den`` (0: no score).
+    """
+    den = pl.col(f"{_HIDDEN}den")
+    indicators = ruleset.indicators
+    if not ruleset.groups:
+        lazy = lazy.with_columns(pl.sum_horizontal(
+            [pl.when(counted[i.id]).then(i.weight).otherwise(0.0) for i in indicators]
+        ).alias(den.meta.output_name()))
+        numerator = pl.sum_horizontal([(effective[i.id] * i.weight).fill_null(0.0)
+                                       for i in indicators])
+        shares = {i.id: pl.when(counted[i.id]).then(i.weight / den) for i in indicators}
+        return lazy, numerator / den, shares, []
+    by_id = {i.id: i for i in indicators}
+    group_points, group_den, stage = {}, {}, []
+    for group in ruleset.groups:
+        members = [by_id[m] for m in group.members]
+        group_points[group.id] = pl.col(f"{_HIDDEN}group_{group.id}")
+        if group.combine == "mean":
+            group_den[group.id] = pl.col(f"{_HIDDEN}group_den_{group.id}")
+            weights = pl.sum_horizontal([pl.when(counted[m.id]).then(m.weight).otherwise(0.0)
+                                         for m in members])
+            total = pl.sum_horizontal([(effective[m.id] * m.weight).fill_null(0.0)
+                                       for m in members])
+            stage += [weights.alias(f"{_HIDDEN}group_den_{group.id}"),
+                      pl.when(weights > 0).then(total / weights)
+                      .alias(f"{_HIDDEN}group_{group.id}")]
+        else:
+            combine = pl.min_horizontal if group.combine == "min" else pl.max_horizontal
+            stage.append(combine([pl.when(counted[m.id]).then(effective[m.id])
+                                  for m in members if m.weight > 0])
+                         .alias(f"{_HIDDEN}group_{group.id}"))
+    lazy = lazy.with_columns(stage).with_columns(pl.sum_horizontal(
+        [pl.when(group_points[g.id].is_not_null()).then(g.weight).otherwise(0.0)
+         for g in ruleset.groups]).alias(den.meta.output_name()))
+    base = pl.sum_horizontal([(group_points[g.id] * g.weight).fill_null(0.0)
+                              for g in ruleset.groups]) / den
+    shares: dict[str, pl.Expr] = {}
+    columns: list[pl.Expr] = []
+    for group in ruleset.groups:
+        points = group_points[group.id]
+        share = pl.when(points.is_not_null()).then(group.weight / den)
+        members = [by_id[m] for m in group.members]
+        decided = pl.lit(False)
+        for member in members:
+            if group.combine == "mean":
+                shares[member.id] = pl.when(counted[member.id]).then(
+                    share * member.weight / group_den[group.id])
+                continue
+            # min or max: the first member at the group's points carries the group's share
+            decides = (counted[member.id] & (effective[member.id] == points)
+                       & pl.lit(member.weight > 0) & decided.not_())
+            shares[member.id] = (pl.when(decides).then(share)
+                                 .when(counted[member.id]).then(0.0))
+            decided = decided | decides
+        columns += [points.alias(f"{group.id}.points"),
+                    pl.lit(group.weight).alias(f"{group.id}.weight"),
+                    (share * points).alias(f"{group.id}.contribution")]
+    return lazy, base, shares, columns
 
 
 def _tiers(ruleset: Ruleset, score: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

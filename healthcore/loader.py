@@ -15,7 +15,7 @@ from .errors import Diagnostic, DocPath, RulesetError
 from .expressions import Expression, ExpressionError, Kind
 from .normalizers import Band, Bands, ExpressionNormalizer, Linear, Normalizer, Target
 from .plugins import Registry, default_registry
-from .ruleset import Action, Indicator, Input, Ruleset, Tier
+from .ruleset import Action, Group, Indicator, Input, Ruleset, Tier
 from .schema import did_you_mean, ruleset_schema, validate
 from .yamlsource import SourceMap, load_yaml, read_text
 
@@ -114,6 +114,8 @@ class _Compiler:
                                                "rename one of them", key=True, code="ambiguous")
         default_missing = data.get("missing", "renormalize")
         indicators = self.indicators(_items(data.get("indicators")), default_missing)
+        groups = self.groups(_items(data.get("groups")), "groups" in data,
+                             _items(data.get("indicators")))
         actions = self.actions(_items(data.get("actions")))
         tiers, mode = self.tiers(_items(data.get("tiers")))
         if self.problems:
@@ -123,7 +125,7 @@ class _Compiler:
             name=data["name"], description=data.get("description", ""),
             account_id=data.get("account_id", "account_id"), parameters=self.parameters,
             indicators=tuple(indicators), actions=tuple(actions), tiers=tuple(tiers),
-            tier_mode=mode, top_reasons=explain.get("top", 3),
+            tier_mode=mode, top_reasons=explain.get("top", 3), groups=tuple(groups),
             declared_fields=self.declared, source=self.source.file, text=self.text)
 
     def indicators(self, items: list[tuple[int, Any]], default_missing: str) -> list[Indicator]:
@@ -156,11 +158,66 @@ class _Compiler:
                 id=ident, label=str(item.get("label") or ident), metric=metric,
                 params=params, inputs=tuple(inputs), normalizer=normalizer,
                 weight=float(weight), missing=item.get("missing", default_missing),
-                description=str(item.get("description", ""))))
+                description=str(item.get("description", "")), group=item.get("group")))
         weights = [item.get("weight") for _, item in items]
         if items and all(_is_number(w) and w == 0 for w in weights):
             self.problem(("indicators",), "every indicator has weight 0, so no account can be "
                                           "scored; give at least one a positive weight",
+                         code="zero-weights")
+        return compiled
+
+    def groups(self, items: list[tuple[int, Any]], declared: bool,
+               indicators: list[tuple[int, Any]]) -> list[Group]:
+        """The groups, each with its members; every indicator in exactly one declared group."""
+        indicator_ids = {item.get("id") for _, item in indicators}
+        seen: dict[str, int] = {}
+        for index, item in items:
+            ident = item.get("id")
+            if not isinstance(ident, str):
+                continue
+            if ident in seen:
+                self.problem(("groups", index, "id"), f"the id '{ident}' is already used by "
+                                                      f"groups[{seen[ident]}]",
+                             code="duplicate-id")
+            elif ident in indicator_ids:
+                self.problem(("groups", index, "id"), f"'{ident}' is the id of an indicator "
+                                                      "too; give the group another id",
+                             code="duplicate-id")
+            seen.setdefault(ident, index)
+        members: dict[str, list[str]] = {ident: [] for ident in seen}
+        for index, item in indicators:
+            group = item.get("group")
+            if group is None:
+                if declared:
+                    self.problem(("indicators", index), "this indicator needs a 'group' "
+                                                        "since the ruleset declares groups "
+                                                        f"(one of: {', '.join(seen)})",
+                                 code="group")
+                continue
+            if not isinstance(group, str):
+                continue
+            if group not in members:
+                hint = did_you_mean(group, members) if declared else (
+                    " (declare it under 'groups')")
+                self.problem(("indicators", index, "group"), f"unknown group '{group}'{hint}",
+                             code="group")
+                continue
+            if isinstance(item.get("id"), str):
+                members[group].append(item["id"])
+        compiled = []
+        for index, item in items:
+            ident, weight = item.get("id"), item.get("weight")
+            if not isinstance(ident, str) or not _is_number(weight) or seen.get(ident) != index:
+                continue
+            if not members[ident]:
+                self.problem(("groups", index), f"the group '{ident}' has no indicators",
+                             code="group")
+            compiled.append(Group(ident, str(item.get("label") or ident), float(weight),
+                                  item.get("combine", "mean"), tuple(members[ident])))
+        if items and all(_is_number(i.get("weight")) and i.get("weight") == 0
+                         for _, i in items):
+            self.problem(("groups",), "every group has weight 0, so no account can be scored; "
+                                      "give at least one a positive weight",
                          code="zero-weights")
         return compiled
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from .ruleset import Ruleset
 
 INDICATOR_FIELDS = ("value", "points", "weight", "contribution")
+GROUP_FIELDS = ("points", "weight", "contribution")
 
 
 class Results:
@@ -19,7 +20,8 @@ class Results:
 
     ``scores`` is a flat polars DataFrame: ``account_id``, ``status`` (``ok`` or ``error``),
     ``score``, ``tier``, ``color``, then ``<indicator>.value``, ``.points``, ``.weight`` and
-    ``.contribution`` for each indicator. ``frame`` adds the explanation columns ``actions``
+    ``.contribution`` for each indicator, then ``<group>.points``, ``.weight`` and
+    ``.contribution`` for each group if the ruleset has groups. ``frame`` adds the explanation columns ``actions``
     (ids of the actions that fired), ``reasons`` and ``errors`` (lists of text); they are
     computed the first time ``frame`` is read. ``warnings`` are problems of the whole batch.
     """
@@ -61,8 +63,12 @@ class Results:
         indicators = pl.struct([
             pl.struct([pl.col(f"{ind.id}.{part}").alias(part) for part in INDICATOR_FIELDS])
             .alias(ind.id) for ind in self.ruleset.indicators]).alias("indicators")
+        groups = [pl.struct([
+            pl.struct([pl.col(f"{group.id}.{part}").alias(part) for part in GROUP_FIELDS])
+            .alias(group.id) for group in self.ruleset.groups]).alias("groups")
+        ] if self.ruleset.groups else []
         return self.frame.lazy().select("account_id", "status", "score", "tier", "color",
-                                        indicators, "actions", "reasons", "errors")
+                                        indicators, *groups, "actions", "reasons", "errors")
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per account, shaped like the JSON output."""

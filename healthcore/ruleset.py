@@ -39,6 +39,18 @@ class Indicator:
     weight: float
     missing: MissingPolicy
     description: str = ""
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """Indicators whose points combine (weighted mean, minimum or maximum) into the group's."""
+
+    id: str
+    label: str
+    weight: float
+    combine: Literal["mean", "min", "max"]
+    members: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,7 @@ class Ruleset:
     tiers: tuple[Tier, ...]
     tier_mode: Literal["absolute", "percentile"]
     top_reasons: int = 3
+    groups: tuple[Group, ...] = ()
     declared_fields: Mapping[str, Kind] | None = None
     source: str = "<ruleset>"
     text: str = field(default="", repr=False)

@@ -410,3 +410,72 @@ def test_target_needs_zero_at_beyond_the_tolerance(builtin_registry):
                                            r"zero_at: zero_at \(0.1\) must be larger than "
                                            r"tolerance \(0.2\)"):
         ruleset(body, builtin_registry)
+
+
+GROUPS = """
+groups:
+  - {id: usage, label: Product usage, weight: 60}
+  - {id: support, weight: 40, combine: min}
+indicators:
+  - {id: a, group: usage, metric: field, params: {field: a},
+     normalize: {linear: {worst: 0, best: 10}}, weight: 3}
+  - {id: b, group: usage, metric: field, params: {field: b},
+     normalize: {linear: {worst: 0, best: 10}}, weight: 1}
+  - {id: c, group: support, metric: field, params: {field: c},
+     normalize: {linear: {worst: 0, best: 10}}, weight: 1}
+  - {id: d, group: support, metric: field, params: {field: d},
+     normalize: {linear: {worst: 0, best: 10}}, weight: 1}
+"""
+
+
+def test_groups_weight_their_members_then_each_other(builtin_registry):
+    results = ruleset(GROUPS, builtin_registry).score([
+        {"account_id": "x", "a": 5, "b": 10, "c": 8, "d": 2},
+        {"account_id": "y", "a": None, "b": 10, "c": None, "d": None},
+        {"account_id": "z", "a": None, "b": None, "c": None, "d": None},
+    ])
+    x, y, z = results.to_records()
+    # usage: (3*50 + 1*100) / 4 = 62.5; support: the weakest of 80 and 20 = 20
+    # score: (60*62.5 + 40*20) / 100 = 45.5
+    assert x["score"] == pytest.approx(45.5)
+    assert x["groups"] == {"usage": {"points": 62.5, "weight": 60.0,
+                                     "contribution": pytest.approx(37.5)},
+                           "support": {"points": 20.0, "weight": 40.0,
+                                       "contribution": pytest.approx(8.0)}}
+    contributions = {k: v["contribution"] for k, v in x["indicators"].items()}
+    assert contributions == {"a": pytest.approx(22.5), "b": pytest.approx(15.0),
+                             "c": 0.0, "d": pytest.approx(8.0)}
+    # costs: d decides its group: 0.4 * (100 - 20) = 32; a: 0.6 * 3/4 * (100 - 50) = 22.5
+    assert x["reasons"] == ["d cost 32.0 points", "a cost 22.5 points"]
+    # a group with no value drops out and the other groups' weights are scaled up
+    assert y["score"] == 100.0 and y["groups"]["support"]["points"] is None
+    assert y["groups"]["support"]["contribution"] is None
+    assert z["status"] == "error"
+
+
+def test_max_group_and_zero_policy_inside_a_group(builtin_registry):
+    body = GROUPS.replace("combine: min", "combine: max").replace(
+        "params: {field: a},", "params: {field: a}, missing: zero,")
+    record = ruleset(body, builtin_registry).score(
+        [{"account_id": "x", "a": None, "b": 10, "c": 8, "d": 2}]).to_records()[0]
+    # usage: (3*0 + 1*100) / 4 = 25 (a counts as 0); support: the best of 80 and 20 = 80
+    assert record["groups"]["usage"]["points"] == pytest.approx(25.0)
+    assert record["score"] == pytest.approx((60 * 25 + 40 * 80) / 100)
+    assert record["indicators"]["c"]["contribution"] == pytest.approx(0.4 * 80)
+
+
+@pytest.mark.parametrize("change,message", [
+    (("group: support, metric: field, params: {field: d}", "metric: field, params: {field: d}"),
+     "t.yaml:13:5: indicators[3]: this indicator needs a 'group' since the ruleset declares "
+     "groups (one of: usage, support)"),
+    (("{id: d, group: support", "{id: d, group: suport"),
+     "t.yaml:13:20: indicators[3].group: unknown group 'suport' (did you mean 'support'?)"),
+    (("{id: support, weight: 40", "{id: a, weight: 40"),
+     "t.yaml:5:10: groups[1].id: 'a' is the id of an indicator too; give the group another id"),
+])
+def test_group_mistakes(change, message, builtin_registry):
+    from healthcore import RulesetError
+
+    with pytest.raises(RulesetError) as caught:
+        ruleset(GROUPS.replace(*change), builtin_registry)
+    assert message in [str(d) for d in caught.value.diagnostics]
