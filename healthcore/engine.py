@@ -19,6 +19,7 @@ from .explanation import Candidate, clean, clean_column, ranked_reasons, text_li
 from .inputs import missing_field, prepare
 from .metric import Computed
 from .results import Results
+from .segments import BySegment
 from .ruleset import Indicator, Ruleset
 
 _HIDDEN = "__hc_"
@@ -134,6 +135,7 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> 
     """The whole scoring query; indicators in ``failed`` are left out with their message."""
     schema = frame.schema
     plan = _Plan({}, [])
+    by_segment = BySegment(ruleset)
 
     def column(field: str, kind: str) -> pl.Expr:
         """A field read as ``kind``; inlined where used (polars computes it once)."""
@@ -151,7 +153,7 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> 
     def input_column(item) -> pl.Expr:
         if item.field is not None:
             return column(item.field, item.kind)
-        return item.expression.to_polars(column)
+        return item.expression.to_polars(column, by_segment.parameter)
 
     computed: list[pl.Expr] = []  # each metric's result, and its problems if it has any
     valid: dict[str, pl.Expr] = {}
@@ -183,8 +185,11 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> 
                 f"{_metric_label(indicator)}: this account's data is not valid")
             plan.problems.append(pl.when(invalid).then(
                 pl.lit(clean(problem)) if isinstance(problem, str) else clean_column(problem)))
-    conditions = [action.condition.to_polars(column) for action in ruleset.actions]
+    conditions = [action.condition.to_polars(column, by_segment.parameter)
+                  for action in ruleset.actions]
     lazy = frame.lazy()
+    if ruleset.segments:
+        lazy = lazy.with_columns(by_segment.column(column))
     per_account = [ind for ind in ruleset.indicators if ind.metric.per_account]
     if per_account:
         lazy = _map_per_account(lazy.with_columns(per_account_args), per_account, plan)
@@ -193,15 +198,15 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> 
                     for a, cond in zip(ruleset.actions, conditions)])
     lazy = lazy.with_columns(pl.when(valid[ind.id]).then(pl.col(_result(ind))).alias(_raw(ind))
                              for ind in ruleset.indicators)
-    lazy = lazy.with_columns([ind.normalizer.points(pl.col(_raw(ind))).alias(_pts(ind))
-                              for ind in ruleset.indicators])
+    lazy = lazy.with_columns([ind.normalizer.points(pl.col(_raw(ind)), by_segment.parameter)
+                              .alias(_pts(ind)) for ind in ruleset.indicators])
     for ind in ruleset.indicators:
         if not ind.normalizer.always_scores:
             unscored = pl.when(pl.col(_pts(ind)).is_null()).then(pl.col(_raw(ind)))
             plan.problems.append(pl.format(
                 clean(f"indicator '{ind.id}': the value {{}} gets no points from its normalizer "
                       f"({ind.normalizer.describe()}); it is left out"), unscored))
-    return _scores(ruleset, lazy, plan.problems)
+    return _scores(ruleset, lazy, plan.problems, by_segment)
 
 
 def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan) -> Computed:
@@ -278,7 +283,8 @@ def _pts(indicator: Indicator) -> str:
     return f"{_HIDDEN}pts_{indicator.id}"
 
 
-def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Query:
+def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr],
+            by_segment: BySegment) -> _Query:
     indicators = ruleset.indicators
     counted, effective = {}, {}
     for ind in indicators:
@@ -289,7 +295,9 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Q
         else:
             counted[ind.id] = points.is_not_null()
             effective[ind.id] = points
-    lazy, base, shares, group_columns = _weighting(ruleset, lazy, counted, effective)
+    weights = {i.id: by_segment.weight(i.id, i.weight) for i in indicators}
+    weights.update({g.id: by_segment.weight(g.id, g.weight) for g in ruleset.groups})
+    lazy, base, shares, group_columns = _weighting(ruleset, lazy, counted, effective, weights)
     fired = {a.id: pl.col(f"{_HIDDEN}act_{a.id}") for a in ruleset.actions}
     adjustment = pl.sum_horizontal(
         [pl.when(fired[a.id]).then(a.points).otherwise(0.0) for a in ruleset.actions]
@@ -306,24 +314,26 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Q
         pl.when(refused.not_()).then((base + adjustment).clip(0.0, 100.0))
         .alias(f"{_HIDDEN}score"))
     score = pl.col(f"{_HIDDEN}score")
-    tier, color = _tiers(ruleset, score)
+    tier, color = _tiers(ruleset, score, by_segment)
     core: list[pl.Expr] = [
         account_id.alias("account_id"),
         pl.when(score.is_not_null()).then(pl.lit("ok")).otherwise(pl.lit("error"))
         .alias("status"),
         score.alias("score"), tier.alias("tier"), color.alias("color")]
+    if ruleset.segments:
+        core.append(by_segment.segment.alias("segment"))
     candidates = []
     for ind in indicators:
         share = shares[ind.id]
         core += [pl.col(_raw(ind)).alias(f"{ind.id}.value"),
                  effective[ind.id].alias(f"{ind.id}.points"),
-                 pl.lit(ind.weight).alias(f"{ind.id}.weight"),
+                 _column(weights[ind.id]).alias(f"{ind.id}.weight"),
                  (share * effective[ind.id]).alias(f"{ind.id}.contribution")]
         candidates.append(Candidate(share * (100.0 - effective[ind.id]), f"{ind.label} cost ",
                                     is_indicator=True))
     core += group_columns
-    candidates += [Candidate(pl.when(fired[a.id]).then(-a.points),
-                             f"{a.reason} ({a.points:+g} points)", is_indicator=False)
+    candidates += [Candidate(pl.when(fired[a.id]).then(-a.points), by_segment.reason(a),
+                             is_indicator=False)
                    for a in ruleset.actions if a.points < 0]
 
     def explanation() -> tuple[pl.LazyFrame, list[pl.Expr]]:
@@ -340,21 +350,26 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr]) -> _Q
     return _Query(lazy, core, explanation)
 
 
+def _column(value: float | pl.Expr) -> pl.Expr:
+    return value if isinstance(value, pl.Expr) else pl.lit(value)
+
+
 def _weighting(ruleset: Ruleset, lazy: pl.LazyFrame, counted: dict[str, pl.Expr],
-               effective: dict[str, pl.Expr]
+               effective: dict[str, pl.Expr], weights: dict[str, float | pl.Expr]
                ) -> tuple[pl.LazyFrame, pl.Expr, dict[str, pl.Expr], list[pl.Expr]]:
     """The weighted base score, each indicator's share of it (its contribution is share x
     points) and the groups' output columns; adds the denominator column ``den`` (0: no score).
+    ``weights`` are numbers, or columns where segments change them.
     """
     den = pl.col(f"{_HIDDEN}den")
     indicators = ruleset.indicators
     if not ruleset.groups:
         lazy = lazy.with_columns(pl.sum_horizontal(
-            [pl.when(counted[i.id]).then(i.weight).otherwise(0.0) for i in indicators]
+            [pl.when(counted[i.id]).then(weights[i.id]).otherwise(0.0) for i in indicators]
         ).alias(den.meta.output_name()))
-        numerator = pl.sum_horizontal([(effective[i.id] * i.weight).fill_null(0.0)
+        numerator = pl.sum_horizontal([(effective[i.id] * weights[i.id]).fill_null(0.0)
                                        for i in indicators])
-        shares = {i.id: pl.when(counted[i.id]).then(i.weight / den) for i in indicators}
+        shares = {i.id: pl.when(counted[i.id]).then(weights[i.id] / den) for i in indicators}
         return lazy, numerator / den, shares, []
     by_id = {i.id: i for i in indicators}
     group_points, group_den, stage = {}, {}, []
@@ -363,55 +378,57 @@ def _weighting(ruleset: Ruleset, lazy: pl.LazyFrame, counted: dict[str, pl.Expr]
         group_points[group.id] = pl.col(f"{_HIDDEN}group_{group.id}")
         if group.combine == "mean":
             group_den[group.id] = pl.col(f"{_HIDDEN}group_den_{group.id}")
-            weights = pl.sum_horizontal([pl.when(counted[m.id]).then(m.weight).otherwise(0.0)
-                                         for m in members])
-            total = pl.sum_horizontal([(effective[m.id] * m.weight).fill_null(0.0)
+            total_weight = pl.sum_horizontal(
+                [pl.when(counted[m.id]).then(weights[m.id]).otherwise(0.0) for m in members])
+            total = pl.sum_horizontal([(effective[m.id] * weights[m.id]).fill_null(0.0)
                                        for m in members])
-            stage += [weights.alias(f"{_HIDDEN}group_den_{group.id}"),
-                      pl.when(weights > 0).then(total / weights)
+            stage += [total_weight.alias(f"{_HIDDEN}group_den_{group.id}"),
+                      pl.when(total_weight > 0).then(total / total_weight)
                       .alias(f"{_HIDDEN}group_{group.id}")]
         else:
             combine = pl.min_horizontal if group.combine == "min" else pl.max_horizontal
-            stage.append(combine([pl.when(counted[m.id]).then(effective[m.id])
-                                  for m in members if m.weight > 0])
+            stage.append(combine([pl.when(counted[m.id] & (_column(weights[m.id]) > 0))
+                                  .then(effective[m.id]) for m in members])
                          .alias(f"{_HIDDEN}group_{group.id}"))
     lazy = lazy.with_columns(stage).with_columns(pl.sum_horizontal(
-        [pl.when(group_points[g.id].is_not_null()).then(g.weight).otherwise(0.0)
+        [pl.when(group_points[g.id].is_not_null()).then(weights[g.id]).otherwise(0.0)
          for g in ruleset.groups]).alias(den.meta.output_name()))
-    base = pl.sum_horizontal([(group_points[g.id] * g.weight).fill_null(0.0)
+    base = pl.sum_horizontal([(group_points[g.id] * weights[g.id]).fill_null(0.0)
                               for g in ruleset.groups]) / den
     shares: dict[str, pl.Expr] = {}
     columns: list[pl.Expr] = []
     for group in ruleset.groups:
         points = group_points[group.id]
-        share = pl.when(points.is_not_null()).then(group.weight / den)
+        share = pl.when(points.is_not_null()).then(weights[group.id] / den)
         members = [by_id[m] for m in group.members]
         decided = pl.lit(False)
         for member in members:
             if group.combine == "mean":
                 shares[member.id] = pl.when(counted[member.id]).then(
-                    share * member.weight / group_den[group.id])
+                    share * weights[member.id] / group_den[group.id])
                 continue
             # min or max: the first member at the group's points carries the group's share
             decides = (counted[member.id] & (effective[member.id] == points)
-                       & pl.lit(member.weight > 0) & decided.not_())
+                       & (_column(weights[member.id]) > 0) & decided.not_())
             shares[member.id] = (pl.when(decides).then(share)
                                  .when(counted[member.id]).then(0.0))
             decided = decided | decides
         columns += [points.alias(f"{group.id}.points"),
-                    pl.lit(group.weight).alias(f"{group.id}.weight"),
+                    _column(weights[group.id]).alias(f"{group.id}.weight"),
                     (share * points).alias(f"{group.id}.contribution")]
     return lazy, base, shares, columns
 
 
-def _tiers(ruleset: Ruleset, score: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+def _tiers(ruleset: Ruleset, score: pl.Expr, by_segment: BySegment
+           ) -> tuple[pl.Expr, pl.Expr]:
     if ruleset.tier_mode == "percentile":
         lower = score.rank("min") - 1  # scored accounts with a strictly lower score
         scored = score.count()
-        tests = [lower.cast(pl.Float64) * 100.0 >= tier.threshold * scored.cast(pl.Float64)
+        tests = [lower.cast(pl.Float64) * 100.0
+                 >= by_segment.threshold(tier) * scored.cast(pl.Float64)
                  for tier in ruleset.tiers]
     else:
-        tests = [score >= tier.threshold for tier in ruleset.tiers]
+        tests = [score >= by_segment.threshold(tier) for tier in ruleset.tiers]
     tier_chain: Any = pl
     color_chain: Any = pl
     for tier, test in zip(ruleset.tiers, tests):

@@ -48,11 +48,12 @@ def text_list(items: list[pl.Expr], present: pl.Expr | None = None) -> pl.Expr:
 class Candidate:
     """A possible reason: its cost in points (null when it does not apply) and its words.
 
-    An indicator's reason reads ``<text><cost rounded to 0.1> points``; an action's is ``text``.
+    An indicator's reason reads ``<text><cost rounded to 0.1> points``; an action's is ``text``
+    (a column when it varies by account).
     """
 
     cost: pl.Expr
-    text: str
+    text: str | pl.Expr
     is_indicator: bool
 
 
@@ -91,8 +92,11 @@ def ranked_reasons(lazy: pl.LazyFrame, candidates: list[Candidate], top: int,
 def _slot_text(candidates: list[Candidate], which: pl.Expr, cost: list[pl.Expr]) -> pl.Expr:
     """The words of the candidate at one place of the reasons (null when the place is empty)."""
     positions = list(range(len(candidates)))
-    words = which.replace_strict(positions, [clean(c.text) for c in candidates],
-                                 return_dtype=pl.String)
+    words = which.replace_strict(positions, [clean(c.text) if isinstance(c.text, str) else ""
+                                             for c in candidates], return_dtype=pl.String)
+    for k, candidate in enumerate(candidates):
+        if not isinstance(candidate.text, str):
+            words = pl.when(which == k).then(clean_column(candidate.text)).otherwise(words)
     indicator_cost = pl.coalesce([pl.when(which == k).then(cost[k])
                                   for k, c in enumerate(candidates) if c.is_indicator]
                                  or [pl.lit(None, pl.Float64)])

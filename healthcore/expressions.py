@@ -87,13 +87,18 @@ class Expression:
         """The names this expression reads from the account (not constants)."""
         return {n: k for n, k in self.names.items() if n not in self.constants}
 
-    def to_polars(self, column: Callable[[str, Kind], "pl.Expr"]) -> "pl.Expr":
-        """Compile to a polars expression; ``column(name, kind)`` gives each field's column."""
-        return _PolarsCompiler(self, column).compile(self.tree)
+    def to_polars(self, column: Callable[[str, Kind], "pl.Expr"],
+                  parameter: Callable[[str], "pl.Expr | None"] | None = None) -> "pl.Expr":
+        """Compile to a polars expression; ``column(name, kind)`` gives each field's column,
+        ``parameter(name)`` a parameter's column where it varies by account (else None)."""
+        return _PolarsCompiler(self, column, parameter).compile(self.tree)
 
-    def evaluate(self, values: Mapping[str, Any]) -> Any:
-        """Evaluate for one account whose (already converted) field values are ``values``."""
-        names = {**{n: values.get(n) for n in self.fields}, **self.constants}
+    def evaluate(self, values: Mapping[str, Any],
+                 parameters: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate for one account whose (already converted) field values are ``values``;
+        ``parameters`` may give other values to some parameters (a segment's)."""
+        names = {**{n: values.get(n) for n in self.fields}, **self.constants,
+                 **{n: v for n, v in (parameters or {}).items() if n in self.constants}}
         return _evaluate(self, names)
 
 
@@ -525,10 +530,12 @@ def exact_divisor(dividend: "pl.Expr", divisor: "pl.Expr | float") -> "pl.Expr":
 
 
 class _PolarsCompiler:
-    def __init__(self, expression: Expression, column: Callable[[str, Kind], "pl.Expr"]):
+    def __init__(self, expression: Expression, column: Callable[[str, Kind], "pl.Expr"],
+                 parameter: Callable[[str], "pl.Expr | None"] | None):
         import polars as pl
 
         self.pl = pl
+        self.parameter = parameter or (lambda name: None)
         self.expression = expression
         self.column = column
 
@@ -549,6 +556,9 @@ class _PolarsCompiler:
             return pl.lit(float(value) if _constant_kind(value) == "number" else value)
         if isinstance(node, ast.Name):
             if node.id in self.expression.constants:
+                varying = self.parameter(node.id)
+                if varying is not None:
+                    return varying
                 value = self.expression.constants[node.id]
                 return pl.lit(float(value) if _constant_kind(value) == "number" else value)
             return self.column(node.id, self.expression.names.get(node.id, "number"))

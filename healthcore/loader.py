@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import expressions
-from .errors import Diagnostic, DocPath, RulesetError
+from .errors import Diagnostic, DocPath, RulesetError, format_path
 from .expressions import Expression, ExpressionError, Kind
 from .normalizers import Band, Bands, ExpressionNormalizer, Linear, Normalizer, Target
 from .plugins import Registry, default_registry
-from .ruleset import Action, Group, Indicator, Input, Ruleset, Tier
+from .ruleset import DEFAULT_SEGMENT, Action, Group, Indicator, Input, Ruleset, Segment, Tier
 from .schema import did_you_mean, ruleset_schema, validate
 from .yamlsource import SourceMap, load_yaml, read_text
 
@@ -47,6 +47,8 @@ class _Compiler:
         self.text = text
         self.registry = registry
         self.problems: list[Diagnostic] = []
+        self.expression_sites: list[tuple[DocPath, str, Kind, Mapping[str, Kind] | None]] = []
+        self.reason_texts: dict[str, str] = {}
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -71,6 +73,7 @@ class _Compiler:
               ) -> Expression | None:
         if not isinstance(text, str) or not text.strip() or len(text) > expressions.MAX_LENGTH:
             return None  # the schema has reported it
+        self.expression_sites.append((path, text, want, bound))
         try:
             expression = expressions.parse(text, self.registry.functions, self.parameters,
                                            want=want, extra_names=bound)
@@ -118,6 +121,7 @@ class _Compiler:
                              _items(data.get("indicators")))
         actions = self.actions(_items(data.get("actions")))
         tiers, mode = self.tiers(_items(data.get("tiers")))
+        segments = self.segments(_items(data.get("segments")), indicators, groups, tiers)
         if self.problems:
             raise RulesetError(_unique(self.problems))
         explain = data.get("explain") or {}
@@ -126,6 +130,7 @@ class _Compiler:
             account_id=data.get("account_id", "account_id"), parameters=self.parameters,
             indicators=tuple(indicators), actions=tuple(actions), tiers=tuple(tiers),
             tier_mode=mode, top_reasons=explain.get("top", 3), groups=tuple(groups),
+            segments=tuple(segments),
             declared_fields=self.declared, source=self.source.file, text=self.text)
 
     def indicators(self, items: list[tuple[int, Any]], default_missing: str) -> list[Indicator]:
@@ -220,6 +225,96 @@ class _Compiler:
                                       "give at least one a positive weight",
                          code="zero-weights")
         return compiled
+
+    def segments(self, items: list[tuple[int, Any]], indicators: list[Indicator],
+                 groups: list[Group], tiers: list[Tier]) -> list[Segment]:
+        """The segments; each one's overrides are checked as if the ruleset had them."""
+        compiled = []
+        seen: dict[str, int] = {}
+        weighted = {i.id: i.weight for i in (groups or indicators)}
+        others = {i.id for i in indicators} | {g.id for g in groups}
+        for index, item in items:
+            path: DocPath = ("segments", index)
+            ident = item.get("id")
+            if ident == DEFAULT_SEGMENT:
+                self.problem(path + ("id",), f"'{DEFAULT_SEGMENT}' is the segment of accounts "
+                                             "no segment matches; give this one another id",
+                             code="duplicate-id")
+            elif isinstance(ident, str) and ident in seen:
+                self.problem(path + ("id",), f"the id '{ident}' is already used by "
+                                             f"segments[{seen[ident]}]", code="duplicate-id")
+            if isinstance(ident, str):
+                seen.setdefault(ident, index)
+            condition = self.parse(path + ("when",), item.get("when"), "boolean")
+            weights = item.get("weights") or {}
+            for key in weights:
+                if key not in others:
+                    self.problem(path + ("weights", key), f"'{key}' is neither an indicator nor "
+                                                          f"a group{did_you_mean(key, others)}",
+                                 key=True, code="unknown-name")
+            parameters = self.segment_parameters(path, item.get("parameters") or {})
+            thresholds = self.segment_thresholds(path, item.get("tiers") or {}, tiers)
+            top = {k: v for k, v in weights.items() if k in weighted}
+            if weighted and all({**weighted, **top}[k] == 0 for k in weighted):
+                self.problem(path + ("weights",), "with these weights every "
+                                                  f"{'group' if groups else 'indicator'} has "
+                                                  "weight 0, so no account of the segment can "
+                                                  "be scored", code="zero-weights")
+            if condition is None or not isinstance(ident, str) or parameters is None:
+                continue
+            compiled.append(Segment(ident, str(item.get("label") or ident), condition,
+                                    {k: float(v) for k, v in weights.items() if k in others},
+                                    parameters, thresholds, self.segment_reasons(parameters)))
+        return compiled
+
+    def segment_parameters(self, path: DocPath, overrides: dict[str, Any]
+                           ) -> dict[str, Any] | None:
+        """The parameters a segment changes, checked by re-checking every expression."""
+        for name, value in overrides.items():
+            if name not in self.parameters:
+                self.problem(path + ("parameters", name), f"unknown parameter '{name}'"
+                                                          f"{did_you_mean(name, self.parameters)}",
+                             key=True, code="unknown-name")
+                return None
+            if type(value) is not type(self.parameters[name]) and not (
+                    _is_number(value) and _is_number(self.parameters[name])):
+                self.problem(path + ("parameters", name), f"{value!r} is not of the same kind "
+                                                          f"as the ruleset's value "
+                                                          f"{self.parameters[name]!r}",
+                             code="type")
+                return None
+        merged = {**self.parameters, **overrides}
+        for site, text, want, bound in self.expression_sites:
+            try:
+                expressions.parse(text, self.registry.functions, merged, want=want,
+                                  extra_names=bound)
+            except ExpressionError as error:
+                self.problem(site, f"with the parameters of {format_path(path)}: {error}",
+                             code="expression")
+        return dict(overrides)
+
+    def segment_thresholds(self, path: DocPath, overrides: dict[str, Any], tiers: list[Tier]
+                           ) -> dict[str, float]:
+        names = [t.name for t in tiers]
+        for name in overrides:
+            if name not in names:
+                self.problem(path + ("tiers", name), f"unknown tier '{name}'"
+                                                     f"{did_you_mean(name, names)}",
+                             key=True, code="unknown-name")
+        thresholds = [float(overrides.get(t.name, t.threshold)) for t in tiers]
+        if any(a <= b for a, b in zip(thresholds, thresholds[1:])) or (
+                thresholds and thresholds[-1] > 0):
+            self.problem(path + ("tiers",), "with these thresholds the tiers are not from the "
+                                            "best down to 0: each tier needs a lower threshold "
+                                            "than the one before, and the last 0",
+                         code="tier-order")
+        return {k: float(v) for k, v in overrides.items() if k in names}
+
+    def segment_reasons(self, overrides: dict[str, Any]) -> dict[str, str]:
+        """The action reasons that read a parameter the segment changes, filled in."""
+        merged = {**self.parameters, **overrides}
+        return {action: text.format(**merged) for action, text in self.reason_texts.items()
+                if any(name in overrides for _, name, _, _ in string.Formatter().parse(text))}
 
     def metric(self, path: DocPath, name: Any):
         if not isinstance(name, str):
@@ -347,6 +442,8 @@ class _Compiler:
                 continue
             label = str(item.get("label") or ident)
             compiled.append(Action(ident, label, condition, float(points), reason or label))
+            if item.get("reason"):
+                self.reason_texts[ident] = item["reason"]
         return compiled
 
     def reason(self, path: DocPath, text: Any) -> str | None:

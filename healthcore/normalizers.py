@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 class Normalizer(Protocol):
     """Maps raw values to points, column-wise and for one value."""
 
-    def points(self, raw: "pl.Expr") -> "pl.Expr": ...
+    def points(self, raw: "pl.Expr", parameter: Any = None) -> "pl.Expr":
+        """Points of ``raw``; ``parameter`` resolves parameters that vary by account (a
+        segment's), for the normalizers that read parameters."""
 
     def points_of(self, raw: float | None) -> float | None: ...
 
@@ -37,7 +39,7 @@ class Linear:
     worst: float
     best: float
 
-    def points(self, raw: "pl.Expr") -> "pl.Expr":
+    def points(self, raw: "pl.Expr", parameter: Any = None) -> "pl.Expr":
         return ((raw - self.worst) * (100.0 / (self.best - self.worst))).clip(0.0, 100.0) + 0.0
 
     def points_of(self, raw: float | None) -> float | None:
@@ -62,7 +64,7 @@ class Target:
 
     always_scores = True
 
-    def points(self, raw: "pl.Expr") -> "pl.Expr":
+    def points(self, raw: "pl.Expr", parameter: Any = None) -> "pl.Expr":
         excess = (raw - self.value).abs() - self.tolerance
         return (100.0 - excess * (100.0 / (self.zero_at - self.tolerance))).clip(0.0, 100.0) + 0.0
 
@@ -92,7 +94,7 @@ class Bands:
 
     bands: tuple[Band, ...]
 
-    def points(self, raw: "pl.Expr") -> "pl.Expr":
+    def points(self, raw: "pl.Expr", parameter: Any = None) -> "pl.Expr":
         import polars as pl
 
         chain: Any = pl
@@ -125,8 +127,8 @@ class ExpressionNormalizer:
 
     expression: Expression
 
-    def points(self, raw: "pl.Expr") -> "pl.Expr":
-        return self.expression.to_polars(lambda name, kind: raw).clip(0.0, 100.0)
+    def points(self, raw: "pl.Expr", parameter: Any = None) -> "pl.Expr":
+        return self.expression.to_polars(lambda name, kind: raw, parameter).clip(0.0, 100.0)
 
     def points_of(self, raw: float | None) -> float | None:
         if raw is None:

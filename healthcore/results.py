@@ -19,7 +19,8 @@ class Results:
     """What :meth:`Ruleset.score` returns: one row per input account, in input order.
 
     ``scores`` is a flat polars DataFrame: ``account_id``, ``status`` (``ok`` or ``error``),
-    ``score``, ``tier``, ``color``, then ``<indicator>.value``, ``.points``, ``.weight`` and
+    ``score``, ``tier``, ``color``, ``segment`` (if the ruleset has segments), then
+    ``<indicator>.value``, ``.points``, ``.weight`` and
     ``.contribution`` for each indicator, then ``<group>.points``, ``.weight`` and
     ``.contribution`` for each group if the ruleset has groups. ``frame`` adds the explanation columns ``actions``
     (ids of the actions that fired), ``reasons`` and ``errors`` (lists of text); they are
@@ -67,8 +68,10 @@ class Results:
             pl.struct([pl.col(f"{group.id}.{part}").alias(part) for part in GROUP_FIELDS])
             .alias(group.id) for group in self.ruleset.groups]).alias("groups")
         ] if self.ruleset.groups else []
+        segment = ["segment"] if self.ruleset.segments else []
         return self.frame.lazy().select("account_id", "status", "score", "tier", "color",
-                                        indicators, *groups, "actions", "reasons", "errors")
+                                        *segment, indicators, *groups, "actions", "reasons",
+                                        "errors")
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per account, shaped like the JSON output."""

@@ -54,6 +54,25 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """Accounts matching ``condition`` (the first segment that matches) are scored with these
+    weights, parameters and tier thresholds instead of the ruleset's own."""
+
+    id: str
+    label: str
+    condition: Expression
+    weights: Mapping[str, float]
+    parameters: Mapping[str, Any]
+    thresholds: Mapping[str, float]
+    reasons: Mapping[str, str]
+    """Action reasons whose placeholders read a parameter this segment changes."""
+
+
+DEFAULT_SEGMENT = "default"
+"""The segment of accounts that no segment matches."""
+
+
+@dataclass(frozen=True)
 class Action:
     id: str
     label: str
@@ -89,6 +108,7 @@ class Ruleset:
     tier_mode: Literal["absolute", "percentile"]
     top_reasons: int = 3
     groups: tuple[Group, ...] = ()
+    segments: tuple[Segment, ...] = ()
     declared_fields: Mapping[str, Kind] | None = None
     source: str = "<ruleset>"
     text: str = field(default="", repr=False)
@@ -108,8 +128,9 @@ class Ruleset:
                 if item.expression is not None:
                     for name, kind in item.expression.fields.items():
                         found.setdefault(name, set()).add(kind)
-        for action in self.actions:
-            for name, kind in action.condition.fields.items():
+        for expression in [a.condition for a in self.actions] + [s.condition for s in
+                                                                  self.segments]:
+            for name, kind in expression.fields.items():
                 found.setdefault(name, set()).add(kind)
         return found
 

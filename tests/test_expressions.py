@@ -181,3 +181,15 @@ def test_batch_and_scalar_evaluation_agree(source, data, builtin_registry):
     scalar = [expression.evaluate(row) for row in data]
     assert all(same(v, s) for v, s in zip(vectorized, scalar)), (source, data, vectorized,
                                                                  scalar)
+
+
+def test_parameters_varying_by_account_agree_in_both_paths(builtin_registry):
+    expression = compile_expr("x * p if s == tier_name else -p", builtin_registry)
+    rows = [{"x": 2.0, "s": "gold"}, {"x": 2.0, "s": "tin"}]
+    vectorized = (pl.DataFrame({"x": [2.0, 2.0], "s": ["gold", "tin"], "seg_p": [5.0, 7.0]})
+                  .select(expression.to_polars(
+                      lambda name, kind: pl.col(name),
+                      lambda name: pl.col("seg_p") if name == "p" else None).alias("r"))
+                  ["r"].to_list())
+    scalar = [expression.evaluate(row, {"p": p}) for row, p in zip(rows, (5, 7))]
+    assert vectorized == scalar == [10.0, -7.0]

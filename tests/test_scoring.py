@@ -479,3 +479,75 @@ def test_group_mistakes(change, message, builtin_registry):
     with pytest.raises(RulesetError) as caught:
         ruleset(GROUPS.replace(*change), builtin_registry)
     assert message in [str(d) for d in caught.value.diagnostics]
+
+
+SEGMENTS = ACTIONS.replace("when: overdue > 30", "when: overdue > limit") + """
+segments:
+  - id: enterprise
+    when: seats >= 100
+    weights: {a: 1}
+    parameters: {limit: 60}
+    tiers: {healthy: 80}
+"""
+
+
+def test_segments_override_weights_parameters_and_thresholds(builtin_registry):
+    results = ruleset(SEGMENTS, builtin_registry).score([
+        {"account_id": "e1", "seats": 150, "a": 5, "b": 10, "overdue": 45, "referrals": 0},
+        {"account_id": "e2", "seats": 150, "a": 5, "b": 10, "overdue": 70, "referrals": 0},
+        {"account_id": "s1", "seats": 10, "a": 5, "b": 10, "overdue": 45, "referrals": 0},
+        {"account_id": "n1", "seats": None, "a": 5, "b": 10, "overdue": 0, "referrals": 0},
+    ])
+    records = by_id(results)
+    # enterprise: a weighs 1 (not 3): (50 + 100) / 2 = 75; late means more than 60 days
+    assert records["e1"]["segment"] == "enterprise"
+    assert records["e1"]["score"] == pytest.approx(75.0)
+    assert records["e1"]["actions"] == []
+    assert records["e1"]["tier"] == "at_risk"  # healthy starts at 80 in this segment
+    assert records["e1"]["indicators"]["a"]["weight"] == 1.0
+    assert records["e2"]["score"] == pytest.approx(60.0)
+    assert "Late by more than 60 days (-15 points)" in records["e2"]["reasons"]
+    # the rest: the ruleset's own values
+    assert records["s1"]["segment"] == "default"
+    assert records["s1"]["score"] == pytest.approx(62.5 - 15)
+    assert "Late by more than 30 days (-15 points)" in records["s1"]["reasons"]
+    assert records["s1"]["indicators"]["a"]["weight"] == 3.0
+    assert records["n1"]["segment"] == "default"  # a null condition is not true
+    assert records["n1"]["tier"] == "at_risk"
+
+
+def test_results_have_no_segment_field_without_segments(builtin_registry):
+    record = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": 1, "b": 1}]
+                                                  ).to_records()[0]
+    assert "segment" not in record and "groups" not in record
+
+
+@pytest.mark.parametrize("segment,message", [
+    ("  - {id: big, when: seats > 1, weights: {aa: 1}}",
+     "segments[0].weights.aa: 'aa' is neither an indicator nor a group (did you mean 'a'?)"),
+    ("  - {id: big, when: seats > 1, parameters: {limt: 1}}",
+     "segments[0].parameters.limt: unknown parameter 'limt' (did you mean 'limit'?)"),
+    ("  - {id: big, when: seats > 1, parameters: {limit: soon}}",
+     "segments[0].parameters.limit: 'soon' is not of the same kind as the ruleset's value 30"),
+    ("  - {id: big, when: seats > 1, tiers: {at_risk: 75}}",
+     "segments[0].tiers: with these thresholds the tiers are not from the best down to 0: "
+     "each tier needs a lower threshold than the one before, and the last 0"),
+    ("  - {id: default, when: seats > 1}",
+     "segments[0].id: 'default' is the segment of accounts no segment matches; give this one "
+     "another id"),
+    ("  - {id: big, when: seats > 1, weights: {a: 0, b: 0}}",
+     "segments[0].weights: with these weights every indicator has weight 0, so no account of "
+     "the segment can be scored"),
+    ("  - {id: big, when: seats > 1, parameters: {limit: 500}}",
+     "actions[0].when: with the parameters of segments[0]: the exponent 500 is too large "
+     "(at most 100)"),
+])
+def test_segment_mistakes(segment, message, builtin_registry):
+    from healthcore import RulesetError
+
+    body = ACTIONS.replace("when: overdue > 30", "when: overdue ** limit > 30") + (
+        "\nsegments:\n" + segment + "\n")
+    with pytest.raises(RulesetError) as caught:
+        ruleset(body, builtin_registry)
+    found = [str(d).split(": ", 1)[1] for d in caught.value.diagnostics]
+    assert message in found, found
