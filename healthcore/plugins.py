@@ -26,7 +26,9 @@ from .metric import Metric
 
 ENTRY_POINT_GROUP = "healthcore"
 DISABLE_ENV = "HEALTHCORE_DISABLE_PLUGINS"
-BUILTIN_PLUGINS = ("healthcore.builtin.metrics", "healthcore.builtin.functions")
+BUILTIN_PLUGINS = ("healthcore.builtin.metrics", "healthcore.builtin.customer",
+                   "healthcore.builtin.revenue", "healthcore.builtin.usage",
+                   "healthcore.builtin.functions")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _INPUT_KINDS = {"number", "count", "numbers", "text", "boolean", "expression"}
 
