@@ -32,6 +32,9 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
     table.add_column("account", overflow="fold")
     table.add_column("score", justify="right")
     table.add_column("tier")
+    segmented = bool(results.ruleset.segments)
+    if segmented:
+        table.add_column("segment")
     table.add_column("why", overflow="fold", ratio=1)
     for row in shown.iter_rows(named=True):
         score = "" if row["score"] is None else f"{row['score']:.1f}"
@@ -42,7 +45,7 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
                 why = Text("! ", style="bold") + why + Text("\n")
             why.append("; ".join(row["reasons"][:3]))
         account = "(no id)" if row["account_id"] is None else str(row["account_id"])
-        table.add_row(account, score, tier, why)
+        table.add_row(account, score, tier, *([row["segment"]] if segmented else []), why)
     console.print(table)
     if limit > 0 and frame.height > limit:
         console.print(f"... {frame.height - limit} more accounts (--limit 0 shows all; "

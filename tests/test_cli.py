@@ -280,3 +280,20 @@ def test_console_script_runs_the_bundled_sample_in_a_fresh_process():
     assert len(records) == 38 and len({r["account_id"] for r in records}) == 38
     by_id = {r["account_id"]: r for r in records}
     assert by_id["ACC-1006"]["errors"] == ["field 'seats': 'n/a' is not a number"]
+
+
+def test_table_shows_the_segment_when_the_ruleset_has_segments(runner, tmp_path):
+    ruleset = tmp_path / "seg.yaml"
+    ruleset.write_text(
+        "healthcore: 1\nname: seg\nindicators:\n"
+        "  - {id: a, metric: field, params: {field: a}, normalize: {linear: {worst: 0, best: 10}},"
+        " weight: 1}\n"
+        "segments:\n  - {id: big, when: seats > 10, tiers: {ok: 80}}\n"
+        "tiers:\n  - {name: ok, min: 50}\n  - {name: low, min: 0}\n")
+    accounts = tmp_path / "a.csv"
+    accounts.write_text("account_id,a,seats\nx,6,20\ny,6,2\n")
+    lines = run(runner, "evaluate", str(ruleset), str(accounts)).stdout.splitlines()
+    assert "segment" in lines[1]
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:5]]
+            for line in lines if line.startswith("│ ")}
+    assert rows == {"x": ["60.0", "low", "big"], "y": ["60.0", "ok", "default"]}
