@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Callable, NoReturn
 
@@ -135,17 +136,34 @@ def _output_format(output: str | None) -> str:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("rulesets", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--sample", type=click.Path(dir_okay=False, allow_dash=True), metavar="ACCOUNTS",
+              help="Also check the fields the rulesets read against these accounts (CSV, TSV, "
+                   "JSON, JSONL or Parquet; '-' for standard input).")
+@click.option("--sample-format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
+              help="Format of the --sample file when its extension does not tell.")
 @plugin_option
-def validate(rulesets: tuple[str, ...], plugins: tuple[str, ...]) -> None:
-    """Check RULESETS without scoring anything; report every problem of each file.
+def validate(rulesets: tuple[str, ...], sample: str | None, sample_format: str | None,
+             plugins: tuple[str, ...]) -> None:
+    """Check RULESETS without scoring anything; report every problem of each file, and
+    advice (warnings) on the valid ones.
 
     \b
-    Example:
+    Examples:
       healthcore validate rulesets/*.yaml
+      healthcore validate rulesets/saas-b2b.yaml --sample rulesets/saas-b2b.accounts.csv
     """
+    from .advice import advise
     from .loader import load_ruleset
 
     registry = _registry(plugins)
+    accounts = None
+    if sample is not None:
+        from .io.readers import read_accounts
+
+        try:
+            accounts = read_accounts(sample, sample_format)
+        except HealthcoreError as exc:
+            _fail(str(exc))
     failed = 0
     for path in rulesets:
         try:
@@ -155,24 +173,38 @@ def validate(rulesets: tuple[str, ...], plugins: tuple[str, ...]) -> None:
             for diagnostic in exc.diagnostics:
                 click.echo(str(diagnostic), err=True)
             continue
+        warnings = advise(compiled, sample=accounts,
+                          sample_name="<stdin>" if sample == "-" else sample)
+        for warning in warnings:
+            click.echo(str(warning), err=True)
+        count = len(warnings)
+        advice = f"; {count} warning{'s' if count != 1 else ''}" if count else ""
         click.echo(f"{path}: ok ({len(compiled.indicators)} indicators, "
-                   f"{len(compiled.actions)} actions, {len(compiled.tiers)} tiers)")
+                   f"{len(compiled.actions)} actions, {len(compiled.tiers)} tiers){advice}")
     if failed:
         _fail(f"{failed} of {len(rulesets)} rulesets are invalid")
 
 
 @main.command(name="plugins", epilog=EXIT_CODES_HELP)
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True,
+              help="text for people, json for tools, markdown for a metric reference page.")
 @plugin_option
 def plugins_command(fmt: str, plugins: tuple[str, ...]) -> None:
     """List the plugins, their metrics with each metric's parameters, and the functions.
 
     \b
-    Example:
+    Examples:
       healthcore plugins --plugin my_company.health_metrics
+      HEALTHCORE_DISABLE_PLUGINS=1 healthcore plugins --format markdown > docs/metrics.md
     """
     registry = _registry(plugins)
+    if fmt == "markdown":
+        from .plugins import DISABLE_ENV
+
+        click.echo(metric_reference(registry, entry_points_skipped=os.environ.get(
+            DISABLE_ENV, "") not in ("", "0")), nl=False)
+        return
     catalogue = {
         "plugins": [{"name": p.name, "source": p.source, "version": p.version}
                     for p in registry.plugins],
@@ -209,6 +241,110 @@ def plugins_command(fmt: str, plugins: tuple[str, ...]) -> None:
     click.echo("\nFunctions in expressions:")
     for function in catalogue["functions"]:
         click.echo(f"  {function['name']}: {function['summary']}  [{function['plugin']}]")
+
+
+# ------------------------------------------------------------------ the metric reference
+
+REGENERATE = "HEALTHCORE_DISABLE_PLUGINS=1 healthcore plugins --format markdown > docs/metrics.md"
+"""The command that writes docs/metrics.md (the built-in metrics and functions only)."""
+
+_INPUT_WORDS = {"expression": "expression"}
+
+
+def metric_reference(registry, *, entry_points_skipped: bool = False) -> str:
+    """Every metric and expression function of ``registry`` as a markdown page: what
+    ``healthcore plugins --format markdown`` prints (and docs/metrics.md holds)."""
+    import inspect
+
+    plugins = ", ".join(f"`{p.name}` ({p.source}{', ' + p.version if p.version else ''})"
+                        for p in registry.plugins)
+    metrics = sorted(registry.metrics.values(), key=lambda m: m.name)
+    functions = sorted(registry.functions.values(), key=lambda f: f.name)
+    out = ["# Metric reference", "",
+           "Every metric and expression function of the loaded plugins, with their "
+           "parameters. This page is generated by `healthcore plugins --format markdown`; "
+           "do not edit it by hand.", "",
+           f"Plugins: {plugins}."]
+    if entry_points_skipped:
+        out[-1] += " Installed plugins (entry points) were not loaded " \
+                   "(`HEALTHCORE_DISABLE_PLUGINS` is set)."
+    out += ["", "## Metrics", "", "| metric | summary | plugin |", "|---|---|---|"]
+    out += [f"| [`{m.name}`](#{m.name}) | {_cell(m.summary)} | `{m.plugin}` |" for m in metrics]
+    for metric in metrics:
+        how = ("per account (the engine calls it once per account: slower)" if
+               metric.per_account else "vectorized (over all accounts at once)")
+        out += ["", f"### {metric.name}", "", f"{metric.summary}", "",
+                f"Plugin: `{metric.plugin}`. Computed: {how}."]
+        description = inspect.cleandoc(metric.description or "")
+        if description:
+            out += ["", "```text", description, "```"]
+        spec = metric.parameters
+        properties = spec.get("properties", {}) if isinstance(spec, dict) else {}
+        if not properties:
+            out += ["", "No parameters."]
+            continue
+        required = set(spec.get("required", []))
+        out += ["", "| parameter | type | required | default | input | description |",
+                "|---|---|---|---|---|---|"]
+        for name, prop in properties.items():
+            prop = prop if isinstance(prop, dict) else {}
+            kind = metric.inputs.get(name)
+            input_word = "" if kind is None else _INPUT_WORDS.get(kind, f"{kind} field")
+            default = f"`{_json(prop['default'])}`" if "default" in prop else ""
+            out.append(f"| `{name}` | {_cell(_schema_type(prop))} | "
+                       f"{'yes' if name in required else 'no'} | {_cell(default)} | "
+                       f"{input_word} | {_cell(prop.get('description', ''))} |")
+    out += ["", "## Functions in expressions", "",
+            "| function | arguments | returns | summary | plugin |", "|---|---|---|---|---|"]
+    for function in functions:
+        out.append(f"| `{function.name}` | {_cell(_arguments(function))} | {function.returns} "
+                   f"| {_cell(function.summary)} | `{function.plugin}` |")
+    return "\n".join(out) + "\n"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _cell(text: str) -> str:
+    """Text that fits in one cell of a markdown table."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _schema_type(prop: dict[str, Any]) -> str:
+    """A JSON Schema property in words: ``number (>= 0)``, ``array of number``, ``one of ...``."""
+    if "enum" in prop:
+        return "one of " + ", ".join(f"`{_json(v)}`" for v in prop["enum"])
+    if "const" in prop:
+        return f"`{_json(prop['const'])}`"
+    for combinator in ("anyOf", "oneOf"):
+        if isinstance(prop.get(combinator), list):
+            return " or ".join(_schema_type(p) for p in prop[combinator] if isinstance(p, dict))
+    kind = prop.get("type", "any")
+    text = " or ".join(kind) if isinstance(kind, list) else str(kind)
+    if "minItems" in prop or "maxItems" in prop:
+        low, high = prop.get("minItems"), prop.get("maxItems")
+        text += (f" ({low} to {high} items)" if low is not None and high is not None else
+                 f" (at least {low} items)" if low is not None else f" (at most {high} items)")
+    if kind == "array" and isinstance(prop.get("items"), dict):
+        text += f" of {_schema_type(prop['items'])}"
+    if kind == "object" and isinstance(prop.get("additionalProperties"), dict):
+        text += f" of {_schema_type(prop['additionalProperties'])}"
+    bounds = [f"{word} {_json(prop[key])}" for key, word in
+              (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
+               ("exclusiveMaximum", "<")) if key in prop]
+    return f"{text} ({', '.join(bounds)})" if bounds else text
+
+
+def _arguments(function) -> str:
+    low, high = function.min_args, function.max_args
+    count = (str(low) if high == low else f"{low} or more" if high is None else
+             f"{low} to {high}")
+    text = f"{count} ({function.arg_kind})"
+    if function.literal_from is not None:
+        text += (f"; from argument {function.literal_from + 1} on, numbers written in the "
+                 "expression")
+    return text
 
 
 if __name__ == "__main__":

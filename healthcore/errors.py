@@ -26,7 +26,12 @@ def format_path(path: DocPath) -> str:
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem found in a ruleset, with where it is and what it is."""
+    """One problem found in a ruleset, with where it is and what it is.
+
+    ``severity`` is ``"error"`` (the ruleset cannot be used) or ``"warning"`` (advice from
+    :func:`healthcore.advice.advise`: the ruleset works, but probably not as its author meant).
+    A warning prints as ``file:line:column: path: warning: message``; an error without a word.
+    """
 
     message: str
     file: str = "<ruleset>"
@@ -34,6 +39,7 @@ class Diagnostic:
     column: int | None = None
     path: DocPath = ()
     code: str = "invalid"
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = self.file
@@ -41,7 +47,8 @@ class Diagnostic:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {format_path(self.path)}: {self.message}"
+        label = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{where}: {format_path(self.path)}: {label}{self.message}"
 
 
 class HealthcoreError(Exception):

@@ -6,7 +6,7 @@ A third-party healthcore plugin, found through the ``healthcore`` entry-point gr
 * the metric ``dunning_stage`` (vectorized): how far an account is into the dunning process,
   from the number of days its oldest invoice is past due;
 * the metric ``payment_reliability`` (per account, the slow path): the percentage of payments
-  made on time;
+  made on time, once the account has made ``min_payments`` payments;
 * the expression function ``days_to_months(days)``, usable in any ruleset expression.
 
 Example indicators::
@@ -18,9 +18,11 @@ Example indicators::
       weight: 10
     - id: reliability
       metric: payment_reliability
-      params: {on_time: on_time_payments, late: late_payments}
+      params: {on_time: on_time_payments, late: late_payments, min_payments: 3}
       normalize: {linear: {worst: 50, best: 100}}
       weight: 10
+
+Its tests (``tests/`` of the distribution) use healthcore's plugin kit, ``healthcore.testing``.
 """
 
 from __future__ import annotations
@@ -33,12 +35,15 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
-    "DAYS_PER_MONTH", "DEFAULT_STAGES", "METRICS", "FUNCTIONS", "dunning_stage",
-    "payment_reliability", "days_to_months", "days_to_months_expr",
+    "DAYS_PER_MONTH", "DEFAULT_MIN_PAYMENTS", "DEFAULT_STAGES", "METRICS", "FUNCTIONS",
+    "dunning_stage", "payment_reliability", "days_to_months", "days_to_months_expr",
 ]
 
 DEFAULT_STAGES: tuple[int, ...] = (0, 15, 30, 60)
 """Dunning thresholds in days past due: reminder, second notice, final notice, suspension."""
+
+DEFAULT_MIN_PAYMENTS = 1
+"""Payments an account must have made before its reliability means anything: any payment."""
 
 DAYS_PER_MONTH = 365.25 / 12  # 30.4375, exactly representable as a float
 """The average length of a month (a 365.25-day year over 12 months)."""
@@ -95,14 +100,15 @@ def payment_reliability(values: Mapping[str, float | None], params: Mapping[str,
                         ) -> float | None:
     """reliability = 100 x on-time payments / (on-time payments + late payments).
 
-    None (no value) when either count is missing or the account has made no payment yet.
+    None (no value) when either count is missing, or when the account has made fewer than
+    ``min_payments`` payments (default 1: any payment at all), too few to judge it by.
     A per-account metric: plain Python over one account's values, mapped by the engine.
     """
     on_time, late = values.get("on_time"), values.get("late")
     if on_time is None or late is None:
         return None
     payments = on_time + late
-    if payments == 0:
+    if payments == 0 or payments < params.get("min_payments", DEFAULT_MIN_PAYMENTS):
         return None
     return 100.0 * on_time / payments
 
@@ -119,6 +125,13 @@ PAYMENT_RELIABILITY = Metric(
                         "description": "field with the number of payments made on time"},
             "late": {"type": "string", "minLength": 1, "default": "late_payments",
                      "description": "field with the number of payments made late"},
+            "min_payments": {
+                "type": "integer", "minimum": 1, "maximum": 1000,
+                "default": DEFAULT_MIN_PAYMENTS,
+                "description": "fewest payments (on time and late) an account must have made "
+                               "to be judged; with fewer it has no value (e.g. 3 for a "
+                               "quarter of monthly invoices)",
+            },
         },
         "required": [],
     },
