@@ -154,10 +154,10 @@ class _Checker:
     def static_kind(self, node: ast.expr) -> Kind | None:
         """The kind of a node that does not depend on context, if any."""
         if isinstance(node, ast.Constant):
-            return _constant_kind(node.value)
+            return value_kind(node.value)
         if isinstance(node, ast.Name):
             if node.id in self.constants:
-                return _constant_kind(self.constants[node.id])
+                return value_kind(self.constants[node.id])
             return self.bound.get(node.id) or (self.names.get(node.id) if
                                                self.names.get(node.id) != "any" else None)
         if isinstance(node, ast.BinOp) or (isinstance(node, ast.UnaryOp)
@@ -192,7 +192,7 @@ class _Checker:
         return kind
 
     def _Constant(self, node: ast.Constant, want: Kind, depth: int) -> Kind:
-        kind = _constant_kind(node.value)
+        kind = value_kind(node.value)
         if kind is None:
             raise self.fail(node, f"{node.value!r} is not allowed: use numbers, text in quotes, "
                                   "True or False")
@@ -206,7 +206,7 @@ class _Checker:
             raise self.fail(node, f"names starting with '_' are not allowed ('{name}')")
         if name in self.constants:
             self.used_constants.add(name)
-            return _constant_kind(self.constants[name]) or "any"
+            return value_kind(self.constants[name]) or "any"
         if name in self.bound:
             return self.bound[name]
         known = self.names.get(name)
@@ -275,7 +275,7 @@ class _Checker:
                 raise self.fail(item, "the list after 'in' may only hold numbers or text")
             if isinstance(value, str) and len(value) > MAX_TEXT:
                 raise self.fail(item, f"text longer than {MAX_TEXT} characters is not allowed")
-            kinds.add(_constant_kind(value))
+            kinds.add(value_kind(value))
         if len(kinds) > 1:
             raise self.fail(right, "the list after 'in' mixes numbers and text")
         self.check(left, kinds.pop(), depth)
@@ -327,7 +327,8 @@ class _Checker:
         return function.returns if function.returns != "any" else arg_kind
 
 
-def _constant_kind(value: Any) -> Kind | None:
+def value_kind(value: Any) -> Kind | None:
+    """The kind of a Python value (number, text, boolean), or None for anything else."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):
@@ -342,16 +343,16 @@ def _literal(node: ast.expr) -> float | str | None:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = _literal(node.operand)
         return -inner if isinstance(inner, float) else None
-    if isinstance(node, ast.Constant) and _constant_kind(node.value) in ("number", "text"):
-        return float(node.value) if _constant_kind(node.value) == "number" else node.value
+    if isinstance(node, ast.Constant) and value_kind(node.value) in ("number", "text"):
+        return float(node.value) if value_kind(node.value) == "number" else node.value
     return None
 
 
 def _constant_number(node: ast.expr, constants: Mapping[str, Any]) -> float | None:
     """The value of an arithmetic of literals and numeric parameters, else None."""
-    if isinstance(node, ast.Constant) and _constant_kind(node.value) == "number":
+    if isinstance(node, ast.Constant) and value_kind(node.value) == "number":
         return float(node.value)
-    if isinstance(node, ast.Name) and _constant_kind(constants.get(node.id)) == "number":
+    if isinstance(node, ast.Name) and value_kind(constants.get(node.id)) == "number":
         return float(constants[node.id])
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _constant_number(node.operand, constants)
@@ -474,7 +475,7 @@ class _ScalarEval(SimpleEval):
 
     def _eval_constant(self, node: ast.Constant) -> Any:
         value = node.value
-        return float(value) if _constant_kind(value) == "number" else value
+        return float(value) if value_kind(value) == "number" else value
 
     def _eval_binop(self, node: ast.BinOp) -> Any:
         return _finite(self._arithmetic(node))
@@ -513,7 +514,7 @@ class _ScalarEval(SimpleEval):
 
 
 def _evaluate(expression: Expression, names: dict[str, Any]) -> Any:
-    names = {n: (float(v) if _constant_kind(v) == "number" else v) for n, v in names.items()}
+    names = {n: (float(v) if value_kind(v) == "number" else v) for n, v in names.items()}
     return _finite(_ScalarEval(expression, names)._eval(expression.tree))
 
 
@@ -553,14 +554,14 @@ class _PolarsCompiler:
             return self.finite(self.compile(node, in_arithmetic=True))
         if isinstance(node, ast.Constant):
             value = node.value
-            return pl.lit(float(value) if _constant_kind(value) == "number" else value)
+            return pl.lit(float(value) if value_kind(value) == "number" else value)
         if isinstance(node, ast.Name):
             if node.id in self.expression.constants:
                 varying = self.parameter(node.id)
                 if varying is not None:
                     return varying
                 value = self.expression.constants[node.id]
-                return pl.lit(float(value) if _constant_kind(value) == "number" else value)
+                return pl.lit(float(value) if value_kind(value) == "number" else value)
             return self.column(node.id, self.expression.names.get(node.id, "number"))
         if isinstance(node, ast.BinOp):
             left, right = self.compile(node.left, True), self.compile(node.right, True)

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from ..errors import InputError
+from ..expressions import value_kind
 
 FORMATS = ("csv", "tsv", "json", "jsonl", "parquet")
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl",
@@ -150,12 +151,6 @@ def _column(name: str, values: list[Any]) -> pl.Series:
 
 
 def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "text"
     if isinstance(value, list):
         return "list"
-    return "other"
+    return value_kind(value) or "other"
