@@ -9,6 +9,7 @@ to the single query: the engine maps them over the prepared inputs before the qu
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -54,6 +55,8 @@ class _Plan:
 
     prepared: dict[tuple[str, str], pl.Expr]
     problems: list[pl.Expr]
+    reported: dict[str, pl.Expr] = dataclasses.field(default_factory=dict)
+    """Per field, where a problem with it is already reported."""
 
 
 def as_frame(accounts: Any) -> pl.DataFrame:
@@ -147,7 +150,12 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> 
                 value, problem = missing_field(field, kind)
             plan.prepared[key] = value
             if problem is not None:
-                plan.problems.append(problem)
+                # a field read in two ways gets one message per account, the first one's
+                reported = plan.reported.get(field)
+                plan.problems.append(problem if reported is None
+                                     else pl.when(reported.not_()).then(problem))
+                plan.reported[field] = problem.is_not_null() if reported is None else (
+                    reported | problem.is_not_null())
         return plan.prepared[key]
 
     def input_column(item) -> pl.Expr:

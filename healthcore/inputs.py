@@ -36,8 +36,8 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
         return column, None
     if kind == "numbers":
         return _numbers(field, column, dtype)
-    if kind == "text":
-        return (column if dtype == pl.String else column.cast(pl.String)), None
+    if kind == "text":  # spaces around a value are ignored, as for numbers
+        return (column if dtype == pl.String else column.cast(pl.String)).str.strip_chars(), None
     if dtype == pl.String:
         text = column.str.strip_chars()
         present = text.str.len_chars() > 0

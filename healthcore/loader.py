@@ -328,8 +328,9 @@ class _Compiler:
                                              f"plugins ({owners}); uninstall one of them",
                          code="metric-conflict")
             return None
-        hint = did_you_mean(name, self.registry.metrics) or \
-            " (run 'healthcore plugins' to list the metrics)"
+        hint = did_you_mean(name, self.registry.metrics) or (
+            " (run 'healthcore plugins' to list the metrics)" if self.registry.entry_points else
+            " (installed plugins are not loaded: HEALTHCORE_DISABLE_PLUGINS is set)")
         self.problem(path + ("metric",), f"unknown metric '{name}'{hint}", code="unknown-metric")
         return None
 

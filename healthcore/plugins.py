@@ -51,6 +51,8 @@ class Registry:
     plugins: list[PluginInfo] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     conflicts: dict[str, list[str]] = field(default_factory=dict)
+    entry_points: bool = True
+    """Whether the plugins of installed distributions were loaded."""
 
 
 def load_registry(extra_plugins: Iterable[str] = (), *, entry_point_plugins: bool | None = None
@@ -70,6 +72,7 @@ def load_registry(extra_plugins: Iterable[str] = (), *, entry_point_plugins: boo
         registry.plugins.append(PluginInfo(module_name, "builtin"))
     if entry_point_plugins is None:
         entry_point_plugins = os.environ.get(DISABLE_ENV, "") in ("", "0")
+    registry.entry_points = entry_point_plugins
     if entry_point_plugins:
         _load_entry_points(manager, registry)
     for module_name in extra_plugins:

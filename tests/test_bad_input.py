@@ -180,3 +180,40 @@ indicators:
                                 {"account_id": "b", "r": [float("nan"), 1.0]}]).to_records()
     assert from_lists[0]["indicators"]["m"]["value"] == 9.0
     assert from_lists[1]["errors"][0] == "field 'r': NaN, 1.0 is not a list of numbers"
+
+
+def test_a_bad_value_read_two_ways_is_reported_once(builtin_registry):
+    ruleset = compile_ruleset("""
+indicators:
+  - {id: b, metric: count, params: {field: breaches},
+     normalize: {linear: {worst: 5, best: 0}}, weight: 1}
+  - {id: a, metric: field, params: {field: a}, normalize: {linear: {worst: 0, best: 10}},
+     weight: 1}
+actions:
+  - {id: many, when: breaches > 3, points: -10}
+""", builtin_registry)
+    record = ruleset.score([{"account_id": "x", "breaches": "n/a", "a": 10}]).to_records()[0]
+    # read as a count by the metric and as a number by the action: one message
+    assert record["errors"] == [
+        "field 'breaches': 'n/a' is not a valid count (a number, 0 or more)"]
+
+
+def test_spaces_around_text_values_are_ignored(builtin_registry):
+    ruleset = compile_ruleset(FIELD_A + """
+actions:
+  - {id: gold, when: "plan == 'gold'", points: 10}
+""", builtin_registry)
+    results = ruleset.score([{"account_id": "x", "a": 5, "plan": " gold "},
+                             {"account_id": "y", "a": 5, "plan": "golden"}])
+    assert [r["score"] for r in results.to_records()] == [60.0, 50.0]
+
+
+def test_unknown_metric_says_when_installed_plugins_are_off():
+    from healthcore import RulesetError
+
+    with pytest.raises(RulesetError, match=r"unknown metric 'dunning_stage' \(installed plugins "
+                                           r"are not loaded: HEALTHCORE_DISABLE_PLUGINS is set\)"):
+        compile_ruleset("""
+indicators:
+  - {id: d, metric: dunning_stage, normalize: {linear: {worst: 0, best: 4}}, weight: 1}
+""", load_registry(entry_point_plugins=False))
