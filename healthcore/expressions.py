@@ -361,7 +361,10 @@ def _constant_number(node: ast.expr, constants: Mapping[str, Any]) -> float | No
         left, right = _constant_number(node.left, constants), _constant_number(node.right, constants)
         if left is None or right is None:
             return None
-        return _finite(_ARITH_SCALAR[type(node.op)](left, right))
+        try:
+            return _finite(_ARITH_SCALAR[type(node.op)](left, right))
+        except ZeroDivisionError:  # a written division by zero is null, not a number
+            return None
     return None
 
 

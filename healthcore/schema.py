@@ -51,7 +51,7 @@ def validate(instance: Any, schema: dict[str, Any], source: SourceMap,
     found = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
         path = base + tuple(error.absolute_path)
-        message, key_path = _explain(error)
+        message, key_path = _explain(error, schema)
         if key_path is not None:
             found.append(source.diagnostic(path + (key_path,), message, key=True, code="schema"))
         else:
@@ -59,12 +59,18 @@ def validate(instance: Any, schema: dict[str, Any], source: SourceMap,
     return found
 
 
-def _explain(error) -> tuple[str, str | None]:
+def _explain(error, root: dict[str, Any]) -> tuple[str, str | None]:
     """A message for one schema error, and the offending key when the error is about a key."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = list(schema.get("properties", {}))
         extras = [k for k in error.instance if k not in allowed]
+        known = root.get("properties", {}) if not error.path else {}
+        if extras and extras[0] in known and {"then", "else"} & set(map(str, error.schema_path)):
+            # a branch of alternatives (if/then/else): the key exists, but not with these
+            given = ", ".join(repr(k) for k in error.instance if k in allowed)
+            return (f"'{extras[0]}' does not go with the other parameters given here ({given}): "
+                    "the parameters come in alternative sets; keep one set"), extras[0]
         if extras:
             key = extras[0]
             hint = did_you_mean(key, allowed) or f" (allowed here: {', '.join(allowed)})"

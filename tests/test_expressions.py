@@ -47,6 +47,7 @@ def batch(expression, rows: list[dict]) -> list:
     ("round(x, 1)", {"x": 2.25}, 2.2),                      # halves to even
     ("round(x)", {"x": 2.5}, 2.0),
     ("coalesce(x, y, 0)", {"x": None, "y": None}, 0.0),
+    ("x / (1 / 0)", {"x": 1.0}, None),                      # a written division by zero too
     ("is_null(x)", {"x": None}, True),
     ("abs(x)", {"x": -2.5}, 2.5),
 ])
@@ -75,6 +76,7 @@ def test_semantics_in_both_paths(source, row, expected, builtin_registry):
     ("x = 1", "only an expression is allowed here, not a statement"),
     ("import os", "only an expression is allowed here, not a statement"),
     ("x // 2", "the operator '//' is not available"),
+    ("x ** (1 / 0)", "the exponent of ** must be a number written in the expression"),
     ("x is None", "the comparison 'is' is not available"),
     ("f'{x}'", "f-strings are not allowed in expressions"),
     ("'" + "a" * 1500 + "' == s", "text longer than 1000 characters is not allowed"),

@@ -177,11 +177,11 @@ def test_nps_answers_outside_the_scale_are_reported(registry):
 
 def test_nps_parameter_errors(registry):
     assert problems("nps", {"responses": "r", "promoters": "p"}, registry) == [
-        "rs.yaml:8:7: indicators[0].params.promoters: unknown key 'promoters' "
-        "(allowed here: cutoffs, responses)"]
+        "rs.yaml:8:7: indicators[0].params.promoters: 'promoters' does not go with the other "
+        "parameters given here ('responses'): the parameters come in alternative sets; keep one set"]
     assert problems("nps", {**NPS_COUNTS, "cutoffs": {"promoters": 10}}, registry) == [
-        "rs.yaml:10:7: indicators[0].params.cutoffs: unknown key 'cutoffs' "
-        "(allowed here: detractors, passives, promoters)"]
+        "rs.yaml:10:7: indicators[0].params.cutoffs: 'cutoffs' does not go with the other "
+        "parameters given here ('promoters', 'passives', 'detractors'): the parameters come in alternative sets; keep one set"]
     assert problems("nps", {"responses": "r", "cutoffs": {"promoters": 8, "passives": 9}},
                     registry) == [
         "rs.yaml:10:19: indicators[0].params.cutoffs.passives: 9 is greater than the maximum "
@@ -239,11 +239,11 @@ def test_csat_reports_impossible_data(registry):
 
 def test_csat_parameter_errors(registry):
     assert problems("csat", {"responses": "r", "positive": "p"}, registry) == [
-        "rs.yaml:8:7: indicators[0].params.positive: unknown key 'positive' "
-        "(allowed here: responses, scale, threshold)"]
+        "rs.yaml:8:7: indicators[0].params.positive: 'positive' does not go with the other "
+        "parameters given here ('responses'): the parameters come in alternative sets; keep one set"]
     assert problems("csat", {"positive": "p", "total": "t", "threshold": 3}, registry) == [
-        "rs.yaml:9:7: indicators[0].params.threshold: unknown key 'threshold' "
-        "(allowed here: positive, total)"]
+        "rs.yaml:9:7: indicators[0].params.threshold: 'threshold' does not go with the other "
+        "parameters given here ('positive', 'total'): the parameters come in alternative sets; keep one set"]
     assert problems("csat", {"responses": "r", "threshold": 6}, registry) == [
         "rs.yaml:8:18: indicators[0].params.threshold: 6 is greater than the maximum of 5"]
     assert problems("csat", {"responses": "r", "scale": 7, "threshold": 8}, registry) == [
@@ -295,12 +295,12 @@ def test_the_generic_numerator_and_denominator_names(metric, worked, registry):
 def test_generic_and_own_names_do_not_mix(registry):
     assert problems("churn_rate", {"numerator": "a", "at_start": "b"}, registry) == [
         "rs.yaml:7:7: indicators[0].params: 'denominator' is required",
-        "rs.yaml:8:7: indicators[0].params.at_start: unknown key 'at_start' "
-        "(allowed here: denominator, numerator)"]
+        "rs.yaml:8:7: indicators[0].params.at_start: 'at_start' does not go with the other "
+        "parameters given here ('numerator'): the parameters come in alternative sets; keep one set"]
     assert problems("churn_rate", {"lost": "a", "denominator": "b"}, registry) == [
         "rs.yaml:7:7: indicators[0].params: 'at_start' is required",
-        "rs.yaml:8:7: indicators[0].params.denominator: unknown key 'denominator' "
-        "(allowed here: at_start, lost)"]
+        "rs.yaml:8:7: indicators[0].params.denominator: 'denominator' does not go with the other "
+        "parameters given here ('lost'): the parameters come in alternative sets; keep one set"]
 
 
 @pytest.mark.parametrize("metric,part,whole", [
@@ -343,14 +343,14 @@ def test_resolution_time_parameter_errors(registry):
         "rs.yaml:4:5: indicators[0].params: 'total_time' is required",
         "rs.yaml:4:5: indicators[0].params: 'resolved' is required"]
     assert problems("resolution_time", {"durations": "d", "resolved": "r"}, registry) == [
-        "rs.yaml:8:7: indicators[0].params.resolved: unknown key 'resolved' "
-        "(allowed here: durations, statistic)"]
+        "rs.yaml:8:7: indicators[0].params.resolved: 'resolved' does not go with the other "
+        "parameters given here ('durations'): the parameters come in alternative sets; keep one set"]
     assert problems("resolution_time", {"durations": "d", "statistic": "avg"}, registry) == [
         "rs.yaml:8:18: indicators[0].params.statistic: 'avg' is not one of ['median', 'mean']"]
     assert problems("resolution_time", {"total_time": "t", "resolved": "r",
                                         "statistic": "mean"}, registry) == [
-        "rs.yaml:9:7: indicators[0].params.statistic: unknown key 'statistic' "
-        "(allowed here: resolved, total_time)"]
+        "rs.yaml:9:7: indicators[0].params.statistic: 'statistic' does not go with the other "
+        "parameters given here ('total_time', 'resolved'): the parameters come in alternative sets; keep one set"]
 
 
 # ----------------------------------------------------------------------------- revenue
@@ -384,9 +384,11 @@ def test_mrr_and_arr_parameter_errors(registry):
         "rs.yaml:4:5: indicators[0].params: 'arpu' is required",
         "rs.yaml:4:5: indicators[0].params: 'paying_users' is required"]
     assert problems("mrr", {"fees": "f", "arpu": "a"}, registry) == [
-        "rs.yaml:8:7: indicators[0].params.arpu: unknown key 'arpu' (allowed here: fees)"]
+        "rs.yaml:8:7: indicators[0].params.arpu: 'arpu' does not go with the other "
+        "parameters given here ('fees'): the parameters come in alternative sets; keep one set"]
     assert problems("arr", {"mrr": "m", "fees": "f"}, registry) == [
-        "rs.yaml:8:7: indicators[0].params.fees: unknown key 'fees' (allowed here: mrr)"]
+        "rs.yaml:8:7: indicators[0].params.fees: 'fees' does not go with the other "
+        "parameters given here ('mrr'): the parameters come in alternative sets; keep one set"]
     assert problems("arr", {"arpu": "a"}, registry) == [
         "rs.yaml:7:7: indicators[0].params: 'paying_users' is required"]
 
@@ -450,8 +452,8 @@ def test_clv_parameter_errors(registry):
         "rs.yaml:7:7: indicators[0].params: 'churn_rate' is required"]
     assert problems("clv", {"method": "churn", "arpu": "a", "churn_rate": "c",
                             "lifespan": "l"}, registry) == [
-        "rs.yaml:10:7: indicators[0].params.lifespan: unknown key 'lifespan' "
-        "(allowed here: arpu, churn_rate, method)"]
+        "rs.yaml:10:7: indicators[0].params.lifespan: 'lifespan' does not go with the other "
+        "parameters given here ('method', 'arpu', 'churn_rate'): the parameters come in alternative sets; keep one set"]
     assert problems("clv", {"method": "purchases", "average_value": "v", "frequency": "f"},
                     registry) == ["rs.yaml:7:7: indicators[0].params: 'lifespan' is required"]
 
