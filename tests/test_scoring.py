@@ -133,15 +133,19 @@ def test_actions_add_points_and_the_score_is_clamped(builtin_registry):
     assert records["unknown"]["actions"] == []
 
 
+SCORE_AS_IS = """
+indicators:
+  - id: s
+    metric: field
+    params: {field: s}
+    normalize: {linear: {worst: 0, best: 100}}
+    weight: 1
+"""
+"""One indicator whose points are the field s itself."""
+
+
 def test_absolute_tier_boundaries_are_inclusive(builtin_registry):
-    body = """
-    indicators:
-      - id: s
-        metric: field
-        params: {field: s}
-        normalize: {linear: {worst: 0, best: 100}}
-        weight: 1
-    """
+    body = SCORE_AS_IS
     results = ruleset(body, builtin_registry).score(
         [{"account_id": str(v), "s": v} for v in (70, 69.999, 40, 39.5, 0, 100)])
     assert [r["tier"] for r in results.to_records()] == [
@@ -149,14 +153,7 @@ def test_absolute_tier_boundaries_are_inclusive(builtin_registry):
 
 
 def test_percentile_tiers_follow_the_rank_in_the_population(builtin_registry):
-    body = """
-    indicators:
-      - id: s
-        metric: field
-        params: {field: s}
-        normalize: {linear: {worst: 0, best: 100}}
-        weight: 1
-    """
+    body = SCORE_AS_IS
     tiers = """
 tiers:
   - {name: healthy, percentile: 75, color: green}
@@ -174,14 +171,7 @@ tiers:
 
 
 def test_percentile_ties_share_a_rank(builtin_registry):
-    body = """
-    indicators:
-      - id: s
-        metric: field
-        params: {field: s}
-        normalize: {linear: {worst: 0, best: 100}}
-        weight: 1
-    """
+    body = SCORE_AS_IS
     tiers = """
 tiers:
   - {name: top, percentile: 50}
