@@ -2,62 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import sys
-from typing import Any, Callable, NoReturn
+from typing import Any
 
 import click
 
+from .commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, plugin_option,
+                              registry_or_fail, ruleset_or_fail, warn)
 from .errors import HealthcoreError, RulesetError
-
-EXIT_OK, EXIT_UNSCORED, EXIT_INVALID = 0, 1, 2
-
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  every account was scored (or every ruleset is valid)
-  1  some accounts could not be scored; they are still in the
-     output, with status "error" and the reason in "errors"
-  2  a ruleset, an input file or the command line is invalid
-"""
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_INVALID)
-
-
-def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
-
-
-def plugin_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
-                        help="Also load this plugin module (importable path); repeatable.")(command)
-
-
-def _registry(plugins: tuple[str, ...]):
-    from .plugins import default_registry, load_registry
-
-    try:
-        registry = load_registry(plugins) if plugins else default_registry()
-    except HealthcoreError as exc:
-        _fail(str(exc))
-    for problem in registry.problems:
-        _warn(problem)
-    return registry
-
-
-def _load(path: str, registry):
-    from .loader import load_ruleset
-
-    try:
-        return load_ruleset(path, registry=registry)
-    except RulesetError as exc:
-        for diagnostic in exc.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        count = len(exc.diagnostics)
-        _fail(f"{path}: {count} problem{'s' if count > 1 else ''}; the ruleset was not used")
 
 
 @click.group(epilog=EXIT_CODES_HELP)
@@ -99,15 +55,15 @@ def evaluate(ruleset: str, accounts: str, fmt: str | None, output: str | None,
 
     fmt = fmt or _output_format(output)
     if output and fmt == "table":
-        _fail("the table format is for the terminal; write files with -f json, jsonl, csv "
+        fail("the table format is for the terminal; write files with -f json, jsonl, csv "
               "or parquet")
-    compiled = _load(ruleset, _registry(plugins))
+    compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
     try:
         results = compiled.score(read_accounts(accounts, input_format), explain=True)
     except HealthcoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for warning in results.warnings:
-        _warn(warning)
+        warn(warning)
     if fmt == "table":
         from rich.console import Console
 
@@ -118,7 +74,7 @@ def evaluate(ruleset: str, accounts: str, fmt: str | None, output: str | None,
     else:
         write_stdout(results, fmt)
     if results.unscorable:
-        _warn(f"{results.unscorable} of {len(results)} accounts could not be scored "
+        warn(f"{results.unscorable} of {len(results)} accounts could not be scored "
               "(status: error)")
         sys.exit(EXIT_UNSCORED)
 
@@ -131,7 +87,7 @@ def _output_format(output: str | None) -> str:
     found = format_of(output)
     if found in ("json", "jsonl", "csv", "parquet"):
         return found
-    _fail(f"cannot tell the output format from '{output}': give -f json, jsonl, csv or parquet")
+    fail(f"cannot tell the output format from '{output}': give -f json, jsonl, csv or parquet")
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -155,7 +111,7 @@ def validate(rulesets: tuple[str, ...], sample: str | None, sample_format: str |
     from .advice import advise
     from .loader import load_ruleset
 
-    registry = _registry(plugins)
+    registry = registry_or_fail(plugins)
     accounts = None
     if sample is not None:
         from .io.readers import read_accounts
@@ -163,7 +119,7 @@ def validate(rulesets: tuple[str, ...], sample: str | None, sample_format: str |
         try:
             accounts = read_accounts(sample, sample_format)
         except HealthcoreError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     failed = 0
     for path in rulesets:
         try:
@@ -182,7 +138,7 @@ def validate(rulesets: tuple[str, ...], sample: str | None, sample_format: str |
         click.echo(f"{path}: ok ({len(compiled.indicators)} indicators, "
                    f"{len(compiled.actions)} actions, {len(compiled.tiers)} tiers){advice}")
     if failed:
-        _fail(f"{failed} of {len(rulesets)} rulesets are invalid")
+        fail(f"{failed} of {len(rulesets)} rulesets are invalid")
 
 
 @main.command(name="plugins", epilog=EXIT_CODES_HELP)
@@ -198,7 +154,7 @@ def plugins_command(fmt: str, plugins: tuple[str, ...]) -> None:
       healthcore plugins --plugin my_company.health_metrics
       HEALTHCORE_DISABLE_PLUGINS=1 healthcore plugins --format markdown > docs/metrics.md
     """
-    registry = _registry(plugins)
+    registry = registry_or_fail(plugins)
     if fmt == "markdown":
         from .plugins import DISABLE_ENV
 
@@ -346,6 +302,17 @@ def _arguments(function) -> str:
                  "expression")
     return text
 
+
+def _add_commands() -> None:
+    """Every module of :mod:`healthcore.commands` (but ``common``) defines one ``command``."""
+    from . import commands
+
+    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if module.name != "common":
+            main.add_command(importlib.import_module(f"{commands.__name__}.{module.name}").command)
+
+
+_add_commands()
 
 if __name__ == "__main__":
     main()
