@@ -11,8 +11,10 @@ from typing import Any
 
 import click
 
-from .commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, plugin_option,
-                              registry_or_fail, ruleset_or_fail, warn)
+from .commands.common import (EXIT_CODES_HELP, EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, fail,
+                              plugin_option, registry_or_fail, ruleset_or_fail, warn)
+
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNSCORED", "main"]
 from .errors import HealthcoreError, RulesetError
 
 

@@ -8,7 +8,8 @@ from how it is used, so types are checked at load and input columns are converte
 
 Null (a missing value) propagates through arithmetic and comparisons; a null condition is not true;
 ``and``/``or`` follow three-valued logic; division by zero is null, and so is an arithmetic result
-that is not finite (checked where a chain of arithmetic ends: inside it IEEE rules apply).
+that is not finite (checked where a chain of arithmetic ends, and after each power: inside a
+chain IEEE rules apply).
 :meth:`Expression.to_polars` compiles the tree to one polars expression for a whole batch and
 :meth:`Expression.evaluate` evaluates it for one account with simpleeval; both give the same answers.
 """
@@ -447,7 +448,7 @@ _ARITH_SCALAR: dict[type, Callable[[Any, Any], Any]] = {
     ast.Sub: lambda a, b: float(a) - float(b),
     ast.Mult: lambda a, b: float(a) * float(b),
     ast.Div: lambda a, b: float(a) / float(b),
-    ast.Pow: _power,
+    ast.Pow: lambda a, b: _finite(_power(a, b)),  # checked at once, as in the batch path
 }
 
 _SCALAR_OPERATORS: dict[type, Callable[..., Any]] = {
@@ -578,7 +579,9 @@ class _PolarsCompiler:
                 if _constant_number(node.right, self.expression.constants) is not None:
                     right = exact_divisor(left, right)
                 return pl.when(right != 0).then(left / right)
-            return left.pow(right)
+            # checked at once: implementations differ on powers of infinities (polars takes
+            # x ** 0.5 as a square root: NaN for -inf, where IEEE pow gives inf)
+            return self.finite(left.pow(right))
         if isinstance(node, ast.UnaryOp):
             operand = self.compile(node.operand, isinstance(node.op, (ast.USub, ast.UAdd)))
             if isinstance(node.op, ast.Not):

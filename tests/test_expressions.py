@@ -32,6 +32,7 @@ def batch(expression, rows: list[dict]) -> list:
     ("x / y", {"x": 1.0, "y": 0.0}, None),                  # division by zero is null
     ("x * y", {"x": 1e300, "y": 1e300}, None),              # overflow is null, never inf
     ("x ** 0.5", {"x": -4.0}, None),                        # no complex numbers, no NaN
+    ("1 / (x * 10) ** 0.5", {"x": -1e308}, None),           # a power of an infinity is null
     ("x > 1", {"x": None}, None),                           # comparison with null is null
     ("x > 1 and y > 1", {"x": 0.0, "y": None}, False),      # three-valued logic
     ("x > 1 or y > 1", {"x": 2.0, "y": None}, True),

@@ -37,7 +37,7 @@ def plugin_option(command: Callable[..., Any]) -> Callable[..., Any]:
                         help="Also load this plugin module (importable path); repeatable.")(command)
 
 
-def registry_orfail(plugins: tuple[str, ...]):
+def registry_or_fail(plugins: tuple[str, ...]):
     from ..plugins import default_registry, load_registry
 
     try:
@@ -49,7 +49,7 @@ def registry_orfail(plugins: tuple[str, ...]):
     return registry
 
 
-def ruleset_orfail(path: str, registry):
+def ruleset_or_fail(path: str, registry):
     from ..loader import load_ruleset
 
     try:
