@@ -31,54 +31,222 @@ def main() -> None:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("ruleset", type=click.Path(dir_okay=False))
-@click.argument("accounts", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("accounts", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-f", "--format", "fmt",
               type=click.Choice(["table", "json", "jsonl", "csv", "parquet"]),
-              help="Output format. Default: from the -o extension, else table.")
+              help="Output format. Default: from the -o extension, else table (none with "
+                   "--to-db).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the results to this file (atomically) instead of standard output.")
 @click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
               help="Format of ACCOUNTS when its extension does not tell (or it is '-').")
+@click.option("--delimiter", metavar="CHAR",
+              help="Field delimiter of CSV/TSV input, such as ';' or '|' ('\\t' or 'tab' for a "
+                   "tab). Default: ',' (a tab for TSV).")
+@click.option("--encoding", metavar="NAME",
+              help="Encoding of text input, such as latin-1 or cp1252. Default: UTF-8 (with or "
+                   "without a byte-order mark).")
+@click.option("--db", metavar="URL",
+              help="Read the accounts from this database instead of ACCOUNTS: "
+                   "sqlite:///file.db or postgresql://user:password@host/database; with "
+                   "--query or --table.")
+@click.option("--query", metavar="SQL", help="With --db: the SELECT whose rows are the accounts.")
+@click.option("--table", metavar="NAME",
+              help="With --db: the table (or view) whose rows are the accounts; schema.table "
+                   "works too.")
+@click.option("--to-db", metavar="URL",
+              help="Also write the results into a table of this database (with --to-table), "
+                   "flat like the CSV output, replacing its content in one transaction.")
+@click.option("--to-table", metavar="NAME", help="With --to-db: the table to create or replace.")
 @click.option("--limit", default=100, show_default=True,
               help="Rows shown by the table format, worst first (0: all).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print no warnings and no progress on standard error, only errors.")
 @plugin_option
-def evaluate(ruleset: str, accounts: str, fmt: str | None, output: str | None,
-             input_format: str | None, limit: int, plugins: tuple[str, ...]) -> None:
-    """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input) with RULESET.
+def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | None,
+             input_format: str | None, delimiter: str | None, encoding: str | None,
+             db: str | None, query: str | None, table: str | None, to_db: str | None,
+             to_table: str | None, limit: int, quiet: bool, plugins: tuple[str, ...]) -> None:
+    """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input), or the rows
+    of a database (--db), with RULESET.
 
     \b
     Examples:
       healthcore evaluate rulesets/saas-b2b.yaml rulesets/saas-b2b.accounts.csv
       healthcore evaluate rulesets/saas-b2b.yaml accounts.parquet -o scores.parquet
       cat accounts.jsonl | healthcore evaluate rulesets/saas-b2b.yaml - -f json
+      healthcore evaluate rulesets/saas-b2b.yaml export.csv --delimiter ';' --encoding latin-1
+      healthcore evaluate rulesets/saas-b2b.yaml --db sqlite:///crm.db --table accounts \\
+          --to-db sqlite:///crm.db --to-table health_scores
     """
-    from .io.readers import read_accounts
-    from .io.writers import write_file, write_stdout
-
-    fmt = fmt or _output_format(output)
+    _check_sources(accounts, input_format, delimiter, encoding, db, query, table)
+    if (to_db is None) != (to_table is None):
+        fail("--to-db URL and --to-table NAME go together: give both to write the results into "
+             "a database table")
+    if fmt is not None or output is not None or to_db is None:
+        fmt = fmt or _output_format(output)  # else the database is the only output
     if output and fmt == "table":
         fail("the table format is for the terminal; write files with -f json, jsonl, csv "
               "or parquet")
-    compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
-    try:
-        results = compiled.score(read_accounts(accounts, input_format), explain=True)
-    except HealthcoreError as exc:
-        fail(str(exc))
+    say = (lambda message: None) if quiet else warn
+    compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins, say))
+    with Phases(enabled=not quiet) as phases:
+        try:
+            phases.phase("reading", "reading the accounts")
+            if db is not None:
+                from .io.database import read_database
+
+                frame = read_database(db, query=query, table=table)
+            else:
+                from .io.readers import read_accounts
+
+                frame = read_accounts(accounts, input_format, delimiter=delimiter,
+                                      encoding=encoding)
+            phases.phase("scoring", f"scoring {frame.height:,} accounts")
+            results = compiled.score(frame, explain=True)
+            phases.phase("writing", "writing")
+            if to_db is not None:
+                from .io.database import write_table
+
+                total = len(results)
+                write_table(results, to_db, to_table, on_rows=lambda done: phases.detail(
+                    f"writing {done:,} of {total:,} rows"))
+            if output:
+                from .io.writers import write_file
+
+                write_file(results, fmt, output)
+        except HealthcoreError as exc:
+            phases.close()
+            fail(str(exc))
     for warning in results.warnings:
-        warn(warning)
+        say(warning)
     if fmt == "table":
         from rich.console import Console
 
         from .display import render_table
         render_table(results, Console(), limit)
-    elif output:
-        write_file(results, fmt, output)
-    else:
+    elif fmt is not None and not output:
+        from .io.writers import write_stdout
+
         write_stdout(results, fmt)
     if results.unscorable:
-        warn(f"{results.unscorable} of {len(results)} accounts could not be scored "
-              "(status: error)")
+        say(f"{results.unscorable} of {len(results)} accounts could not be scored "
+             "(status: error)")
         sys.exit(EXIT_UNSCORED)
+
+
+def _check_sources(accounts: str | None, input_format: str | None, delimiter: str | None,
+                   encoding: str | None, db: str | None, query: str | None,
+                   table: str | None) -> None:
+    """Exactly one source: ACCOUNTS, or --db with exactly one of --query and --table."""
+    if db is None:
+        if query is not None or table is not None:
+            fail("--query and --table read from a database: give --db URL too")
+        if accounts is None:
+            fail("give the accounts: a file ACCOUNTS ('-' for standard input), or --db URL with "
+                 "--query SQL or --table NAME")
+        return
+    if accounts is not None:
+        fail(f"give either ACCOUNTS ('{accounts}') or --db, not both")
+    if (query is None) == (table is None):
+        fail("with --db, give either --query SQL or --table NAME (one of them)")
+    for name, value in (("--input-format", input_format), ("--delimiter", delimiter),
+                        ("--encoding", encoding)):
+        if value is not None:
+            fail(f"{name} is for an accounts file, not for --db")
+
+
+class Phases:
+    """The progress of a long ``evaluate`` run on standard error: reading, scoring, writing.
+
+    Shown only when ``console`` (standard error by default) is a terminal, and only once the
+    run has lasted ``delay`` seconds, so that short runs and pipes never see it; it disappears
+    when the run ends. rich is imported only when the bar is shown.
+    """
+
+    STEPS = ("reading", "scoring", "writing")
+
+    def __init__(self, console=None, *, enabled: bool = True, delay: float = 1.0):
+        import threading
+
+        self.console = console
+        self.enabled = enabled and (console.is_terminal if console is not None
+                                    else _stderr_is_terminal())
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._progress = None
+        self._task = None
+        self._step = 0
+        self._text = ""
+        self._closed = False
+
+    def __enter__(self) -> "Phases":
+        if self.enabled:
+            if self.delay <= 0:
+                self._show()
+            else:
+                import threading
+
+                self._timer = threading.Timer(self.delay, self._show)
+                self._timer.daemon = True
+                self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def phase(self, name: str, text: str | None = None) -> None:
+        """Enter the phase ``name`` (one of :attr:`STEPS`), described by ``text``."""
+        with self._lock:
+            self._step = self.STEPS.index(name)
+            self._text = text or name
+            self._update()
+
+    def detail(self, text: str) -> None:
+        """Describe the current phase anew (rows written so far, say)."""
+        with self._lock:
+            self._text = text
+            self._update()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._progress is not None:
+                self._progress.stop()
+                self._progress = None
+
+    def _update(self) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=self._text, completed=self._step,
+                                  refresh=True)
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
+                                   TextColumn, TimeElapsedColumn)
+
+        with self._lock:
+            if self._closed:
+                return
+            console = self.console or Console(stderr=True)
+            if not console.is_terminal:
+                return
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                      BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                      console=console, transient=True)
+            self._task = self._progress.add_task(self._text, total=len(self.STEPS),
+                                                 completed=self._step)
+            self._progress.start()
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _output_format(output: str | None) -> str:

@@ -297,3 +297,15 @@ def test_table_shows_the_segment_when_the_ruleset_has_segments(runner, tmp_path)
     rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:5]]
             for line in lines if line.startswith("│ ")}
     assert rows == {"x": ["60.0", "low", "big"], "y": ["60.0", "ok", "default"]}
+
+
+def test_shell_completion_as_documented():
+    script = Path(sys.executable).parent / "healthcore"
+    source = subprocess.run([str(script)], env={**os.environ, "_HEALTHCORE_COMPLETE": "bash_source"},
+                            capture_output=True, text=True, timeout=60)
+    assert "_healthcore_completion()" in source.stdout
+    words = subprocess.run([str(script)], capture_output=True, text=True, timeout=60, env={
+        **os.environ, "_HEALTHCORE_COMPLETE": "bash_complete", "COMP_WORDS": "healthcore eva",
+        "COMP_CWORD": "1"})
+    assert words.stdout.strip().splitlines() == ["plain,evaluate"]
+    assert "_HEALTHCORE_COMPLETE=bash_source healthcore" in (REPO / "docs" / "cli.md").read_text()

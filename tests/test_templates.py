@@ -26,7 +26,7 @@ from healthcore.normalizers import Bands, ExpressionNormalizer, Linear, Target
 from healthcore.plugins import DISABLE_ENV, Registry, load_registry
 
 RULESETS = REPO / "rulesets"
-TEMPLATES = sorted(RULESETS.glob("*.yaml"))
+TEMPLATES = [p for p in sorted(RULESETS.glob("*.yaml")) if not p.name.endswith(".tests.yaml")]
 SAMPLE_FORMATS = ("csv", "tsv", "json", "jsonl", "parquet")
 
 MIN_SCORED_SHARE = 0.9

@@ -37,7 +37,10 @@ def plugin_option(command: Callable[..., Any]) -> Callable[..., Any]:
                         help="Also load this plugin module (importable path); repeatable.")(command)
 
 
-def registry_or_fail(plugins: tuple[str, ...]):
+def registry_or_fail(plugins: tuple[str, ...], say: Callable[[str], None] | None = None):
+    """The plugin registry (with ``--plugin`` modules); its problems go through ``say``
+    (printed as warnings by default; a no-op with ``--quiet``). Exit code 2 if a ``--plugin``
+    module cannot be loaded."""
     from ..plugins import default_registry, load_registry
 
     try:
@@ -45,11 +48,12 @@ def registry_or_fail(plugins: tuple[str, ...]):
     except HealthcoreError as exc:
         fail(str(exc))
     for problem in registry.problems:
-        warn(problem)
+        (say or warn)(problem)
     return registry
 
 
 def ruleset_or_fail(path: str, registry):
+    """The compiled ruleset at ``path``; else every diagnostic printed and exit code 2."""
     from ..loader import load_ruleset
 
     try:

@@ -3,10 +3,14 @@
 CSV and TSV cells are read as text, so account ids keep their leading zeros and a bad value in a
 number column is reported on its account instead of failing the file. JSON values keep their JSON
 types; a field mixing types is read as text and checked the same way.
+
+Text files are UTF-8 (a byte-order mark is skipped) unless another ``encoding`` is given (such as
+``latin-1`` for old spreadsheet exports); CSV may use another ``delimiter`` (``;``, ``|``...).
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import sys
@@ -28,29 +32,62 @@ def format_of(path: str) -> str | None:
     return _EXTENSIONS.get(Path(path).suffix.lower())
 
 
-def read_accounts(path: str, fmt: str | None = None) -> pl.DataFrame:
+def read_accounts(path: str, fmt: str | None = None, *, delimiter: str | None = None,
+                  encoding: str | None = None) -> pl.DataFrame:
     """Read the accounts at ``path`` (``-`` for standard input) into a DataFrame.
 
-    ``fmt`` overrides the format given by the extension. Raises :class:`InputError` with the
-    file (and line, where known) when the file cannot be read.
+    ``fmt`` overrides the format given by the extension. ``delimiter`` (one character) replaces
+    the comma of CSV (the tab of TSV); ``encoding`` (a Python codec name) is the encoding of a
+    text file, UTF-8 by default. Raises :class:`InputError` with the file (and line, where
+    known) when the file cannot be read.
     """
+    delimiter = check_delimiter(delimiter)
+    encoding = check_encoding(encoding)
     if path == "-":
         data = sys.stdin.buffer.read()
-        return read_bytes(data, fmt or _sniff(data), "<stdin>")
+        return read_bytes(data, fmt or _sniff(data), "<stdin>", delimiter=delimiter,
+                          encoding=encoding)
     fmt = fmt or format_of(path)
     if fmt is None:
         raise InputError(f"{path}: cannot tell the format from the extension; use one of "
                          f"{', '.join(sorted(_EXTENSIONS))} or give --input-format")
     try:
         with open(path, "rb") as handle:
-            return _read(handle, fmt, path)
+            return _read(handle, fmt, path, delimiter, encoding)
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
 
 
-def read_bytes(data: bytes, fmt: str, name: str = "<data>") -> pl.DataFrame:
+def read_bytes(data: bytes, fmt: str, name: str = "<data>", *, delimiter: str | None = None,
+               encoding: str | None = None) -> pl.DataFrame:
     """Read accounts from bytes already in memory."""
-    return _read(io.BytesIO(data), fmt, name)
+    return _read(io.BytesIO(data), fmt, name, check_delimiter(delimiter),
+                 check_encoding(encoding))
+
+
+_DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
+
+
+def check_delimiter(delimiter: str | None) -> str | None:
+    """``delimiter`` as one character (``\\t`` and ``tab`` name the tab), or an InputError."""
+    if delimiter is None:
+        return None
+    delimiter = _DELIMITER_NAMES.get(delimiter, delimiter)
+    if len(delimiter) != 1 or delimiter in "\r\n\"":
+        raise InputError(f"the CSV delimiter must be one character other than a quote or a line "
+                         f"break (such as ';', '|' or '\\t'), not {delimiter!r}")
+    return delimiter
+
+
+def check_encoding(encoding: str | None) -> str | None:
+    """``encoding`` as Python's codec name, or an InputError if Python does not know it."""
+    if encoding is None:
+        return None
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(f"unknown encoding '{encoding}'; use a name such as utf-8, latin-1, "
+                         "cp1252 or utf-16") from None
 
 
 def _sniff(data: bytes) -> str:
@@ -60,15 +97,19 @@ def _sniff(data: bytes) -> str:
     return {b"[": "json", b"{": "jsonl"}.get(head, "csv")
 
 
-def _read(handle: BinaryIO, fmt: str, name: str) -> pl.DataFrame:
+def _read(handle: BinaryIO, fmt: str, name: str, delimiter: str | None = None,
+          encoding: str | None = None) -> pl.DataFrame:
+    if delimiter is not None and fmt not in ("csv", "tsv"):
+        raise InputError(f"{name}: a delimiter is for CSV and TSV input, not {fmt}")
     if fmt in ("csv", "tsv"):
-        return _read_csv(handle, "\t" if fmt == "tsv" else ",", name)
+        separator = delimiter or ("\t" if fmt == "tsv" else ",")
+        return _read_csv(handle, separator, name, encoding)
     if fmt == "parquet":
         try:
             return pl.read_parquet(handle)
         except Exception as exc:
             raise InputError(f"{name}: not a readable Parquet file: {exc}") from None
-    text = _decode(handle.read(), name)
+    text = _decode(handle.read(), name, encoding)
     if fmt == "json":
         return _from_records(_json_array(text, name), name)
     if fmt == "jsonl":
@@ -76,24 +117,50 @@ def _read(handle: BinaryIO, fmt: str, name: str) -> pl.DataFrame:
     raise InputError(f"{name}: unknown format '{fmt}' (use one of {', '.join(FORMATS)})")
 
 
-def _read_csv(handle: BinaryIO, separator: str, name: str) -> pl.DataFrame:
+def _read_csv(handle: BinaryIO, separator: str, name: str,
+              encoding: str | None = None) -> pl.DataFrame:
     data = handle.read()
+    if encoding in (None, "utf-8"):
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8):]
+    else:
+        data = _decode(data, name, encoding).encode("utf-8")
     if not data.strip():
         return pl.DataFrame()
     try:
         return pl.read_csv(data, separator=separator, infer_schema=False,
                            truncate_ragged_lines=False, encoding="utf8")
     except pl.exceptions.ComputeError as exc:
+        _check_utf8(data, name)  # the likeliest cause, named with its line
         raise InputError(f"{name}: not a readable CSV file: {str(exc).splitlines()[0]}") from None
 
 
-def _decode(data: bytes, name: str) -> str:
+def _check_utf8(data: bytes, name: str) -> None:
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(data, exc, name) from None
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError, name: str) -> InputError:
+    line = data[: exc.start].count(b"\n") + 1
+    return InputError(f"{name}:{line}: byte 0x{data[exc.start]:02x} is not valid UTF-8; save "
+                      "the file as UTF-8, or give its encoding (such as --encoding latin-1)")
+
+
+def _decode(data: bytes, name: str, encoding: str | None = None) -> str:
+    if encoding in (None, "utf-8"):
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(data, exc, name) from None
+    try:
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"{name}:{line}: byte 0x{data[exc.start]:02x} is not valid UTF-8; "
-                         "save the file as UTF-8") from None
+        raise InputError(f"{name}:{line}: byte 0x{data[exc.start]:02x} is not valid "
+                         f"{encoding}; check the file's encoding") from None
+    return text.removeprefix("\ufeff")
 
 
 def _json_array(text: str, name: str) -> list[Any]:
@@ -128,7 +195,13 @@ def _from_records(rows: list[Any], name: str) -> pl.DataFrame:
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
-    return pl.DataFrame({key: _column(key, [row.get(key) for row in rows]) for key in keys})
+    return frame_from_columns({key: [row.get(key) for row in rows] for key in keys})
+
+
+def frame_from_columns(columns: dict[str, list[Any]]) -> pl.DataFrame:
+    """A DataFrame of plain Python values (numbers, text, booleans, lists, None), typed as JSON
+    input is: one kind keeps its type, a column mixing kinds is text."""
+    return pl.DataFrame([_column(key, values) for key, values in columns.items()])
 
 
 def _column(name: str, values: list[Any]) -> pl.Series:

@@ -1,0 +1,306 @@
+"""Reading accounts from, and writing results to, a SQL database.
+
+The driver layer is SQLAlchemy 2 (Core only): SQLite through Python's own ``sqlite3`` module
+(``sqlite:///path.db``) and PostgreSQL through psycopg 3 (``postgresql://user:pass@host/db``).
+Both are imported only when a database is used, so the command starts as fast without them.
+
+Every error is an :class:`~healthcore.errors.InputError` naming the URL (never its password),
+the table or the query, and what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import difflib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import polars as pl
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Connection, Engine
+
+    from ..results import Results
+
+INSERT_BATCH = 10_000
+"""Rows sent to the database per INSERT batch."""
+
+_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
+            "sqlite": "sqlite"}
+
+
+def _sqlalchemy():
+    try:
+        import sqlalchemy
+    except ImportError:  # pragma: no cover - a dependency of healthcore
+        raise InputError("database access needs SQLAlchemy: pip install 'SQLAlchemy>=2.0' "
+                         "'psycopg[binary]>=3.1'") from None
+    return sqlalchemy
+
+
+def safe_url(url: str) -> str:
+    """``url`` as it may be shown: its password replaced by ``***``."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        import re
+
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _parse(url: str) -> "URL":
+    sqlalchemy = _sqlalchemy()
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except Exception:
+        raise InputError(f"'{safe_url(url)}' is not a database URL; write "
+                         "sqlite:///path/to/file.db or postgresql://user:password@host/database"
+                         ) from None
+    backend = parsed.drivername.split("+", 1)[0]
+    if backend not in _DRIVERS:
+        raise InputError(f"{safe_url(url)}: unsupported database '{backend}'; use sqlite:/// "
+                         "or postgresql://")
+    if "+" not in parsed.drivername:
+        parsed = parsed.set(drivername=_DRIVERS[backend])
+    return parsed
+
+
+def _engine(url: str, *, must_exist: bool) -> "Engine":
+    """An engine for ``url``; with SQLite, a real transaction around DDL too."""
+    sqlalchemy = _sqlalchemy()
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            raise InputError(f"{safe_url(url)}: give the path of a SQLite file, as in "
+                             "sqlite:///accounts.db (relative) or sqlite:////data/accounts.db "
+                             "(absolute)")
+        if must_exist and not Path(database).is_file():
+            raise InputError(f"{safe_url(url)}: no SQLite file '{database}'; check the path "
+                             "(sqlite:///relative/path.db, sqlite:////absolute/path.db)")
+    try:
+        engine = sqlalchemy.create_engine(parsed, poolclass=sqlalchemy.pool.NullPool)
+    except ImportError as exc:
+        raise InputError(f"{safe_url(url)}: the database driver is not installed ({exc}); "
+                         "pip install 'psycopg[binary]>=3.1'") from None
+    if parsed.get_backend_name() == "sqlite":
+        # Python's sqlite3 module opens transactions only before INSERT/UPDATE/DELETE: take
+        # over, so that CREATE, DROP and ALTER are inside the transaction too (SQLAlchemy's
+        # documented recipe for the pysqlite driver).
+        @sqlalchemy.event.listens_for(engine, "connect")
+        def _connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+
+        @sqlalchemy.event.listens_for(engine, "begin")
+        def _begin(connection):
+            connection.exec_driver_sql("BEGIN")
+    return engine
+
+
+def _reason(exc: BaseException) -> str:
+    """The database's own message of a driver error, on one line."""
+    original = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(original).strip().splitlines() if line.strip()]
+    return " ".join(lines) if lines else type(original).__name__
+
+
+@contextmanager
+def _connected(url: str, *, must_exist: bool, transaction: bool = False
+               ) -> Iterator["Connection"]:
+    sqlalchemy = _sqlalchemy()
+    engine = _engine(url, must_exist=must_exist)
+    try:
+        try:
+            connection = engine.connect()
+        except sqlalchemy.exc.DBAPIError as exc:
+            raise InputError(f"cannot connect to {safe_url(url)}: {_reason(exc)}; check that the "
+                             "database server is running and the URL's host, port, user, "
+                             "password and database name") from None
+        with connection:
+            if transaction:
+                with connection.begin():
+                    yield connection
+            else:
+                yield connection
+    finally:
+        engine.dispose()
+
+
+def _split(name: str) -> tuple[str | None, str]:
+    schema, _, table = name.rpartition(".")
+    return (schema or None), table
+
+
+def _table_names(connection: "Connection", schema: str | None) -> list[str]:
+    inspector = _sqlalchemy().inspect(connection)
+    return sorted({*inspector.get_table_names(schema=schema),
+                   *inspector.get_view_names(schema=schema)})
+
+
+def read_database(url: str, *, query: str | None = None, table: str | None = None
+                  ) -> pl.DataFrame:
+    """The rows of ``query`` (SQL) or of ``table`` in the database at ``url``.
+
+    Column types follow the database's: numbers stay numbers, text stays text; a column mixing
+    kinds (SQLite allows it) is read as text and checked by the engine like a CSV cell.
+    """
+    if (query is None) == (table is None):
+        raise InputError("give either a query or a table to read from the database")
+    sqlalchemy = _sqlalchemy()
+    with _connected(url, must_exist=True) as connection:
+        if table is not None:
+            schema, name = _split(table)
+            try:
+                reflected = sqlalchemy.Table(name, sqlalchemy.MetaData(), schema=schema,
+                                             autoload_with=connection)
+            except sqlalchemy.exc.NoSuchTableError:
+                raise InputError(_no_table(url, table, connection, schema)) from None
+            except sqlalchemy.exc.DBAPIError as exc:
+                raise InputError(f"{safe_url(url)}: cannot read table '{table}': "
+                                 f"{_reason(exc)}") from None
+            statement = sqlalchemy.select(reflected)
+            what = f"table '{table}'"
+        else:
+            statement = sqlalchemy.text(query)
+            what = f"query {_short(query)}"
+        try:
+            result = connection.execute(statement)
+            if not result.returns_rows:
+                raise InputError(f"{safe_url(url)}: the {what} returns no rows; give a SELECT")
+            columns = list(result.keys())
+            rows = result.fetchall()
+        except sqlalchemy.exc.DBAPIError as exc:
+            connection.rollback()
+            raise InputError(f"{safe_url(url)}: the {what} failed: {_reason(exc)}; "
+                             "check the SQL") from None
+    return _frame(columns, rows, f"{safe_url(url)} ({what})")
+
+
+def _short(query: str, width: int = 120) -> str:
+    text = " ".join(query.split())
+    return repr(text if len(text) <= width else text[: width - 3] + "...")
+
+
+def _no_table(url: str, table: str, connection: "Connection", schema: str | None) -> str:
+    try:
+        names = _table_names(connection, schema)
+    except Exception:
+        names = []
+    _, name = _split(table)
+    where = f" in schema '{schema}'" if schema else ""
+    message = f"{safe_url(url)}: no table '{table}'{where}"
+    close = difflib.get_close_matches(name, names, n=1)
+    if close:
+        message += f" (did you mean '{close[0]}'?)"
+    if names:
+        shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+        return message + f"; tables: {shown}"
+    return message + "; the database has no tables: check the URL"
+
+
+def _frame(columns: list[str], rows: list[Any], name: str) -> pl.DataFrame:
+    from .readers import frame_from_columns
+
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise InputError(f"{name}: the column '{column}' appears twice; give each column "
+                             "its own name (SELECT ... AS name)")
+        seen.add(column)
+    values = list(zip(*rows)) if rows else [() for _ in columns]
+    return frame_from_columns({column: [_plain(v) for v in cells]
+                               for column, cells in zip(columns, values)})
+
+
+def _plain(value: Any) -> Any:
+    """A database value as the engine reads JSON values: numbers, text, booleans, None."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    return str(value)
+
+
+# ------------------------------------------------------------------------------ writing
+
+def _sql_type(dtype: pl.DataType):
+    types = _sqlalchemy().types
+    if dtype == pl.Boolean:
+        return types.Boolean()
+    if dtype.is_integer():
+        return types.BigInteger()
+    if dtype.is_numeric():
+        return types.Double()
+    return types.Text()
+
+
+def write_table(results: "Results", url: str, table: str, *,
+                on_rows: Callable[[int], None] | None = None) -> int:
+    """Replace the content of ``table`` at ``url`` with the flat results, atomically.
+
+    The rows go to a new table that replaces the old one (drop, then rename) in the same
+    transaction: a failed run leaves the previous content. Columns are those of the CSV
+    output; lists are text joined by ``'; '``. Returns the number of rows written.
+    ``on_rows`` is called with the number of rows after each batch.
+    """
+    from .writers import flat_for_csv
+
+    frame = flat_for_csv(results).collect()
+    return write_frame(frame, url, table, on_rows=on_rows)
+
+
+def write_frame(frame: pl.DataFrame, url: str, table: str, *,
+                on_rows: Callable[[int], None] | None = None) -> int:
+    """:func:`write_table` for any flat frame."""
+    sqlalchemy = _sqlalchemy()
+    schema, name = _split(table)
+    if not name:
+        raise InputError(f"'{table}' is not a table name")
+    frame = frame.with_columns(pl.col(c).cast(pl.String) for c, dtype in frame.schema.items()
+                               if not (dtype == pl.Boolean or dtype.is_numeric()
+                                       or dtype == pl.String))
+    staging = f"{name}__healthcore_new"
+    metadata = sqlalchemy.MetaData()
+    new = sqlalchemy.Table(staging, metadata,
+                           *(sqlalchemy.Column(column, _sql_type(dtype))
+                             for column, dtype in frame.schema.items()), schema=schema)
+    old = sqlalchemy.Table(name, metadata, schema=schema)
+    step = f"cannot create table '{table}'"
+    try:
+        with _connected(url, must_exist=False, transaction=True) as connection:
+            preparer = connection.dialect.identifier_preparer
+            new.drop(connection, checkfirst=True)
+            new.create(connection)
+            step = f"cannot write the results into table '{table}'"
+            written = 0
+            for batch in frame.iter_slices(INSERT_BATCH):
+                _insert(connection, new, batch.to_dicts())
+                written += batch.height
+                if on_rows:
+                    on_rows(written)
+            step = f"cannot replace table '{table}'"
+            old.drop(connection, checkfirst=True)
+            connection.exec_driver_sql(f"ALTER TABLE {preparer.format_table(new)} "
+                                       f"RENAME TO {preparer.quote(name)}")
+    except sqlalchemy.exc.DBAPIError as exc:
+        raise InputError(f"{safe_url(url)}: {step}: {_reason(exc)}; the table keeps its "
+                         "previous content") from None
+    return frame.height
+
+
+def _insert(connection: "Connection", table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert a batch of rows (a separate function so tests can make a write fail)."""
+    if rows:
+        connection.execute(table.insert(), rows)
