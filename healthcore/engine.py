@@ -89,9 +89,11 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False) -> Results:
                              f"ruleset names as account_id{hint}; fields found: "
                              f"{', '.join(frame.columns[:20])}")
     _reject_shadowed_parameters(ruleset, frame.columns)
-    warnings = [f"field '{name}' is not in the input: the indicators and actions reading it "
-                "have no value for any account" for name in ruleset.fields()
-                if name not in frame.columns]
+    from .schema import did_you_mean
+
+    warnings = [f"field '{name}' is not in the input{did_you_mean(name, frame.columns)}: the "
+                "indicators and actions reading it have no value for any account"
+                for name in ruleset.fields() if name not in frame.columns]
     query = _query(ruleset, frame, {})
     collect = query.everything if explain else query.scores
     try:

@@ -217,3 +217,11 @@ def test_unknown_metric_says_when_installed_plugins_are_off():
 indicators:
   - {id: d, metric: dunning_stage, normalize: {linear: {worst: 0, best: 4}}, weight: 1}
 """, load_registry(entry_point_plugins=False))
+
+
+def test_a_typo_in_a_field_name_is_pointed_out(builtin_registry):
+    ruleset = compile_ruleset(FIELD_A.replace("params: {field: a}", "params: {field: seets}"),
+                              builtin_registry)
+    results = ruleset.score([{"account_id": "x", "seats": 5}])
+    assert results.warnings == ["field 'seets' is not in the input (did you mean 'seats'?): the "
+                                "indicators and actions reading it have no value for any account"]

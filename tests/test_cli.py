@@ -265,10 +265,13 @@ def test_plugins_lists_metrics_with_their_parameters(runner):
 
 
 def test_help_documents_exit_codes_and_examples(runner):
-    for command in ("evaluate", "validate", "plugins"):
+    assert set(main.commands) == {"evaluate", "validate", "plugins", "explain", "templates",
+                                  "init", "test", "diff"}
+    for command in main.commands:
         text = run(runner, command, "--help").stdout
-        assert "Exit codes:" in text and "2  a ruleset, an input file or the command line" in text
-        assert "Example" in text
+        assert "Exit codes:" in text, command
+        assert "2  " in text and "invalid" in text, command
+        assert "Example" in text and "healthcore " + command in text, command
 
 
 def test_console_script_runs_the_bundled_sample_in_a_fresh_process():
