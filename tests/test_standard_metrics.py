@@ -543,3 +543,15 @@ def test_the_documented_examples_load(registry):
     for snippet in snippets:
         loads_ruleset("healthcore: 1\nname: t\nindicators:\n" + snippet
                       + "tiers:\n  - {name: all, min: 0}\n", "docs", registry=registry)
+
+
+def test_every_builtin_parameter_schema_is_valid_json_schema(registry):
+    # checked here rather than at every start of healthcore (see plugins._metric_problem)
+    from jsonschema import Draft202012Validator
+
+    from healthcore.plugins import BUILTIN_PLUGINS
+
+    builtin = [m for m in registry.metrics.values() if m.plugin in BUILTIN_PLUGINS]
+    assert len(builtin) >= 17
+    for metric in builtin:
+        Draft202012Validator.check_schema(dict(metric.parameters))
