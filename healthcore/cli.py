@@ -11,8 +11,9 @@ from typing import Any
 
 import click
 
-from .commands.common import (EXIT_CODES_HELP, EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, fail,
-                              plugin_option, registry_or_fail, ruleset_or_fail, warn)
+from .commands.common import (EXIT_CODES_HELP, EXIT_INVALID, EXIT_OK, EXIT_UNSCORED,
+                              accounts_or_fail, fail, plugin_option, registry_or_fail,
+                              ruleset_or_fail, warn)
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNSCORED", "main"]
 from .errors import HealthcoreError, RulesetError
@@ -282,14 +283,7 @@ def validate(rulesets: tuple[str, ...], sample: str | None, sample_format: str |
     from .loader import load_ruleset
 
     registry = registry_or_fail(plugins)
-    accounts = None
-    if sample is not None:
-        from .io.readers import read_accounts
-
-        try:
-            accounts = read_accounts(sample, sample_format)
-        except HealthcoreError as exc:
-            fail(str(exc))
+    accounts = accounts_or_fail(sample, sample_format) if sample is not None else None
     failed = 0
     for path in rulesets:
         try:

@@ -63,3 +63,13 @@ def ruleset_or_fail(path: str, registry):
             click.echo(str(diagnostic), err=True)
         count = len(exc.diagnostics)
         fail(f"{path}: {count} problem{'s' if count > 1 else ''}; the ruleset was not used")
+
+
+def accounts_or_fail(path: str, fmt: str | None = None):
+    """The accounts read from ``path`` (``-``: standard input), or the reason and exit code 2."""
+    from ..io.readers import read_accounts
+
+    try:
+        return read_accounts(path, fmt)
+    except HealthcoreError as exc:
+        fail(str(exc))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import HealthcoreError, RulesetError
-from .common import EXIT_CODES_HELP, fail, plugin_option, registry_or_fail, warn
+from .common import EXIT_CODES_HELP, accounts_or_fail, fail, plugin_option, registry_or_fail, warn
 
 
 @click.command(name="init", epilog=EXIT_CODES_HELP)
@@ -37,14 +37,7 @@ def command(new: str, template: str, sample: str | None, sample_format: str | No
         chosen = get_template(template)
     except HealthcoreError as exc:
         fail(str(exc))
-    accounts = None
-    if sample is not None:
-        from ..io.readers import read_accounts
-
-        try:
-            accounts = read_accounts(sample, sample_format)
-        except HealthcoreError as exc:
-            fail(str(exc))
+    accounts = accounts_or_fail(sample, sample_format) if sample is not None else None
     registry = registry_or_fail(plugins) if sample is not None else None
     try:
         path = create_from_template(chosen, new, force=force)
