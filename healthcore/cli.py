@@ -59,6 +59,13 @@ def main() -> None:
               help="Also write the results into a table of this database (with --to-table), "
                    "flat like the CSV output, replacing its content in one transaction.")
 @click.option("--to-table", metavar="NAME", help="With --to-db: the table to create or replace.")
+@click.option("--history", metavar="DB",
+              help="Record this run in a score history (a SQLite file path or a PostgreSQL "
+                   "URL) and add each account's change since the previous run "
+                   "(previous_score, score_delta, previous_tier).")
+@click.option("--as-of", metavar="YYYY-MM-DD",
+              help="With --history: the date of this run (default: today); a run of the same "
+                   "ruleset on the same date is replaced.")
 @click.option("--limit", default=100, show_default=True,
               help="Rows shown by the table format, worst first (0: all).")
 @click.option("-q", "--quiet", is_flag=True,
@@ -67,7 +74,8 @@ def main() -> None:
 def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | None,
              input_format: str | None, delimiter: str | None, encoding: str | None,
              db: str | None, query: str | None, table: str | None, to_db: str | None,
-             to_table: str | None, limit: int, quiet: bool, plugins: tuple[str, ...]) -> None:
+             to_table: str | None, history: str | None, as_of: str | None, limit: int,
+             quiet: bool, plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input), or the rows
     of a database (--db), with RULESET.
 
@@ -79,8 +87,18 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
       healthcore evaluate rulesets/saas-b2b.yaml export.csv --delimiter ';' --encoding latin-1
       healthcore evaluate rulesets/saas-b2b.yaml --db sqlite:///crm.db --table accounts \\
           --to-db sqlite:///crm.db --to-table health_scores
+      healthcore evaluate rulesets/saas-b2b.yaml accounts.csv --history history.db
     """
     _check_sources(accounts, input_format, delimiter, encoding, db, query, table)
+    if as_of is not None:
+        if history is None:
+            fail("--as-of dates a run recorded in a history: give --history DB too")
+        from .history import as_of_date
+
+        try:
+            as_of = as_of_date(as_of)
+        except HealthcoreError as exc:
+            fail(f"--as-of: {exc}")
     if (to_db is None) != (to_table is None):
         fail("--to-db URL and --to-table NAME go together: give both to write the results into "
              "a database table")
@@ -106,6 +124,11 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
             phases.phase("scoring", f"scoring {frame.height:,} accounts")
             results = compiled.score(frame, explain=True)
             phases.phase("writing", "writing")
+            if history is not None:
+                from .history import record_run
+
+                phases.detail("recording the run in the history")
+                results = record_run(results, history, as_of)
             if to_db is not None:
                 from .io.database import write_table
 

@@ -1,0 +1,384 @@
+"""The score history (``evaluate --history``, ``healthcore history``, healthcore.history) on
+real databases: a SQLite file and the PostgreSQL server of HEALTHCORE_TEST_POSTGRES_URL (as in
+test_database.py, these tests fail rather than skip without it). Each PostgreSQL test works in
+a schema of its own (the URL's search_path), dropped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from healthcore import history
+from healthcore.cli import main
+from healthcore.errors import InputError
+from healthcore.loader import load_ruleset
+
+POSTGRES_ENV = "HEALTHCORE_TEST_POSTGRES_URL"
+
+RULESET = """\
+healthcore: 1
+name: usage-watch
+account_id: account_id
+indicators:
+  - id: usage
+    metric: field
+    params: {field: usage}
+    normalize: {linear: {worst: 0, best: 100}}
+    weight: 3
+  - id: support
+    metric: field
+    params: {field: tickets}
+    normalize: {linear: {worst: 10, best: 0}}
+    weight: 1
+tiers:
+  - {name: healthy, min: 70, color: green}
+  - {name: at_risk, min: 40, color: yellow}
+  - {name: unhealthy, min: 0, color: red}
+"""
+
+# usage falls by 20 every run: the score falls by exactly 3/4 x 20 = 15
+RUNS = {
+    "2024-01-01": "account_id,usage,tickets\nA,90,0\nB,80,0\n",
+    "2024-02-01": "account_id,usage,tickets\nA,70,0\nB,60,0\nC,100,0\n",
+    "2024-03-01": "account_id,usage,tickets\nA,50,0\nB,40,0\nC,100,0\n",
+}
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+@pytest.fixture
+def sqlite_history(tmp_path: Path) -> str:
+    return str(tmp_path / "history.db")
+
+
+@pytest.fixture
+def postgres_history():
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.fail(f"{POSTGRES_ENV} is not set: these tests need a PostgreSQL server "
+                    "(scripts/test starts one)")
+    import sqlalchemy
+
+    schema = f"hc_history_{uuid.uuid4().hex[:10]}"
+    engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                                      poolclass=sqlalchemy.pool.NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request) -> str:
+    return request.getfixturevalue(f"{request.param}_history")
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    ruleset = tmp_path / "usage-watch.yaml"
+    ruleset.write_text(RULESET, encoding="utf-8")
+    found = {"ruleset": ruleset}
+    for day, text in RUNS.items():
+        found[day] = tmp_path / f"accounts-{day}.csv"
+        found[day].write_text(text, encoding="utf-8")
+    return found
+
+
+def evaluate(files, target: str, day: str, *extra: str):
+    result = CliRunner().invoke(main, ["evaluate", str(files["ruleset"]), str(files[day]),
+                                       "--history", target, "--as-of", day, "-q", *extra])
+    return result
+
+
+def records(files, target: str, day: str) -> dict[str, dict]:
+    result = evaluate(files, target, day, "-f", "json")
+    assert result.exit_code == 0, result.output
+    return {row["account_id"]: row for row in json.loads(result.stdout)}
+
+
+def run_counts(target: str) -> dict[str, int]:
+    with history.open(target) as store:
+        return dict(store.runs().select("as_of", "accounts").iter_rows())
+
+
+# ------------------------------------------------------------------------------ the trend
+
+def test_three_dated_runs_give_exact_deltas(files, target):
+    first = records(files, target, "2024-01-01")
+    assert first["A"]["score"] == 92.5
+    assert first["A"]["previous_score"] is None and first["A"]["score_delta"] is None
+    second = records(files, target, "2024-02-01")
+    assert (second["A"]["previous_score"], second["A"]["score"], second["A"]["score_delta"]
+            ) == (92.5, 77.5, -15.0)
+    assert (second["B"]["previous_tier"], second["B"]["tier"]) == ("healthy", "healthy")
+    assert second["C"]["previous_score"] is None and second["C"]["previous_tier"] is None
+    third = records(files, target, "2024-03-01")
+    assert [third[a]["score_delta"] for a in "ABC"] == [-15.0, -15.0, 0.0]
+    assert (third["B"]["previous_tier"], third["B"]["tier"]) == ("healthy", "at_risk")
+    assert run_counts(target) == {"2024-01-01": 2, "2024-02-01": 3, "2024-03-01": 3}
+
+    with history.open(target) as store:
+        timeline = store.timeline("A")
+        previous = store.previous("usage-watch", "2024-03-01")
+    assert [(e.as_of, e.score, e.tier, e.delta) for e in timeline] == [
+        ("2024-01-01", 92.5, "healthy", None), ("2024-02-01", 77.5, "healthy", -15.0),
+        ("2024-03-01", 62.5, "at_risk", -15.0)]
+    assert timeline[2].movers == [{"indicator": "usage", "previous": 70.0, "points": 50.0,
+                                   "change": -20.0}]
+    assert timeline[0].content_hash == load_ruleset(files["ruleset"]).content_hash
+    assert previous.sort("account_id").select("account_id", "as_of", "score").rows() == [
+        ("A", "2024-02-01", 77.5), ("B", "2024-02-01", 70.0), ("C", "2024-02-01", 100.0)]
+
+
+def test_rerunning_a_date_replaces_that_run(files, target):
+    records(files, target, "2024-01-01")
+    records(files, target, "2024-02-01")
+    files["2024-02-01"].write_text("account_id,usage,tickets\nA,10,0\n", encoding="utf-8")
+    again = records(files, target, "2024-02-01")
+    assert again["A"]["score_delta"] == -60.0  # still against 2024-01-01, not against itself
+    assert run_counts(target) == {"2024-01-01": 2, "2024-02-01": 1}
+    with history.open(target) as store:
+        assert [e.score for e in store.timeline("A", "usage-watch")] == [92.5, 32.5]
+        with pytest.raises(InputError, match="no history of account 'C'"):
+            store.timeline("C")
+
+
+def test_without_history_the_output_has_no_trend_columns(files):
+    result = CliRunner().invoke(main, ["evaluate", str(files["ruleset"]),
+                                       str(files["2024-01-01"]), "-f", "csv"])
+    assert result.exit_code == 0
+    assert "score_delta" not in result.stdout.splitlines()[0]
+
+
+def test_trend_columns_follow_color_in_csv(files, sqlite_history):
+    result = evaluate(files, sqlite_history, "2024-01-01", "-f", "csv")
+    assert result.stdout.splitlines()[0].startswith(
+        "account_id,status,score,tier,color,previous_score,score_delta,previous_tier,usage.")
+
+
+def test_the_python_api_matches_the_cli(files, sqlite_history):
+    ruleset = load_ruleset(files["ruleset"])
+    first = ruleset.score(pl.read_csv(files["2024-01-01"]))
+    history.record_run(first, sqlite_history, "2024-01-01")
+    second = history.record_run(ruleset.score(pl.read_csv(files["2024-02-01"])),
+                                sqlite_history, "2024-02-01")
+    assert second.trend and "score_delta" in second.frame.columns
+    assert second.scores["score_delta"].to_list() == [-15.0, -15.0, None]
+    assert second.to_records()[0]["previous_tier"] == "healthy"
+
+
+# ------------------------------------------------------------------------------ the command
+
+def test_history_command_text_and_json(files, target):
+    for day in RUNS:
+        records(files, target, day)
+    runner = CliRunner()
+    text = runner.invoke(main, ["history", "A", "--history", target])
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert lines[0] == "A (usage-watch): 3 runs  █▇▆"
+    assert lines[3].split()[:4] == ["2024-02-01", "77.5", "healthy", "-15.0"]
+    assert "usage -20.0 (90.0 -> 70.0)" in lines[3]
+    assert lines[4].split()[:4] == ["2024-03-01", "62.5", "at_risk", "-15.0"]
+    data = json.loads(runner.invoke(main, ["history", "B", "--history", target,
+                                           "--ruleset", "usage-watch", "-f", "json"]).stdout)
+    assert data["sparkline"] == "▇▆▅"
+    assert [(r["as_of"], r["score"], r["delta"]) for r in data["runs"]] == [
+        ("2024-01-01", 85.0, None), ("2024-02-01", 70.0, -15.0), ("2024-03-01", 55.0, -15.0)]
+
+
+def test_history_command_errors_name_the_database_and_what_to_do(files, tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(main, ["history", "A", "--history", str(tmp_path / "none.db")])
+    assert missing.exit_code == 2
+    assert "no history at sqlite:///" in missing.stderr and "--history DB" in missing.stderr
+    target = str(tmp_path / "h.db")
+    records(files, target, "2024-01-01")
+    typo = runner.invoke(main, ["history", "AA", "--history", target])
+    assert typo.exit_code == 2 and "no history of account 'AA'" in typo.stderr
+    wrong = runner.invoke(main, ["history", "A", "--history", target, "--ruleset", "usage"])
+    assert wrong.exit_code == 2
+    assert "no run of ruleset 'usage' (did you mean 'usage-watch'?)" in wrong.stderr
+
+
+def test_errors_mask_the_password():
+    result = CliRunner().invoke(main, ["history", "A", "--history",
+                                       "postgresql://someone:secret@127.0.0.1:1/nothing"])
+    assert result.exit_code == 2
+    assert "secret" not in result.stderr and "someone:***@" in result.stderr
+    assert "the database server is running" in result.stderr
+
+
+def test_as_of_needs_history_and_a_date(files, sqlite_history):
+    runner = CliRunner()
+    alone = runner.invoke(main, ["evaluate", str(files["ruleset"]), str(files["2024-01-01"]),
+                                 "--as-of", "2024-01-01"])
+    assert alone.exit_code == 2 and "give --history DB too" in alone.stderr
+    bad = runner.invoke(main, ["evaluate", str(files["ruleset"]), str(files["2024-01-01"]),
+                               "--history", sqlite_history, "--as-of", "01/02/2024"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_duplicate_account_ids_are_not_recorded(files, sqlite_history):
+    files["2024-01-01"].write_text("account_id,usage,tickets\nA,1,0\nA,2,0\n", encoding="utf-8")
+    result = evaluate(files, sqlite_history, "2024-01-01", "-f", "json")
+    assert result.exit_code == 2 and "appear more than once: A" in result.stderr
+    assert run_counts(sqlite_history) == {}
+
+
+# ------------------------------------------------------------------------------ the schema
+
+def test_schema_is_versioned_and_upgrades_apply_in_order(target, monkeypatch):
+    with history.open(target) as store:
+        assert store.version() == 1
+    applied = []
+
+    def v2(connection):
+        applied.append(2)
+        connection.exec_driver_sql(f"ALTER TABLE {history.RUNS} ADD COLUMN note TEXT")
+
+    def v3(connection):
+        applied.append(3)
+        connection.exec_driver_sql(f"UPDATE {history.RUNS} SET note = 'v3'")
+
+    monkeypatch.setattr(history, "MIGRATIONS", [*history.MIGRATIONS, (2, "note", v2),
+                                                (3, "fill", v3)])
+    with history.open(target) as store:
+        assert store.version() == 3
+    with history.open(target) as store:  # nothing applied twice
+        assert store.version() == 3
+    assert applied == [2, 3]
+
+    def broken(connection):
+        connection.exec_driver_sql(f"ALTER TABLE {history.RUNS} ADD COLUMN other TEXT")
+        connection.exec_driver_sql("SELECT no_such_column FROM healthcore_runs")
+
+    monkeypatch.setattr(history, "MIGRATIONS", [*history.MIGRATIONS, (4, "broken", broken)])
+    with pytest.raises(InputError, match="cannot create or upgrade the history tables"):
+        history.open(target)
+    monkeypatch.setattr(history, "MIGRATIONS", history.MIGRATIONS[:3])
+    with history.open(target) as store:  # the failed upgrade left version 3, and no column
+        assert store.version() == 3
+        with store._transaction("check", write=False) as connection:
+            import sqlalchemy
+
+            columns = {c["name"] for c in sqlalchemy.inspect(connection).get_columns(
+                history.RUNS)}
+    assert "note" in columns and "other" not in columns
+
+
+def test_a_newer_schema_is_refused(sqlite_history, monkeypatch):
+    history.open(sqlite_history).close()
+    monkeypatch.setattr(history, "MIGRATIONS", [])
+    with pytest.raises(InputError, match="newer than this healthcore knows .*upgrade"):
+        history.open(sqlite_history)
+
+
+# ------------------------------------------------------------------------------ processes
+
+WRITER = """\
+import sys, time
+from pathlib import Path
+from healthcore import history
+from healthcore.cli import main
+
+FLAG, SECONDS = Path(sys.argv[1]), float(sys.argv[2])
+
+def pause(connection):
+    FLAG.write_text("in transaction")
+    time.sleep(SECONDS)
+
+history._before_commit = pause
+sys.argv = ["healthcore", *sys.argv[3:]]
+main()
+"""
+
+
+def start_writer(tmp_path: Path, files, target: str, day: str, pause: float, name: str):
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER, encoding="utf-8")
+    flag = tmp_path / f"{name}.flag"
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(flag), str(pause), "evaluate", str(files["ruleset"]),
+         str(files[day]), "--history", target, "--as-of", day, "-q", "-f", "csv"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, flag
+
+
+def wait_for(flag: Path, process, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not flag.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the writer never reached its commit"
+        time.sleep(0.05)
+
+
+def test_two_concurrent_writers_lose_nothing(tmp_path, files, target):
+    history.open(target).close()
+    first = start_writer(tmp_path, files, target, "2024-01-01", 1.5, "first")
+    second = start_writer(tmp_path, files, target, "2024-02-01", 1.5, "second")
+    for process, _ in (first, second):
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    assert first[1].exists() and second[1].exists()
+    assert run_counts(target) == {"2024-01-01": 2, "2024-02-01": 3}
+    with history.open(target) as store:
+        assert [e.score for e in store.timeline("A")] == [92.5, 77.5]
+        assert [e.points for e in store.timeline("B")] == [
+            {"support": 100.0, "usage": 80.0}, {"support": 100.0, "usage": 60.0}]
+
+
+def test_a_writer_killed_before_commit_leaves_the_previous_state(tmp_path, files, target):
+    records(files, target, "2024-01-01")
+    records(files, target, "2024-02-01")
+    before = run_counts(target)
+    files["2024-02-01"].write_text("account_id,usage,tickets\nA,0,0\n", encoding="utf-8")
+    process, flag = start_writer(tmp_path, files, target, "2024-02-01", 60, "killed")
+    wait_for(flag, process)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert run_counts(target) == before
+    with history.open(target) as store:
+        assert [e.score for e in store.timeline("A")] == [92.5, 77.5]
+    assert records(files, target, "2024-03-01")["A"]["previous_score"] == 77.5
+
+
+def test_sparkline():
+    assert history.sparkline([0, 12.5, 50, 99.9, 100, None]) == "▁▂▅██ "
+
+
+def test_plain_paths_become_sqlite_urls(tmp_path):
+    assert history.database_url(str(tmp_path / "h.db")) == f"sqlite:///{tmp_path / 'h.db'}"
+    assert history.database_url("postgresql://u@h/d") == "postgresql://u@h/d"
+
+
+def test_evaluate_without_history_does_not_import_sqlalchemy(files):
+    code = textwrap.dedent(f"""
+        import sys
+        from healthcore.cli import main
+        try:
+            main(["evaluate", {str(files['ruleset'])!r}, {str(files['2024-01-01'])!r},
+                  "-f", "csv"])
+        except SystemExit:
+            pass
+        print("sqlalchemy" in sys.modules)
+    """)
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True)
+    assert found.stdout.strip().splitlines()[-1] == "False"
