@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import polars as pl
 
 from .errors import InputError
+from .io.database import _parse, _reason, _sqlalchemy, create_engine, safe_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -89,12 +90,6 @@ MIGRATIONS: list[tuple[int, str, Callable[["Connection"], None]]] = [
 connection inside the upgrade's transaction). Append new versions; never change old ones."""
 
 
-def _sqlalchemy():
-    from .io.database import _sqlalchemy as load
-
-    return load()
-
-
 def database_url(target: str) -> str:
     """``target`` as a database URL: a path without ``://`` is a SQLite file."""
     if "://" in target:
@@ -102,18 +97,6 @@ def database_url(target: str) -> str:
     if not target.strip():
         raise InputError("--history needs a SQLite file path or a database URL")
     return f"sqlite:///{Path(target).expanduser().resolve()}"
-
-
-def _safe(url: str) -> str:
-    from .io.database import safe_url
-
-    return safe_url(url)
-
-
-def _reason(exc: BaseException) -> str:
-    from .io.database import _reason as reason
-
-    return reason(exc)
 
 
 def _before_commit(connection: "Connection") -> None:
@@ -151,7 +134,7 @@ class HistoryStore:
 
     def __init__(self, url: str, engine: "Engine"):
         self.url = url
-        self.name = _safe(url)
+        self.name = safe_url(url)
         self._engine = engine
 
     def close(self) -> None:
@@ -393,42 +376,21 @@ def open(url: str, *, create: bool = True, upgrade: bool = True) -> HistoryStore
     """The history at ``url`` (a SQLite file path, ``sqlite:///path.db`` or a PostgreSQL
     URL), its schema created or upgraded if needed. With ``create=False``, a SQLite file that
     does not exist is an error."""
-    from .io.database import _parse
-
-    sqlalchemy = _sqlalchemy()
     url = database_url(url)
     parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database in ("", ":memory:") or database.startswith("file:"):
-            raise InputError(f"{_safe(url)}: give the path of a SQLite file for the history, "
+            raise InputError(f"{safe_url(url)}: give the path of a SQLite file for the history, "
                              "as in --history history.db or sqlite:////data/history.db")
         if not create and not Path(database).is_file():
-            raise InputError(f"no history at {_safe(url)}: the file '{database}' does not exist; "
+            raise InputError(f"no history at {safe_url(url)}: the file '{database}' does not exist; "
                              "record runs with healthcore evaluate RULESET ACCOUNTS "
                              "--history DB, or check the path")
         if not Path(database).parent.is_dir():
-            raise InputError(f"{_safe(url)}: the folder '{Path(database).parent}' does not "
+            raise InputError(f"{safe_url(url)}: the folder '{Path(database).parent}' does not "
                              "exist; create it or give another path for the history")
-    try:
-        engine = sqlalchemy.create_engine(
-            parsed, poolclass=sqlalchemy.pool.NullPool,
-            connect_args={"timeout": SQLITE_TIMEOUT}
-            if parsed.get_backend_name() == "sqlite" else {})
-    except ImportError as exc:
-        raise InputError(f"{_safe(url)}: the database driver is not installed ({exc}); "
-                         "pip install 'psycopg[binary]>=3.1'") from None
-    if parsed.get_backend_name() == "sqlite":
-        # Take over sqlite3's transactions: every one (DDL included) starts with BEGIN
-        # IMMEDIATE, which takes the write lock at once, so writers queue instead of failing.
-        @sqlalchemy.event.listens_for(engine, "connect")
-        def _connect(dbapi_connection, _record):
-            dbapi_connection.isolation_level = None
-            dbapi_connection.execute("PRAGMA foreign_keys = ON")
-
-        @sqlalchemy.event.listens_for(engine, "begin")
-        def _begin(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    engine = create_engine(url, parsed, sqlite_writer=True, sqlite_timeout=SQLITE_TIMEOUT)
     store = HistoryStore(url, engine)
     if upgrade:
         try:

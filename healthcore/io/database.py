@@ -73,7 +73,6 @@ def _parse(url: str) -> "URL":
 
 def _engine(url: str, *, must_exist: bool) -> "Engine":
     """An engine for ``url``; with SQLite, a real transaction around DDL too."""
-    sqlalchemy = _sqlalchemy()
     parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -84,22 +83,35 @@ def _engine(url: str, *, must_exist: bool) -> "Engine":
         if must_exist and not Path(database).is_file():
             raise InputError(f"{safe_url(url)}: no SQLite file '{database}'; check the path "
                              "(sqlite:///relative/path.db, sqlite:////absolute/path.db)")
+    return create_engine(url, parsed)
+
+
+def create_engine(url: str, parsed: "URL", *, sqlite_writer: bool = False,
+                  sqlite_timeout: float = 5.0) -> "Engine":
+    """An engine for ``parsed`` (``url`` names it in messages). With SQLite, every transaction
+    is a real one, DDL included (Python's sqlite3 opens transactions only before
+    INSERT/UPDATE/DELETE; this is SQLAlchemy's documented recipe); a ``sqlite_writer`` begins
+    them with BEGIN IMMEDIATE, taking the write lock at once so that writers queue (up to
+    ``sqlite_timeout`` seconds) instead of failing, and enforces foreign keys."""
+    sqlalchemy = _sqlalchemy()
+    sqlite = parsed.get_backend_name() == "sqlite"
     try:
-        engine = sqlalchemy.create_engine(parsed, poolclass=sqlalchemy.pool.NullPool)
+        engine = sqlalchemy.create_engine(
+            parsed, poolclass=sqlalchemy.pool.NullPool,
+            connect_args={"timeout": sqlite_timeout} if sqlite else {})
     except ImportError as exc:
         raise InputError(f"{safe_url(url)}: the database driver is not installed ({exc}); "
                          "pip install 'psycopg[binary]>=3.1'") from None
-    if parsed.get_backend_name() == "sqlite":
-        # Python's sqlite3 module opens transactions only before INSERT/UPDATE/DELETE: take
-        # over, so that CREATE, DROP and ALTER are inside the transaction too (SQLAlchemy's
-        # documented recipe for the pysqlite driver).
+    if sqlite:
         @sqlalchemy.event.listens_for(engine, "connect")
         def _connect(dbapi_connection, _record):
             dbapi_connection.isolation_level = None
+            if sqlite_writer:
+                dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
         @sqlalchemy.event.listens_for(engine, "begin")
         def _begin(connection):
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_writer else "BEGIN")
     return engine
 
 
