@@ -16,7 +16,7 @@ from .commands.common import (EXIT_CODES_HELP, EXIT_INVALID, EXIT_OK, EXIT_UNSCO
                               ruleset_or_fail, warn)
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNSCORED", "main"]
-from .errors import HealthcoreError, RulesetError
+from .errors import HealthcoreError, MetricError, RulesetError
 
 
 @click.group(epilog=EXIT_CODES_HELP)
@@ -70,12 +70,16 @@ def main() -> None:
               help="Rows shown by the table format, worst first (0: all).")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print no warnings and no progress on standard error, only errors.")
+@click.option("--strict", is_flag=True,
+              help="Stop at the first fault of a metric (it raises, or does not give one "
+                   "finite number per account) with exit code 1, instead of leaving its "
+                   "indicator out.")
 @plugin_option
 def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | None,
              input_format: str | None, delimiter: str | None, encoding: str | None,
              db: str | None, query: str | None, table: str | None, to_db: str | None,
              to_table: str | None, history: str | None, as_of: str | None, limit: int,
-             quiet: bool, plugins: tuple[str, ...]) -> None:
+             quiet: bool, strict: bool, plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input), or the rows
     of a database (--db), with RULESET.
 
@@ -108,7 +112,8 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
         fail("the table format is for the terminal; write files with -f json, jsonl, csv "
               "or parquet")
     say = (lambda message: None) if quiet else warn
-    compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins, say))
+    registry = registry_or_fail(plugins, say)
+    compiled = ruleset_or_fail(ruleset, registry)
     with Phases(enabled=not quiet) as phases:
         try:
             phases.phase("reading", "reading the accounts")
@@ -122,13 +127,15 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
                 frame = read_accounts(accounts, input_format, delimiter=delimiter,
                                       encoding=encoding)
             phases.phase("scoring", f"scoring {frame.height:,} accounts")
-            results = compiled.score(frame, explain=True)
-            phases.phase("writing", "writing")
             if history is not None:
-                from .history import record_run
+                from .history import evaluate as evaluate_with_history
 
-                phases.detail("recording the run in the history")
-                results = record_run(results, history, as_of)
+                phases.detail("scoring and recording the run in the history")
+                results = evaluate_with_history(compiled, frame, history, as_of, explain=True,
+                                                registry=registry)
+            else:
+                results = compiled.score(frame, explain=True, strict=strict)
+            phases.phase("writing", "writing")
             if to_db is not None:
                 from .io.database import write_table
 
@@ -139,11 +146,17 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
                 from .io.writers import write_file
 
                 write_file(results, fmt, output)
+        except MetricError as exc:  # --strict: a plugin's fault stops the run, nothing written
+            phases.close()
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_UNSCORED)
         except HealthcoreError as exc:
             phases.close()
             fail(str(exc))
     for warning in results.warnings:
         say(warning)
+    if results.alerts:
+        say(_alerts_line(results.alerts, history))
     if fmt == "table":
         from rich.console import Console
 
@@ -157,6 +170,16 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
         say(f"{results.unscorable} of {len(results)} accounts could not be scored "
              "(status: error)")
         sys.exit(EXIT_UNSCORED)
+
+
+def _alerts_line(alerts: list[dict[str, Any]], history: str | None) -> str:
+    """One line saying which alerts the run raised."""
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        counts[alert["alert"]] = counts.get(alert["alert"], 0) + 1
+    listed = ", ".join(f"{name} x{count}" for name, count in sorted(counts.items()))
+    return (f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} raised ({listed}): "
+            f"healthcore alerts --history {history} lists them")
 
 
 def _check_sources(accounts: str | None, input_format: str | None, delimiter: str | None,

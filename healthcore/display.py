@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from .results import Results
 
@@ -17,6 +18,20 @@ def rich_color(color: str | None) -> str:
     if not color:
         return ""
     return _RICH_COLORS.get(color, color)
+
+
+def _change(row: dict) -> "Text":
+    """The score's change since the previous run, and the tier it had if that changed."""
+    from rich.text import Text
+
+    if row["previous_score"] is None and row["previous_tier"] is None:
+        return Text("new", style="dim")
+    delta = row["score_delta"]
+    text = Text("" if delta is None else f"{delta:+.1f}",
+                style="red" if delta and delta < 0 else "green" if delta else "")
+    if row["previous_tier"] != row["tier"] and row["previous_tier"] is not None:
+        text.append(f"\nwas {row['previous_tier']}", style="dim")
+    return text
 
 
 def render_table(results: "Results", console: "Console", limit: int = 100) -> None:
@@ -31,6 +46,8 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
     table = Table(title=f"{results.ruleset.name}: {len(results)} accounts", title_justify="left")
     table.add_column("account", overflow="fold")
     table.add_column("score", justify="right")
+    if results.trend:
+        table.add_column("change", justify="right")
     table.add_column("tier")
     segmented = bool(results.ruleset.segments)
     if segmented:
@@ -44,8 +61,13 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
             if row["errors"]:
                 why = Text("! ", style="bold") + why + Text("\n")
             why.append("; ".join(row["reasons"][:3]))
+        if row.get("override"):
+            tier.append(" *", style="bold")
+            why = Text(f"* override: {row['override']}\n", style="italic") + why
         account = "(no id)" if row["account_id"] is None else str(row["account_id"])
-        table.add_row(account, score, tier, *([row["segment"]] if segmented else []), why)
+        change = [_change(row)] if results.trend else []
+        table.add_row(account, score, *change, tier, *([row["segment"]] if segmented else []),
+                      why)
     console.print(table)
     if limit > 0 and frame.height > limit:
         console.print(f"... {frame.height - limit} more accounts (--limit 0 shows all; "

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import dataclasses
+import numbers
+import reprlib
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 import polars as pl
 
-from .errors import InputError
+from .errors import InputError, MetricError
 from .explanation import Candidate, clean, clean_column, ranked_reasons, text_list
 from .inputs import missing_field, prepare
 from .metric import Computed
@@ -24,6 +26,7 @@ from .segments import BySegment
 from .ruleset import Indicator, Ruleset
 
 _HIDDEN = "__hc_"
+_RANKED = f"{_HIDDEN}ranked"
 
 
 @dataclass
@@ -57,6 +60,9 @@ class _Plan:
     problems: list[pl.Expr]
     reported: dict[str, pl.Expr] = dataclasses.field(default_factory=dict)
     """Per field, where a problem with it is already reported."""
+    strict: bool = False
+    """Whether a metric's fault stops the run (:class:`MetricError`) instead of leaving its
+    indicator out."""
 
 
 def as_frame(accounts: Any) -> pl.DataFrame:
@@ -73,10 +79,18 @@ def as_frame(accounts: Any) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None, strict=False)
 
 
-def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False) -> Results:
+def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
+          looked_back: pl.DataFrame | None = None, unranked: Collection[str] = (),
+          strict: bool = False) -> Results:
     """Score every account of ``accounts`` with ``ruleset``; see :class:`~healthcore.Results`.
 
     With ``explain``, the explanation columns are computed in the same pass as the scores.
+    With ``strict``, a metric's fault (it raises, or does not give one finite number or null
+    per account) raises :class:`~healthcore.errors.MetricError` instead of leaving its
+    indicator out.
+    ``looked_back`` holds the values that ``previous(...)`` reads (``account_id`` and one
+    column per reference, as :meth:`healthcore.history.HistoryStore.look_back` gives them);
+    accounts whose id is in ``unranked`` are left out of percentile tiers (churned ones).
     """
     frame = as_frame(accounts)
     if ruleset.account_id not in frame.columns:
@@ -94,7 +108,11 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False) -> Results:
     warnings = [f"field '{name}' is not in the input{did_you_mean(name, frame.columns)}: the "
                 "indicators and actions reading it have no value for any account"
                 for name in ruleset.fields() if name not in frame.columns]
-    query = _query(ruleset, frame, {})
+    frame, warned = _with_history(ruleset, frame, looked_back)
+    warnings += warned
+    frame = frame.with_columns((pl.col(ruleset.account_id).cast(pl.String).is_in(list(unranked))
+                                .not_() if unranked else pl.lit(True)).alias(_RANKED))
+    query = _query(ruleset, frame, {}, strict)
     collect = query.everything if explain else query.scores
     try:
         computed = collect()
@@ -102,12 +120,41 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False) -> Results:
         failed = _failing_metrics(ruleset, frame)
         if not failed:
             raise
+        if strict:
+            raise _stopped(next(iter(failed.values()))) from None
+        failed = {key: f"{message}; the indicator is left out" for key, message in failed.items()}
         warnings += list(failed.values())
         query = _query(ruleset, frame, failed)
         computed = (query.everything if explain else query.scores)()
     if explain:
         return Results(ruleset, computed.select(query.names()), lambda: computed, warnings)
     return Results(ruleset, computed, query.everything, warnings)
+
+
+def _with_history(ruleset: Ruleset, frame: pl.DataFrame, looked_back: pl.DataFrame | None
+                  ) -> tuple[pl.DataFrame, list[str]]:
+    """``frame`` with a column per ``previous(...)`` the ruleset reads: from ``looked_back``
+    (matched on the account id as text), else empty, with a warning."""
+    references = ruleset.history_references
+    if not references:
+        return frame, []
+    dtypes = {name: pl.String if reference == "tier" else pl.Float64
+              for name, (reference, _) in references.items()}
+    if looked_back is None:
+        shown = ", ".join(sorted(references))
+        return frame.with_columns(pl.lit(None, dtype).alias(name)
+                                  for name, dtype in dtypes.items()), [
+            f"the ruleset reads the score history ({shown}) but no history is given: these "
+            "have no value (record runs with evaluate --history DB)"]
+    key = f"{_HIDDEN}key"
+    earlier = looked_back.select(pl.col("account_id").cast(pl.String).alias(key),
+                                 *(pl.col(name).cast(dtype) for name, dtype in dtypes.items()))
+    joined = (frame.drop([name for name in dtypes if name in frame.columns])
+              .with_columns(pl.col(ruleset.account_id).cast(pl.String).alias(key))
+              .join(earlier.unique(key, keep="first"), on=key, how="left",
+                    maintain_order="left")
+              .drop(key))
+    return joined, []
 
 
 def _failing_metrics(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, str]:
@@ -120,10 +167,14 @@ def _failing_metrics(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, str]:
         try:
             _query(ruleset, frame, others).scores()
         except pl.exceptions.PolarsError as exc:
-            reason = str(exc).strip().splitlines()[0]
+            reason = (_WRONG_LENGTH if isinstance(exc, pl.exceptions.ShapeError)
+                      else str(exc).strip().splitlines()[0])
             failed[indicator.id] = (f"{_metric_label(indicator)} failed on this batch: "
-                                    f"{type(exc).__name__}: {reason}; the indicator is left out")
+                                    f"{type(exc).__name__}: {reason}")
     return failed
+
+
+_WRONG_LENGTH = "it gave a column whose length is not the number of accounts"
 
 
 def _reject_shadowed_parameters(ruleset: Ruleset, columns: list[str]) -> None:
@@ -136,10 +187,11 @@ def _reject_shadowed_parameters(ruleset: Ruleset, columns: list[str]) -> None:
                          "accounts, so an expression using it is ambiguous; rename one of them")
 
 
-def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> _Query:
+def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str],
+           strict: bool = False) -> _Query:
     """The whole scoring query; indicators in ``failed`` are left out with their message."""
     schema = frame.schema
-    plan = _Plan({}, [])
+    plan = _Plan({}, [], strict=strict)
     by_segment = BySegment(ruleset)
 
     def column(field: str, kind: str) -> pl.Expr:
@@ -220,17 +272,53 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]) -> 
 
 
 def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan) -> Computed:
-    """A vectorized metric's result (as a float column) and its problems."""
+    """A vectorized metric's result (as a float column) and its problems. A plugin's fault
+    leaves the indicator null while the rest still scores, or stops a strict run."""
+    label = _metric_label(indicator)
     try:
         result = indicator.metric.compute(inputs, dict(indicator.params))
-        if not isinstance(result, Computed):
-            result = Computed(result)
-        return Computed(result.value.cast(pl.Float64), result.invalid, result.problem)
-    except Exception as exc:  # a plugin's fault: the indicator is null, the rest still scores
-        plan.problems.append(pl.lit(clean(f"{_metric_label(indicator)} failed: "
-                                          f"{type(exc).__name__}: {exc}; the indicator is "
-                                          "left out")))
-        return Computed(pl.lit(None, pl.Float64))
+    except Exception as exc:
+        return _metric_fault(f"{label} failed: {type(exc).__name__}: {exc}", plan)
+    if not isinstance(result, Computed):
+        result = Computed(result)
+    wrong = _not_an_expression(result)
+    if wrong is not None:
+        return _metric_fault(f"{label} returned {wrong}, not a polars expression", plan)
+    value = result.value.cast(pl.Float64)
+    if plan.strict:  # checked once per batch, where polars computes the column
+        value = value.map_batches(_finite_or_stop(label), return_dtype=pl.Float64)
+    return Computed(value, result.invalid, result.problem)
+
+
+def _not_an_expression(result: Computed) -> str | None:
+    """What is wrong with the parts of a metric's result, shown briefly, if anything."""
+    for part, allowed in ((result.value, (pl.Expr,)), (result.invalid, (pl.Expr, type(None))),
+                          (result.problem, (pl.Expr, str, type(None)))):
+        if not isinstance(part, allowed):
+            return reprlib.repr(part)
+    return None
+
+
+def _metric_fault(message: str, plan: _Plan) -> Computed:
+    """The null result of a faulty metric, its message on every account (or, strict, stop)."""
+    if plan.strict:
+        raise _stopped(message)
+    plan.problems.append(pl.lit(clean(f"{message}; the indicator is left out")))
+    return Computed(pl.lit(None, pl.Float64))
+
+
+def _finite_or_stop(label: str) -> Callable[[pl.Series], pl.Series]:
+    def check(values: pl.Series) -> pl.Series:
+        wrong = values.filter(values.is_not_null() & values.is_finite().not_())
+        if len(wrong):
+            raise _stopped(f"{label} gave {wrong[0]} for {len(wrong):,} account"
+                           f"{'s' if len(wrong) > 1 else ''}")
+        return values
+    return check
+
+
+def _stopped(message: str) -> MetricError:
+    return MetricError(f"{message}; the run stopped (strict mode)")
 
 
 def _metric_label(indicator: Indicator) -> str:
@@ -253,6 +341,8 @@ def _map_per_account(lazy: pl.LazyFrame, indicators: list[Indicator], plan: _Pla
         for row in range(prepared.height):
             account = {param: column[row] for param, column in columns.items()}
             value, problem = _call_per_account(indicator, account, params, label)
+            if plan.strict and problem is not None:
+                raise _stopped(problem)
             values.append(value)
             problems.append(problem)
         new_columns.append(pl.Series(_result(indicator), values, pl.Float64))
@@ -270,11 +360,15 @@ def _call_per_account(indicator: Indicator, account: dict[str, Any], params: dic
         return None, f"{label} raised {type(exc).__name__}: {exc}"
     if value is None:
         return None, None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None, f"{label} returned {value!r}, not a number"
-    if not math.isfinite(value):
-        return None, f"{label} gave {value}; the indicator is left out"
-    return float(value), None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None, f"{label} returned {value!r:.60}, not a number"
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the range of floats
+        number = math.inf
+    if not math.isfinite(number):
+        return None, f"{label} gave {number}"
+    return number, None
 
 
 def _arg(indicator: Indicator, param: str) -> str:
@@ -432,8 +526,9 @@ def _weighting(ruleset: Ruleset, lazy: pl.LazyFrame, counted: dict[str, pl.Expr]
 def _tiers(ruleset: Ruleset, score: pl.Expr, by_segment: BySegment
            ) -> tuple[pl.Expr, pl.Expr]:
     if ruleset.tier_mode == "percentile":
-        lower = score.rank("min") - 1  # scored accounts with a strictly lower score
-        scored = score.count()
+        ranked = pl.when(pl.col(_RANKED)).then(score)  # churned accounts are not ranked
+        lower = ranked.rank("min") - 1  # ranked accounts with a strictly lower score
+        scored = ranked.count()
         tests = [lower.cast(pl.Float64) * 100.0
                  >= by_segment.threshold(tier) * scored.cast(pl.Float64)
                  for tier in ruleset.tiers]

@@ -69,3 +69,8 @@ class InputError(HealthcoreError):
 
 class PluginError(HealthcoreError):
     """A plugin could not be loaded or registered something invalid."""
+
+
+class MetricError(HealthcoreError):
+    """A metric failed while scoring in strict mode: it raised, or did not give one finite
+    number (or null) per account. The message names the metric, its plugin and the indicator."""

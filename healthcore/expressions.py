@@ -2,7 +2,8 @@
 
 The grammar is simpleeval's safe subset of Python, narrowed further: numbers, text in quotes,
 ``True``/``False``, names, ``+ - * / **``, comparisons, ``and``/``or``/``not``, ``x if c else y``,
-``name in ('a', 'b')`` and calls of registered functions. No attributes, subscripts, lambdas,
+``name in ('a', 'b')``, calls of registered functions and ``previous(...)``, an account's value in
+the score history (:data:`HISTORY_REFERENCE`). No attributes, subscripts, lambdas,
 comprehensions, assignments or keyword arguments. Every name gets a kind (number, text, boolean)
 from how it is used, so types are checked at load and input columns are converted once.
 
@@ -33,6 +34,11 @@ MAX_DEPTH = 32
 MAX_NODES = 500
 MAX_TEXT = 1000
 MAX_EXPONENT = 100.0
+MAX_LOOKBACK_DAYS = 3660
+HISTORY_REFERENCE = "previous"
+"""``previous(NAME)`` is the account's NAME in the run before this one; ``previous(NAME, DAYS)``
+its NAME in the latest run at least DAYS days before this one. NAME is ``score``, ``tier`` or an
+indicator id (its value). Without a history, or for an account not in that run, it is null."""
 
 _ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _ORDERING = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -82,11 +88,15 @@ class Expression:
     constants: Mapping[str, Any] = field(default_factory=dict)
     parameters: frozenset[str] = frozenset()
     """The ruleset parameters this expression reads."""
+    history: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """The values it reads from the score history: column name (such as ``previous(usage,
+    30)``) -> (``score``, ``tier`` or an indicator id; days back, 0 for the previous run)."""
 
     @property
     def fields(self) -> dict[str, Kind]:
-        """The names this expression reads from the account (not constants)."""
-        return {n: k for n, k in self.names.items() if n not in self.constants}
+        """The names this expression reads from the account (not constants nor history)."""
+        return {n: k for n, k in self.names.items()
+                if n not in self.constants and n not in self.history}
 
     def to_polars(self, column: Callable[[str, Kind], "pl.Expr"],
                   parameter: Callable[[str], "pl.Expr | None"] | None = None) -> "pl.Expr":
@@ -98,7 +108,8 @@ class Expression:
                  parameters: Mapping[str, Any] | None = None) -> Any:
         """Evaluate for one account whose (already converted) field values are ``values``;
         ``parameters`` may give other values to some parameters (a segment's)."""
-        names = {**{n: values.get(n) for n in self.fields}, **self.constants,
+        names = {**{n: values.get(n) for n in self.names if n not in self.constants},
+                 **self.constants,
                  **{n: v for n, v in (parameters or {}).items() if n in self.constants}}
         return _evaluate(self, names)
 
@@ -126,14 +137,56 @@ def parse(source: str, functions: Mapping[str, ExpressionFunction],
     if not isinstance(tree, ast.Expr):
         raise ExpressionError("only an expression is allowed here, not a statement "
                               "(no '=', import, def or other Python statements)")
+    _check_limits(tree.value, source)
+    history = _HistoryReferences(constants)
+    body = history.visit(tree.value)
     checker = _Checker(functions, constants, dict(extra_names or {}))
-    kind = checker.check(tree.value, want, depth=0)
+    kind = checker.check(body, want, depth=0)
     if want == "boolean" and kind != "boolean":
         raise ExpressionError("a condition must be true or false: compare a value, "
                               "e.g. 'seats > 10'", 1)
-    return Expression(source, tree.value, kind, checker.names,
+    for name, (reference, _) in history.found.items():
+        expected: Kind = "text" if reference == "tier" else "number"
+        if checker.names.get(name, "any") not in ("any", expected):
+            raise ExpressionError(f"{name} is {_article(expected)}, but it is used as "
+                                  f"{_article(checker.names[name])}", history.columns[name])
+        checker.names[name] = expected
+    return Expression(source, body, kind, checker.names,
                       {n: functions[n] for n in checker.called}, dict(constants),
-                      frozenset(checker.used_constants))
+                      frozenset(checker.used_constants), dict(history.found))
+
+
+class _HistoryReferences(ast.NodeTransformer):
+    """Replaces each ``previous(NAME[, DAYS])`` call by a name that the engine fills from the
+    score history, after checking its arguments."""
+
+    def __init__(self, constants: Mapping[str, Any]):
+        self.constants = constants
+        self.found: dict[str, tuple[str, int]] = {}
+        self.columns: dict[str, int] = {}
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if not (isinstance(node.func, ast.Name) and node.func.id == HISTORY_REFERENCE):
+            return self.generic_visit(node)
+        usage = ("previous() takes what to look back at and, optionally, how many days back: "
+                 "previous(score), previous(tier), previous(usage, 30) for an indicator 'usage'")
+        column = node.col_offset + 1
+        if node.keywords or not 1 <= len(node.args) <= 2 or not isinstance(node.args[0],
+                                                                          ast.Name):
+            raise ExpressionError(usage, column)
+        reference = node.args[0].id
+        days = 0
+        if len(node.args) == 2:
+            number = _constant_number(node.args[1], self.constants)
+            if number is None or number != int(number) or not 0 <= number <= MAX_LOOKBACK_DAYS:
+                raise ExpressionError(f"previous({reference}, ...): the days back must be a "
+                                      f"whole number from 0 to {MAX_LOOKBACK_DAYS}, written in "
+                                      "the expression", node.args[1].col_offset + 1)
+            days = int(number)
+        name = f"previous({reference})" if days == 0 else f"previous({reference}, {days})"
+        self.found[name] = (reference, days)
+        self.columns.setdefault(name, column)
+        return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
 
 
 class _Checker:
@@ -326,6 +379,33 @@ class _Checker:
             self.check(arg, arg_kind, depth)
         self.called.add(name)
         return function.returns if function.returns != "any" else arg_kind
+
+
+def _check_limits(tree: ast.expr, source: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and numbers beyond the range of floats,
+    walking the tree without recursion, so that no later pass over it can exhaust the stack."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep",
+                                  getattr(node, "col_offset", 0) + 1)
+        if (isinstance(node, ast.Constant) and value_kind(node.value) == "number"
+                and not finite_number(node.value)):
+            written = ast.get_source_segment(source, node) or ""
+            written = written if len(written) <= 20 else f"{written[:20]}..."
+            raise ExpressionError(f"the number {written} is too large: numbers are between "
+                                  "-1e308 and 1e308", node.col_offset + 1)
+        stack.extend((child, depth + isinstance(child, ast.expr))
+                     for child in ast.iter_child_nodes(node))
+
+
+def finite_number(value: int | float) -> bool:
+    """Whether a number is finite and within the range of floats (so usable in a score)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond floats
+        return False
 
 
 def value_kind(value: Any) -> Kind | None:

@@ -9,7 +9,7 @@ are registered through these same hooks.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
 
@@ -40,4 +40,18 @@ def healthcore_register_functions(register: Callable[["ExpressionFunction"], Non
 
     Each function has a batch implementation over polars expressions and a scalar one over
     Python values; both must give the same results, including for null (None) arguments.
+    """
+
+
+@hookspec
+def healthcore_deliver_alerts(alerts: list[dict[str, Any]]) -> None:
+    """Deliver the alerts a run recorded in a score history has just raised (a webhook, a chat
+    message, a ticket...). Called once per run, after the run is committed, only when it
+    raised alerts.
+
+    Each alert is a dict: ``alert`` (its id in the ruleset), ``label``, ``severity`` (info,
+    warning or critical), ``account_id``, ``score``, ``tier``, ``since`` (the date its episode
+    began), ``message``, ``ruleset`` and ``as_of``. An alert is raised once per episode, so a
+    plugin may send each one it receives. An exception is reported naming the plugin; the run
+    and its alerts stay recorded (``healthcore alerts`` lists them).
     """

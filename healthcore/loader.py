@@ -15,7 +15,8 @@ from .errors import Diagnostic, DocPath, RulesetError, format_path
 from .expressions import Expression, ExpressionError, Kind
 from .normalizers import Band, Bands, ExpressionNormalizer, Linear, Normalizer, Target
 from .plugins import Registry, default_registry
-from .ruleset import DEFAULT_SEGMENT, Action, Group, Indicator, Input, Ruleset, Segment, Tier
+from .ruleset import (DEFAULT_SEGMENT, Action, AlertRule, Group, Indicator, Input, Ruleset,
+                      Segment, Tier)
 from .schema import did_you_mean, ruleset_schema, validate
 from .yamlsource import SourceMap, load_yaml, read_text
 
@@ -49,6 +50,7 @@ class _Compiler:
         self.problems: list[Diagnostic] = []
         self.expression_sites: list[tuple[DocPath, str, Kind, Mapping[str, Kind] | None]] = []
         self.reason_texts: dict[str, str] = {}
+        self.history_sites: list[tuple[DocPath, Expression]] = []
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -82,7 +84,25 @@ class _Compiler:
             return None
         if reads_fields:
             self.check_names(path, expression)
+        elif expression.history:
+            self.problem(path, "previous(...) reads the score history, which a normalizer "
+                               "cannot: use it in the indicator's expression or an action",
+                         code="history")
+            return None
+        if expression.history:
+            self.history_sites.append((path, expression))
         return expression
+
+    def check_history_references(self, indicators: list[Indicator]) -> None:
+        """Each ``previous(NAME)`` names the score, the tier or an indicator."""
+        known = ["score", "tier", *(indicator.id for indicator in indicators)]
+        for path, expression in self.history_sites:
+            for reference, _ in expression.history.values():
+                if reference not in known:
+                    self.problem(path, f"previous({reference}): '{reference}' is not recorded "
+                                       f"in the history{did_you_mean(reference, known)}; "
+                                       "look back at score, tier or an indicator id",
+                                 code="unknown-name")
 
     def check_names(self, path: DocPath, expression: Expression) -> None:
         for name, kind in expression.fields.items():
@@ -122,6 +142,8 @@ class _Compiler:
         actions = self.actions(_items(data.get("actions")))
         tiers, mode = self.tiers(_items(data.get("tiers")))
         segments = self.segments(_items(data.get("segments")), indicators, groups, tiers)
+        self.check_history_references(indicators)
+        alerts = self.alerts(_items(data.get("alerts")), indicators, tiers)
         if self.problems:
             raise RulesetError(_unique(self.problems))
         explain = data.get("explain") or {}
@@ -130,7 +152,7 @@ class _Compiler:
             account_id=data.get("account_id", "account_id"), parameters=self.parameters,
             indicators=tuple(indicators), actions=tuple(actions), tiers=tuple(tiers),
             tier_mode=mode, top_reasons=explain.get("top", 3), groups=tuple(groups),
-            segments=tuple(segments),
+            segments=tuple(segments), alerts=tuple(alerts),
             declared_fields=self.declared, source=self.source.file, text=self.text)
 
     def indicators(self, items: list[tuple[int, Any]], default_missing: str) -> list[Indicator]:
@@ -447,6 +469,53 @@ class _Compiler:
                 self.reason_texts[ident] = item["reason"]
         return compiled
 
+    def alerts(self, items: list[tuple[int, Any]], indicators: list[Indicator],
+               tiers: list[Tier]) -> list[AlertRule]:
+        compiled = []
+        seen: dict[str, int] = {}
+        indicator_ids = [indicator.id for indicator in indicators]
+        tier_names = [tier.name for tier in tiers]
+        for index, item in items:
+            path: DocPath = ("alerts", index)
+            ident, kind = item.get("id"), item.get("kind")
+            if not isinstance(ident, str) or kind not in ALERT_KEYS:
+                continue  # the schema has reported it
+            if ident in seen:
+                self.problem(path + ("id",), f"the id '{ident}' is already used by "
+                                             f"alerts[{seen[ident]}]", code="duplicate-id")
+            seen.setdefault(ident, index)
+            problems = len(self.problems)
+            for key in sorted(set(item) - ALERT_COMMON_KEYS - ALERT_KEYS[kind]):
+                allowed = ", ".join(sorted(ALERT_COMMON_KEYS | ALERT_KEYS[kind]))
+                self.problem(path + (key,), f"'{key}' does not apply to a {kind} alert "
+                                            f"(allowed: {allowed})",
+                             key=True, code="unused")
+            indicator = item.get("indicator")
+            if kind == "indicator" and indicator not in indicator_ids:
+                self.problem(path + ("indicator",), f"unknown indicator '{indicator}'"
+                                                    f"{did_you_mean(str(indicator), indicator_ids)}",
+                             code="unknown-name")
+            watched = item.get("tier", [])
+            watched = [watched] if isinstance(watched, str) else list(watched)
+            for name in watched:
+                if name not in tier_names:
+                    self.problem(path + ("tier",), f"unknown tier '{name}'"
+                                                   f"{did_you_mean(str(name), tier_names)}; the "
+                                                   f"tiers are {', '.join(tier_names)}",
+                                 code="unknown-name")
+            if len(self.problems) > problems:
+                continue
+            compiled.append(AlertRule(
+                id=ident, label=str(item.get("label") or ident), kind=kind,
+                severity=item.get("severity", "warning"),
+                cooldown_days=int(item.get("cooldown_days", 0)),
+                points=_float_or_none(item.get("points")),
+                within_days=item.get("within_days"), indicator=indicator,
+                of=item.get("of", "points"), below=_float_or_none(item.get("below")),
+                above=_float_or_none(item.get("above")), tiers=tuple(watched),
+                runs=item.get("runs")))
+        return compiled
+
     def reason(self, path: DocPath, text: Any) -> str | None:
         """The reason text with its {parameter} placeholders filled in, once, at load."""
         if text is None:
@@ -511,6 +580,17 @@ class _Compiler:
                          f"below {previous[1]:g} would have no tier: make the last tier's {key} 0",
                          code="tier-gap")
         return compiled, mode
+
+
+ALERT_COMMON_KEYS = {"id", "kind", "label", "severity", "cooldown_days"}
+ALERT_KEYS = {"tier_worsened": set(), "score_drop": {"points", "within_days"},
+              "indicator": {"indicator", "of", "below", "above"},
+              "stays_in_tier": {"tier", "runs"}}
+"""The keys each kind of alert takes besides the common ones."""
+
+
+def _float_or_none(value: Any) -> float | None:
+    return float(value) if _is_number(value) else None
 
 
 def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:

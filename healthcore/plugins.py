@@ -42,6 +42,15 @@ class PluginInfo:
     version: str = ""
 
 
+@dataclass(frozen=True)
+class AlertReceiver:
+    """A plugin's ``healthcore_deliver_alerts`` implementation."""
+
+    plugin: str
+    function: Callable[..., Any]
+    argnames: tuple[str, ...]
+
+
 @dataclass
 class Registry:
     """Every metric and expression function available, each knowing its plugin."""
@@ -51,6 +60,8 @@ class Registry:
     plugins: list[PluginInfo] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     conflicts: dict[str, list[str]] = field(default_factory=dict)
+    alert_receivers: list[AlertReceiver] = field(default_factory=list)
+    """The plugins that deliver alerts, in registration order."""
     entry_points: bool = True
     """Whether the plugins of installed distributions were loaded."""
 
@@ -92,6 +103,9 @@ def load_registry(extra_plugins: Iterable[str] = (), *, entry_point_plugins: boo
     _drop_plugins_with_unknown_hooks(manager, registry)
     _collect(manager, "healthcore_register_metrics", registry, _add_metric)
     _collect(manager, "healthcore_register_functions", registry, _add_function)
+    registry.alert_receivers = [
+        AlertReceiver(impl.plugin_name, impl.function, tuple(impl.argnames))
+        for impl in manager.hook.healthcore_deliver_alerts.get_hookimpls()]
     return registry
 
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 INDICATOR_FIELDS = ("value", "points", "weight", "contribution")
 TREND_FIELDS = ("previous_score", "score_delta", "previous_tier")
 """The columns a run recorded in a history adds (after ``color`` and ``segment``)."""
+OVERRIDE_FIELDS = ("override", "computed_score", "computed_tier")
+"""The columns a run with manual overrides in force adds (after the trend's)."""
 GROUP_FIELDS = ("points", "weight", "contribution")
 
 
@@ -28,20 +30,26 @@ class Results:
     (ids of the actions that fired), ``reasons`` and ``errors`` (lists of text); they are
     computed the first time ``frame`` is read. ``warnings`` are problems of the whole batch.
 
-    Results of a run recorded in a history (:meth:`with_trend`) also have ``previous_score``,
-    ``score_delta`` and ``previous_tier`` after ``color`` (and ``segment``): the change since
-    the previous run of the same ruleset, null for an account new to the history.
+    Results of a run recorded in a history also have, after ``color`` (and ``segment``),
+    ``override``, ``computed_score`` and ``computed_tier`` (:meth:`with_overrides`: a manual
+    override in force, and what the data gave), then ``previous_score``, ``score_delta`` and
+    ``previous_tier`` (:meth:`with_trend`: the change since the previous run of the same
+    ruleset, null for an account new to the history).
     """
 
     def __init__(self, ruleset: "Ruleset", scores: pl.DataFrame,
                  everything: Callable[[], pl.DataFrame], warnings: list[str],
-                 *, trend: bool = False):
+                 *, trend: bool = False, overridden: bool = False):
         self.ruleset = ruleset
         self.scores = scores
         self._everything = everything
         self.warnings = warnings
         self.trend = trend
         """Whether the results carry the trend columns (:data:`TREND_FIELDS`)."""
+        self.overridden = overridden
+        """Whether the results carry the override columns (:data:`OVERRIDE_FIELDS`)."""
+        self.alerts: list[dict[str, Any]] = []
+        """The alerts this run raised, when it was recorded in a history."""
 
     def with_trend(self, previous: pl.DataFrame) -> "Results":
         """These results with the trend columns against ``previous``, the accounts of the
@@ -53,22 +61,49 @@ class Results:
             pl.col("score").cast(pl.Float64).alias("previous_score"),
             pl.col("tier").cast(pl.String).alias("previous_tier"),
         ).unique("__hc_key", keep="first")
-        base = self.scores.columns
-        where = base.index("segment" if "segment" in base else "color") + 1
 
         def add(frame: pl.DataFrame) -> pl.DataFrame:
+            return (frame.with_columns(pl.col("account_id").cast(pl.String).alias("__hc_key"))
+                    .join(earlier, on="__hc_key", how="left", maintain_order="left")
+                    .with_columns((pl.col("score") - pl.col("previous_score"))
+                                  .alias("score_delta")).drop("__hc_key"))
+
+        return self._extended(add, TREND_FIELDS, trend=True)
+
+    def with_overrides(self, in_force: pl.DataFrame, kept: pl.DataFrame) -> "Results":
+        """These results with the manual overrides ``in_force`` applied (see
+        :mod:`healthcore.history.overrides`) and the columns ``override``, ``computed_score``
+        and ``computed_tier``."""
+        from .history.overrides import apply
+
+        return self._extended(lambda frame: apply(frame, self.ruleset, in_force, kept),
+                              OVERRIDE_FIELDS, overridden=True)
+
+    def _extended(self, add: Callable[[pl.DataFrame], pl.DataFrame], names: tuple[str, ...],
+                  **flags: bool) -> "Results":
+        """Results whose frames went through ``add``, which appends the columns ``names``;
+        they are placed after the core columns and any added before."""
+        def placed(frame: pl.DataFrame) -> pl.DataFrame:
             columns = frame.columns
-            joined = (frame.with_row_index("__hc_row")
-                      .with_columns(pl.col("account_id").cast(pl.String).alias("__hc_key"))
-                      .join(earlier, on="__hc_key", how="left").sort("__hc_row")
-                      .with_columns((pl.col("score") - pl.col("previous_score"))
-                                    .alias("score_delta")))
-            return joined.select(*columns[:where], *TREND_FIELDS, *columns[where:])
+            where = self._core_width(columns)
+            extended = add(frame)
+            return extended.select(*columns[:where], *names, *columns[where:])
 
         computed = self.__dict__.get("frame")
-        everything = (lambda: add(computed)) if computed is not None else \
-            (lambda: add(self.frame))
-        return Results(self.ruleset, add(self.scores), everything, self.warnings, trend=True)
+        everything = (lambda: placed(computed)) if computed is not None else \
+            (lambda: placed(self.frame))
+        settings = {"trend": self.trend, "overridden": self.overridden, **flags}
+        extended = Results(self.ruleset, placed(self.scores), everything, self.warnings,
+                           **settings)
+        extended.alerts = self.alerts
+        return extended
+
+    def _core_width(self, columns: list[str]) -> int:
+        """How many leading columns are the core ones and those added by history."""
+        where = columns.index("segment" if "segment" in columns else "color") + 1
+        added = (TREND_FIELDS if self.trend else ()) + (OVERRIDE_FIELDS if self.overridden
+                                                        else ())
+        return where + len(added)
 
     @cached_property
     def frame(self) -> pl.DataFrame:
@@ -105,9 +140,10 @@ class Results:
             .alias(group.id) for group in self.ruleset.groups]).alias("groups")
         ] if self.ruleset.groups else []
         segment = ["segment"] if self.ruleset.segments else []
-        trend = list(TREND_FIELDS) if self.trend else []
+        added = (list(OVERRIDE_FIELDS) if self.overridden else []) + (
+            list(TREND_FIELDS) if self.trend else [])
         return self.frame.lazy().select("account_id", "status", "score", "tier", "color",
-                                        *segment, *trend, indicators, *groups, "actions", "reasons",
+                                        *segment, *added, indicators, *groups, "actions", "reasons",
                                         "errors")
 
     def to_records(self) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Literal, Mapping
 
 from .expressions import Expression, Kind
 from .metric import InputKind, Metric
@@ -95,6 +95,30 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class AlertRule:
+    """An alert of the ruleset's ``alerts:``; evaluated when a run is recorded in a history.
+
+    ``kind`` says what raises it: ``tier_worsened``, ``score_drop`` (``points`` within
+    ``within_days``), ``indicator`` (its ``of`` — points or value — ``below`` or ``above`` a
+    threshold) or ``stays_in_tier`` (one of ``tiers`` for ``runs`` runs in a row).
+    """
+
+    id: str
+    label: str
+    kind: Literal["tier_worsened", "score_drop", "indicator", "stays_in_tier"]
+    severity: Literal["info", "warning", "critical"] = "warning"
+    cooldown_days: int = 0
+    points: float | None = None
+    within_days: int | None = None
+    indicator: str | None = None
+    of: Literal["points", "value"] = "points"
+    below: float | None = None
+    above: float | None = None
+    tiers: tuple[str, ...] = ()
+    runs: int | None = None
+
+
+@dataclass(frozen=True)
 class Ruleset:
     """A validated ruleset. Score accounts with :meth:`score`."""
 
@@ -109,6 +133,7 @@ class Ruleset:
     top_reasons: int = 3
     groups: tuple[Group, ...] = ()
     segments: tuple[Segment, ...] = ()
+    alerts: tuple[AlertRule, ...] = ()
     declared_fields: Mapping[str, Kind] | None = None
     source: str = "<ruleset>"
     text: str = field(default="", repr=False)
@@ -118,6 +143,19 @@ class Ruleset:
         """SHA-256 of the ruleset's text: identifies exactly which rules scored a run."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
+    def expressions(self) -> list[Expression]:
+        """Every expression of the ruleset: indicator inputs, actions and segment conditions."""
+        found = [item.expression for indicator in self.indicators for item in indicator.inputs
+                 if item.expression is not None]
+        return found + [a.condition for a in self.actions] + [s.condition for s in
+                                                              self.segments]
+
+    @property
+    def history_references(self) -> dict[str, tuple[str, int]]:
+        """The ``previous(...)`` values its expressions read from the score history."""
+        return {name: reference for expression in self.expressions()
+                for name, reference in expression.history.items()}
+
     def fields(self) -> dict[str, set[str]]:
         """Every account field the ruleset reads, with the kinds it is read as."""
         found: dict[str, set[str]] = {}
@@ -125,23 +163,26 @@ class Ruleset:
             for item in indicator.inputs:
                 if item.field is not None:
                     found.setdefault(item.field, set()).add(item.kind)
-                if item.expression is not None:
-                    for name, kind in item.expression.fields.items():
-                        found.setdefault(name, set()).add(kind)
-        for expression in [a.condition for a in self.actions] + [s.condition for s in
-                                                                  self.segments]:
+        for expression in self.expressions():
             for name, kind in expression.fields.items():
                 found.setdefault(name, set()).add(kind)
         return found
 
     def score(self, accounts: "pl.DataFrame | pl.LazyFrame | Iterable[Mapping[str, Any]]",
-              *, explain: bool = False) -> "Results":
+              *, explain: bool = False, looked_back: "pl.DataFrame | None" = None,
+              unranked: "Collection[str]" = (), strict: bool = False) -> "Results":
         """Score a table of accounts (a polars DataFrame, or a list of dicts).
 
         The explanation columns (actions, reasons, errors) are computed when ``frame`` is
         first read, or at once with ``explain=True`` (one pass instead of two when they are
-        certainly needed, as when writing results).
+        certainly needed, as when writing results). ``looked_back`` and ``unranked`` come
+        from a score history (see :func:`healthcore.history.evaluate`): the values
+        ``previous(...)`` reads, and the accounts left out of percentile tiers. With
+        ``strict``, a metric's fault (it raises, or does not give one finite number or null per
+        account) raises :class:`~healthcore.errors.MetricError` naming the metric and its
+        plugin, instead of leaving that indicator out.
         """
         from .engine import score
 
-        return score(self, accounts, explain=explain)
+        return score(self, accounts, explain=explain, looked_back=looked_back,
+                     unranked=unranked, strict=strict)

@@ -81,6 +81,8 @@ def _explain(error, root: dict[str, Any]) -> tuple[str, str | None]:
         return "give a normalizer: linear, bands, target or expression", None
     if error.validator == "oneOf" and "min" in schema.get("properties", {}):
         return "a tier needs exactly one of 'min' (a score) or 'percentile' (a rank)", None
+    if error.validator == "oneOf" and "'below'" in str(error.validator_value):
+        return "an indicator alert needs exactly one of 'below' or 'above'", None
     if error.validator == "anyOf" and error.path and error.path[-1] == "color":
         return (f"{error.instance!r} is not a color: use green, yellow, orange, red, blue, "
                 "cyan, magenta, purple, gray, white, black or #rrggbb"), None

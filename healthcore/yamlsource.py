@@ -1,9 +1,10 @@
 """Safe YAML reading that remembers where every value came from.
 
 PyYAML's safe loader never builds arbitrary objects, but it silently keeps the last of two
-duplicate keys, accepts non-string keys and expands aliases without bound. This module composes
-the node tree with the safe loader and converts it itself, so that it can reject those cases with a
-precise location and record the line and column of every value for later error messages.
+duplicate keys, accepts non-string keys, NaN and infinite numbers, and expands aliases and merge
+keys (``<<``) without bound. This module composes the node tree with the safe loader (counting
+nodes as they come) and converts it itself, so that it can reject those cases with a precise
+location and record the line and column of every value for later error messages.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from typing import Any
 import yaml
 
 from .errors import Diagnostic, DocPath, RulesetError
+from .expressions import finite_number, value_kind
 
 MAX_FILE_BYTES = 1_000_000
 MAX_VALUES = 100_000
 MAX_DEPTH = 64
+_MERGE = "tag:yaml.org,2002:merge"
+_PLAIN = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass
@@ -65,17 +69,32 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise _TooLarge(f"the document is nested more than {MAX_DEPTH} levels deep")
         self.source.values.setdefault(path, self._mark(node))
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN:
+            line, column = self._mark(node)
+            self.problems.append(Diagnostic(
+                f"the YAML tag '{node.tag}' is not allowed: a ruleset holds plain mappings, "
+                "lists and values", self.source.file, line, column, path, "yaml-tag"))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        value = self.constructor.construct_object(node, deep=True)
+        if value_kind(value) == "number" and not finite_number(value):
+            line, column = self._mark(node)
+            shown = node.value if len(node.value) <= 20 else f"{node.value[:20]}..."
+            self.problems.append(Diagnostic(
+                f"'{shown}' is not a usable number: write a finite number between -1e308 and "
+                "1e308", self.source.file, line, column, path, "invalid-number"))
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: DocPath, depth: int) -> dict[str, Any]:
-        self.constructor.flatten_mapping(node)
         result: dict[str, Any] = {}
         seen: dict[str, int] = {}
+        merges = []
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
             key = self.constructor.construct_object(key_node, deep=True)
             line, column = self._mark(key_node)
             if not isinstance(key, str):
@@ -92,11 +111,54 @@ class _Converter:
             seen[key] = line
             self.source.keys[path + (key,)] = (line, column)
             result[key] = self.convert(value_node, path + (key,), depth + 1)
+        for merge in merges:
+            self._merge(result, merge, path, depth)
         return result
+
+    def _merge(self, result: dict[str, Any], node: yaml.Node, path: DocPath, depth: int) -> None:
+        """Add the keys that ``<<: node`` merges into ``result``: a mapping's, or those of a
+        list of mappings. Keys written in the mapping win, then the first merged mapping's;
+        every merged value counts towards :data:`MAX_VALUES`, as aliases do."""
+        merged = self.convert(node, path + ("<<",), depth + 1)
+        for source in merged if isinstance(merged, list) else [merged]:
+            if not isinstance(source, dict):
+                line, column = self._mark(node)
+                self.problems.append(Diagnostic(
+                    "'<<' merges a mapping (or a list of mappings) into this one, not "
+                    f"{type(source).__name__}", self.source.file, line, column, path, "invalid"))
+                continue
+            for key, value in source.items():
+                result.setdefault(key, value)
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, message: str, mark: yaml.Mark | None = None):
+        super().__init__(message)
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing too many nodes or levels while it composes the document,
+    before the whole tree is built."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.nodes = 0
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self.nodes += 1
+        self.depth += 1
+        try:
+            if self.nodes > MAX_VALUES:
+                raise _TooLarge(f"the document holds more than {MAX_VALUES:,} values; a ruleset "
+                                "should be far smaller", self.peek_event().start_mark)
+            if self.depth > MAX_DEPTH:
+                raise _TooLarge(f"the document is nested more than {MAX_DEPTH} levels deep",
+                                self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def read_text(path: Path | str) -> str:
@@ -128,7 +190,10 @@ def load_yaml(text: str, file: str = "<ruleset>") -> tuple[Any, SourceMap]:
         raise RulesetError([Diagnostic(f"the text is larger than {MAX_FILE_BYTES:,} bytes", file,
                                        code="too-large")])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
+    except _TooLarge as exc:
+        raise RulesetError([Diagnostic(str(exc), file, exc.mark.line + 1, exc.mark.column + 1,
+                                       code="too-large")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)

@@ -7,13 +7,11 @@ a schema of its own (the URL's search_path), dropped at the end.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 
 import polars as pl
@@ -21,11 +19,12 @@ import pytest
 from click.testing import CliRunner
 
 from healthcore import history
+from healthcore.history import store as store_module
+from healthcore.history.tables import MIGRATIONS
+from healthcore.history.tables import RUNS as RUNS_TABLE
 from healthcore.cli import main
 from healthcore.errors import InputError
 from healthcore.loader import load_ruleset
-
-POSTGRES_ENV = "HEALTHCORE_TEST_POSTGRES_URL"
 
 RULESET = """\
 healthcore: 1
@@ -57,36 +56,6 @@ RUNS = {
 
 
 # ------------------------------------------------------------------------------ fixtures
-
-@pytest.fixture
-def sqlite_history(tmp_path: Path) -> str:
-    return str(tmp_path / "history.db")
-
-
-@pytest.fixture
-def postgres_history():
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.fail(f"{POSTGRES_ENV} is not set: these tests need a PostgreSQL server "
-                    "(scripts/test starts one)")
-    import sqlalchemy
-
-    schema = f"hc_history_{uuid.uuid4().hex[:10]}"
-    engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                                      poolclass=sqlalchemy.pool.NullPool)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def target(request) -> str:
-    return request.getfixturevalue(f"{request.param}_history")
-
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
@@ -168,15 +137,15 @@ def test_without_history_the_output_has_no_trend_columns(files):
 def test_trend_columns_follow_color_in_csv(files, sqlite_history):
     result = evaluate(files, sqlite_history, "2024-01-01", "-f", "csv")
     assert result.stdout.splitlines()[0].startswith(
-        "account_id,status,score,tier,color,previous_score,score_delta,previous_tier,usage.")
+        "account_id,status,score,tier,color,override,computed_score,computed_tier,"
+        "previous_score,score_delta,previous_tier,usage.")
 
 
 def test_the_python_api_matches_the_cli(files, sqlite_history):
     ruleset = load_ruleset(files["ruleset"])
-    first = ruleset.score(pl.read_csv(files["2024-01-01"]))
-    history.record_run(first, sqlite_history, "2024-01-01")
-    second = history.record_run(ruleset.score(pl.read_csv(files["2024-02-01"])),
-                                sqlite_history, "2024-02-01")
+    history.evaluate(ruleset, pl.read_csv(files["2024-01-01"]), sqlite_history, "2024-01-01")
+    second = history.evaluate(ruleset, pl.read_csv(files["2024-02-01"]), sqlite_history,
+                              "2024-02-01")
     assert second.trend and "score_delta" in second.frame.columns
     assert second.scores["score_delta"].to_list() == [-15.0, -15.0, None]
     assert second.to_records()[0]["previous_tier"] == "healthy"
@@ -245,46 +214,66 @@ def test_duplicate_account_ids_are_not_recorded(files, sqlite_history):
 
 def test_schema_is_versioned_and_upgrades_apply_in_order(target, monkeypatch):
     with history.open(target) as store:
-        assert store.version() == 1
+        assert store.version() == len(MIGRATIONS) == 2
     applied = []
-
-    def v2(connection):
-        applied.append(2)
-        connection.exec_driver_sql(f"ALTER TABLE {history.RUNS} ADD COLUMN note TEXT")
 
     def v3(connection):
         applied.append(3)
-        connection.exec_driver_sql(f"UPDATE {history.RUNS} SET note = 'v3'")
+        connection.exec_driver_sql(f"ALTER TABLE {RUNS_TABLE} ADD COLUMN note TEXT")
 
-    monkeypatch.setattr(history, "MIGRATIONS", [*history.MIGRATIONS, (2, "note", v2),
-                                                (3, "fill", v3)])
+    def v4(connection):
+        applied.append(4)
+        connection.exec_driver_sql(f"UPDATE {RUNS_TABLE} SET note = 'v4'")
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, (3, "note", v3),
+                                                     (4, "fill", v4)])
     with history.open(target) as store:
-        assert store.version() == 3
+        assert store.version() == 4
     with history.open(target) as store:  # nothing applied twice
-        assert store.version() == 3
-    assert applied == [2, 3]
+        assert store.version() == 4
+    assert applied == [3, 4]
 
     def broken(connection):
-        connection.exec_driver_sql(f"ALTER TABLE {history.RUNS} ADD COLUMN other TEXT")
+        connection.exec_driver_sql(f"ALTER TABLE {RUNS_TABLE} ADD COLUMN other TEXT")
         connection.exec_driver_sql("SELECT no_such_column FROM healthcore_runs")
 
-    monkeypatch.setattr(history, "MIGRATIONS", [*history.MIGRATIONS, (4, "broken", broken)])
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS,
+                                                     (5, "broken", broken)])
     with pytest.raises(InputError, match="cannot create or upgrade the history tables"):
         history.open(target)
-    monkeypatch.setattr(history, "MIGRATIONS", history.MIGRATIONS[:3])
-    with history.open(target) as store:  # the failed upgrade left version 3, and no column
-        assert store.version() == 3
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:4])
+    with history.open(target) as store:  # the failed upgrade left version 4, and no column
+        assert store.version() == 4
         with store._transaction("check", write=False) as connection:
             import sqlalchemy
 
-            columns = {c["name"] for c in sqlalchemy.inspect(connection).get_columns(
-                history.RUNS)}
+            columns = {c["name"] for c in sqlalchemy.inspect(connection).get_columns(RUNS_TABLE)}
     assert "note" in columns and "other" not in columns
+
+
+def test_a_version_1_history_is_upgraded_keeping_its_runs(target, files, monkeypatch):
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:1])
+    with history.open(target) as store, store._transaction("fill", write=True) as connection:
+        assert store_module._current_version(connection) == 1
+        connection.exec_driver_sql(
+            "INSERT INTO healthcore_runs (ruleset, as_of, content_hash, recorded_at, accounts) "
+            "VALUES ('usage-watch', '2024-01-01', 'x', '2024-01-01T00:00', 1)")
+        run = "(SELECT id FROM healthcore_runs)"
+        connection.exec_driver_sql(f"INSERT INTO healthcore_scores VALUES "
+                                   f"({run}, 'A', 'ok', 92.5, 'healthy', NULL)")
+        connection.exec_driver_sql(f"INSERT INTO healthcore_points VALUES "
+                                   f"({run}, 'A', 'usage', 90.0)")
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
+    with history.open(target) as store:
+        assert store.version() == 2
+        entry, = store.timeline("A")
+        assert (entry.score, entry.points, entry.override) == (92.5, {"usage": 90.0}, None)
+    assert records(files, target, "2024-02-01")["A"]["previous_score"] == 92.5
 
 
 def test_a_newer_schema_is_refused(sqlite_history, monkeypatch):
     history.open(sqlite_history).close()
-    monkeypatch.setattr(history, "MIGRATIONS", [])
+    monkeypatch.setattr(store_module, "MIGRATIONS", [])
     with pytest.raises(InputError, match="newer than this healthcore knows .*upgrade"):
         history.open(sqlite_history)
 
@@ -294,7 +283,7 @@ def test_a_newer_schema_is_refused(sqlite_history, monkeypatch):
 WRITER = """\
 import sys, time
 from pathlib import Path
-from healthcore import history
+from healthcore.history import store
 from healthcore.cli import main
 
 FLAG, SECONDS = Path(sys.argv[1]), float(sys.argv[2])
@@ -303,7 +292,7 @@ def pause(connection):
     FLAG.write_text("in transaction")
     time.sleep(SECONDS)
 
-history._before_commit = pause
+store._before_commit = pause
 sys.argv = ["healthcore", *sys.argv[3:]]
 main()
 """

@@ -22,7 +22,7 @@ def run(*args: str):
 
 def test_templates_are_found_and_tests_files_are_not_templates():
     names = [t.name for t in list_templates()]
-    assert names == ["agency", "b2c-subscription", "saas-b2b", "support-centre"]
+    assert names == ["agency", "b2c-subscription", "saas-b2b", "support-centre", "telco"]
     assert templates_dir().is_dir()
     saas = get_template("saas-b2b")
     assert saas.business == "a B2B SaaS business (seat-based subscriptions)"
@@ -44,7 +44,7 @@ def test_templates_command_text_and_json():
            "signals.\n" in result.stdout
     listed = json.loads(run("templates", "--format", "json").stdout)
     assert [t["name"] for t in listed] == ["agency", "b2c-subscription", "saas-b2b",
-                                           "support-centre"]
+                                           "support-centre", "telco"]
     assert listed[2]["sample"] == "saas-b2b.accounts.csv"
 
 
@@ -77,7 +77,7 @@ def test_init_unknown_template_says_did_you_mean(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == "error: no template 'saas-b2' (did you mean 'saas-b2b'?)\n"
     result = run("init", str(tmp_path / "a.yaml"), "--template", "zzz")
-    assert "(the templates are: agency, b2c-subscription, saas-b2b, support-centre)" in \
+    assert "(the templates are: agency, b2c-subscription, saas-b2b, support-centre, telco)" in \
         result.stderr
     assert not (tmp_path / "a.yaml").exists()
 

@@ -298,7 +298,7 @@ def write_frame(frame: pl.DataFrame, url: str, table: str, *,
             step = f"cannot write the results into table '{table}'"
             written = 0
             for batch in frame.iter_slices(INSERT_BATCH):
-                _insert(connection, new, batch.to_dicts())
+                _insert(connection, new, batch)
                 written += batch.height
                 if on_rows:
                     on_rows(written)
@@ -312,7 +312,29 @@ def write_frame(frame: pl.DataFrame, url: str, table: str, *,
     return frame.height
 
 
-def _insert(connection: "Connection", table: Any, rows: list[dict[str, Any]]) -> None:
+def _insert(connection: "Connection", table: Any, rows: pl.DataFrame) -> None:
     """Insert a batch of rows (a separate function so tests can make a write fail)."""
-    if rows:
-        connection.execute(table.insert(), rows)
+    insert_frame(connection, table, rows)
+
+
+def insert_frame(connection: "Connection", table: Any, frame: pl.DataFrame) -> None:
+    """Insert the rows of ``frame`` (its columns named like the table's) into ``table`` (a
+    SQLAlchemy Table) inside the connection's transaction, through the driver's bulk path:
+    PostgreSQL's COPY, SQLite's executemany."""
+    if frame.is_empty():
+        return
+    preparer = connection.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(column) for column in frame.columns)
+    target = preparer.format_table(table)
+    driver = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        data = frame.write_csv(include_header=False, null_value=r"\N", quote_style="non_numeric")
+        with driver.cursor() as cursor, cursor.copy(
+                f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+            copy.write(data)
+    elif connection.dialect.name == "sqlite":
+        marks = ", ".join("?" * frame.width)
+        driver.executemany(f"INSERT INTO {target} ({columns}) VALUES ({marks})",
+                           frame.iter_rows())
+    else:
+        connection.execute(table.insert(), frame.to_dicts())

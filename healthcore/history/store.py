@@ -23,71 +23,32 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import polars as pl
 
-from .errors import InputError
-from .io.database import _parse, _reason, _sqlalchemy, create_engine, safe_url
+from ..errors import InputError
+from ..io.database import (_parse, _reason, _sqlalchemy, create_engine, insert_frame,
+                           safe_url)
+from . import alerts as alerting
+from .overrides import COLUMNS as OVERRIDE_COLUMNS
+from .overrides import Override
+from .tables import MIGRATIONS, SCHEMA_VERSION_TABLE, tables
+from .timeline import Entry, delta, movers
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from .results import Results
+    from ..results import Results
+    from ..ruleset import Ruleset
 
-SCHEMA_VERSION_TABLE = "healthcore_schema_version"
-RUNS, SCORES, POINTS = "healthcore_runs", "healthcore_scores", "healthcore_points"
 INSERT_BATCH = 10_000
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 LOCK_KEY = 0x6863_6869  # the PostgreSQL advisory lock that serializes writers ("hchi")
 SQLITE_TIMEOUT = 60.0
 """Seconds a SQLite writer waits for another one to finish."""
-MOVERS = 3
-"""Indicators listed per run of a timeline: those whose points moved most."""
-
-
-def _v1(connection: "Connection") -> None:
-    """The first schema: runs, each account's score and each indicator's points."""
-    sqlalchemy = _sqlalchemy()
-    metadata = sqlalchemy.MetaData()
-    Column, types = sqlalchemy.Column, sqlalchemy.types
-    sqlalchemy.Table(
-        RUNS, metadata,
-        Column("id", types.Integer, primary_key=True, autoincrement=True),
-        Column("ruleset", types.Text, nullable=False),
-        Column("as_of", types.String(10), nullable=False),
-        Column("content_hash", types.String(64), nullable=False),
-        Column("recorded_at", types.String(32), nullable=False),
-        Column("accounts", types.Integer, nullable=False),
-        sqlalchemy.UniqueConstraint("ruleset", "as_of", name=f"{RUNS}_ruleset_as_of"))
-    sqlalchemy.Table(
-        SCORES, metadata,
-        Column("run_id", types.Integer, sqlalchemy.ForeignKey(f"{RUNS}.id", ondelete="CASCADE"),
-               primary_key=True),
-        Column("account_id", types.Text, primary_key=True),
-        Column("status", types.String(8), nullable=False),
-        Column("score", types.Double),
-        Column("tier", types.Text),
-        Column("segment", types.Text))
-    sqlalchemy.Table(
-        POINTS, metadata,
-        Column("run_id", types.Integer, primary_key=True),
-        Column("account_id", types.Text, primary_key=True),
-        Column("indicator", types.Text, primary_key=True),
-        Column("points", types.Double),
-        sqlalchemy.ForeignKeyConstraint(["run_id", "account_id"],
-                                        [f"{SCORES}.run_id", f"{SCORES}.account_id"],
-                                        ondelete="CASCADE"))
-    metadata.create_all(connection)
-    connection.exec_driver_sql(f"CREATE INDEX {SCORES}_account ON {SCORES} (account_id)")
-
-
-MIGRATIONS: list[tuple[int, str, Callable[["Connection"], None]]] = [
-    (1, "runs, scores and indicator points", _v1),
-]
-"""The schema's upgrades, in order: (version, what it does, the function that applies it on a
-connection inside the upgrade's transaction). Append new versions; never change old ones."""
 
 
 def database_url(target: str) -> str:
@@ -105,28 +66,11 @@ def _before_commit(connection: "Connection") -> None:
 
 
 @dataclass
-class Entry:
-    """One run of an account's timeline."""
+class Recorded:
+    """What recording a run did: its id, and the alerts it raised (as plain dicts)."""
 
-    as_of: str
-    ruleset: str
-    content_hash: str
-    status: str
-    score: float | None
-    tier: str | None
-    segment: str | None
-    delta: float | None
-    """The change of the score since the previous run of the ruleset (None: not in it)."""
-    points: dict[str, float | None] = field(default_factory=dict)
-    movers: list[dict[str, Any]] = field(default_factory=list)
-    """The indicators whose points moved most since the previous run, biggest move first:
-    ``{"indicator", "previous", "points", "change"}``."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of, "ruleset": self.ruleset, "content_hash": self.content_hash,
-                "status": self.status, "score": self.score, "tier": self.tier,
-                "segment": self.segment, "delta": self.delta, "points": self.points,
-                "movers": self.movers}
+    run_id: int
+    raised: list[dict[str, Any]]
 
 
 class HistoryStore:
@@ -167,24 +111,6 @@ class HistoryStore:
             raise InputError(f"{self.name}: cannot {what}: {_reason(exc)}; nothing was "
                              "changed") from None
 
-    def _tables(self):
-        sqlalchemy = _sqlalchemy()
-        metadata = sqlalchemy.MetaData()
-        Column, types = sqlalchemy.Column, sqlalchemy.types
-        runs = sqlalchemy.Table(RUNS, metadata, Column("id", types.Integer),
-                                Column("ruleset", types.Text), Column("as_of", types.Text),
-                                Column("content_hash", types.Text),
-                                Column("recorded_at", types.Text),
-                                Column("accounts", types.Integer))
-        scores = sqlalchemy.Table(SCORES, metadata, Column("run_id", types.Integer),
-                                  Column("account_id", types.Text), Column("status", types.Text),
-                                  Column("score", types.Double), Column("tier", types.Text),
-                                  Column("segment", types.Text))
-        points = sqlalchemy.Table(POINTS, metadata, Column("run_id", types.Integer),
-                                  Column("account_id", types.Text),
-                                  Column("indicator", types.Text), Column("points", types.Double))
-        return runs, scores, points
-
     # ------------------------------------------------------------------------ schema
 
     def version(self) -> int:
@@ -218,39 +144,97 @@ class HistoryStore:
 
     # ------------------------------------------------------------------------ writing
 
-    def record(self, results: "Results", as_of: str | _dt.date | None = None) -> int:
+    def record(self, results: "Results", as_of: str | _dt.date | None = None) -> Recorded:
         """Record ``results`` as the run of their ruleset on ``as_of`` (default: today), in
-        one transaction, replacing a run of the same ruleset name on the same date. Accounts
-        without an id are not recorded; duplicate ids are an error. Returns the run's id."""
+        one transaction, replacing a run of the same ruleset name on the same date, with the
+        states of the ruleset's alerts. Accounts without an id are not recorded; duplicate ids
+        are an error. Returns the run's id and the alerts it raised (an alert the replaced run
+        had raised already is not raised again)."""
         sqlalchemy = _sqlalchemy()
         day = as_of_date(as_of)
         ruleset = results.ruleset
-        rows = _score_rows(results, self.name)
+        frame = _recorded_frame(results, self.name)
         indicators = [indicator.id for indicator in ruleset.indicators]
-        runs, scores, points = self._tables()
+        t = tables()
         with self._transaction(f"record the run of {ruleset.name} on {day}",
                                write=True) as connection:
-            old = connection.execute(sqlalchemy.select(runs.c.id).where(
-                runs.c.ruleset == ruleset.name, runs.c.as_of == day)).scalar()
+            old = connection.execute(sqlalchemy.select(t.runs.c.id).where(
+                t.runs.c.ruleset == ruleset.name, t.runs.c.as_of == day)).scalar()
+            raised_before: set[tuple[str, str]] = set()
             if old is not None:
-                connection.execute(points.delete().where(points.c.run_id == old))
-                connection.execute(scores.delete().where(scores.c.run_id == old))
-                connection.execute(runs.delete().where(runs.c.id == old))
-            run_id = connection.execute(runs.insert().values(
+                raised_before = {(r.alert, r.account_id) for r in connection.execute(
+                    sqlalchemy.select(t.alerts.c.alert, t.alerts.c.account_id)
+                    .where(t.alerts.c.run_id == old, t.alerts.c.raised))}
+                for table in (t.alerts, t.points, t.scores):
+                    connection.execute(table.delete().where(table.c.run_id == old))
+                connection.execute(t.runs.delete().where(t.runs.c.id == old))
+            states = self._alert_states(connection, ruleset, frame, day)
+            run_id = connection.execute(t.runs.insert().values(
                 ruleset=ruleset.name, as_of=day, content_hash=ruleset.content_hash,
-                recorded_at=_now(), accounts=len(rows)).returning(runs.c.id)).scalar_one()
-            for start in range(0, len(rows), INSERT_BATCH):
-                batch = rows[start:start + INSERT_BATCH]
-                connection.execute(scores.insert(), [
-                    {"run_id": run_id, "account_id": r["account_id"], "status": r["status"],
-                     "score": r["score"], "tier": r["tier"], "segment": r["segment"]}
-                    for r in batch])
-                if indicators:
-                    connection.execute(points.insert(), [
-                        {"run_id": run_id, "account_id": r["account_id"], "indicator": ind,
-                         "points": r[f"{ind}.points"]} for r in batch for ind in indicators])
+                recorded_at=_now(), accounts=frame.height).returning(t.runs.c.id)).scalar_one()
+            run = pl.lit(run_id, pl.Int64).alias("run_id")
+            insert_frame(connection, t.scores, frame.select(
+                run, "account_id", "status", "score", "tier", "segment", "override"))
+            for indicator in indicators:
+                insert_frame(connection, t.points, frame.select(
+                    run, "account_id", pl.lit(indicator).alias("indicator"),
+                    pl.col(f"{indicator}.points").alias("points"),
+                    pl.col(f"{indicator}.value").alias("value")))
+            insert_frame(connection, t.alerts, states.select(run, pl.all()))
             _before_commit(connection)
-        return run_id
+        raised = alerting.to_records(
+            states.filter(~pl.struct("alert", "account_id").is_in(
+                [{"alert": a, "account_id": b} for a, b in raised_before])) if raised_before
+            else states, ruleset, day, frame)
+        return Recorded(run_id, raised)
+
+    def _alert_states(self, connection: "Connection", ruleset: "Ruleset", frame: pl.DataFrame,
+                      day: str) -> pl.DataFrame:
+        """The states of the ruleset's alerts in the run of ``day`` (churned accounts left
+        out), from what the history holds before that day."""
+        if not ruleset.alerts:
+            return pl.DataFrame(schema=alerting.STATE_COLUMNS)
+        sqlalchemy = _sqlalchemy()
+        t = tables()
+        earlier = connection.execute(
+            sqlalchemy.select(t.runs.c.id, t.runs.c.as_of)
+            .where(t.runs.c.ruleset == ruleset.name, t.runs.c.as_of < day)
+            .order_by(t.runs.c.as_of.desc())).fetchall()
+        context = alerting.Context(day)
+        if earlier:
+            context.previous_as_of = earlier[0].as_of
+            context.previous = _frame(connection.execute(
+                sqlalchemy.select(t.scores.c.account_id, t.scores.c.tier)
+                .where(t.scores.c.run_id == earlier[0].id)), {"account_id": pl.String,
+                                                              "tier": pl.String})
+            since = min(earlier[0].as_of, _days_before(day, alerting.longest_cooldown(ruleset)))
+            states = _frame(connection.execute(
+                sqlalchemy.select(t.alerts.c.alert, t.alerts.c.account_id, t.runs.c.as_of,
+                                  t.alerts.c.since, t.alerts.c.baseline)
+                .select_from(t.alerts.join(t.runs, t.alerts.c.run_id == t.runs.c.id))
+                .where(t.runs.c.ruleset == ruleset.name, t.runs.c.as_of < day,
+                       t.runs.c.as_of >= since)),
+                {"alert": pl.String, "account_id": pl.String, "as_of": pl.String,
+                 "since": pl.String, "baseline": pl.String})
+            context.last_states = states.sort("as_of").group_by(
+                "alert", "account_id", maintain_order=True).last()
+        for days in alerting.needs_peaks(ruleset):
+            context.peaks[days] = _frame(connection.execute(
+                sqlalchemy.select(t.scores.c.account_id, sqlalchemy.func.max(t.scores.c.score))
+                .select_from(t.scores.join(t.runs, t.scores.c.run_id == t.runs.c.id))
+                .where(t.runs.c.ruleset == ruleset.name, t.runs.c.as_of < day,
+                       t.runs.c.as_of >= _days_before(day, days))
+                .group_by(t.scores.c.account_id)), {"account_id": pl.String, "peak": pl.Float64})
+        for count in alerting.needs_streaks(ruleset):
+            if len(earlier) >= count - 1:
+                run_ids = [run.id for run in earlier[:count - 1]]
+                context.streaks[count] = _frame(connection.execute(
+                    sqlalchemy.select(t.scores.c.account_id, t.scores.c.tier)
+                    .where(t.scores.c.run_id.in_(run_ids))),
+                    {"account_id": pl.String, "tier": pl.String})
+        churned = frame.filter(pl.col("override").str.starts_with("churned").fill_null(False))
+        current = frame.join(churned.select("account_id"), on="account_id", how="anti")
+        return alerting.evaluate(ruleset, current, context)
 
     # ------------------------------------------------------------------------ reading
 
@@ -258,7 +242,7 @@ class HistoryStore:
         """The recorded runs (``ruleset``, ``as_of``, ``content_hash``, ``recorded_at``,
         ``accounts``), by ruleset then date."""
         sqlalchemy = _sqlalchemy()
-        runs, _, _ = self._tables()
+        runs = tables().runs
         statement = sqlalchemy.select(runs.c.ruleset, runs.c.as_of, runs.c.content_hash,
                                       runs.c.recorded_at, runs.c.accounts
                                       ).order_by(runs.c.ruleset, runs.c.as_of)
@@ -266,9 +250,9 @@ class HistoryStore:
             statement = statement.where(runs.c.ruleset == ruleset_name)
         with self._transaction("read the runs", write=False) as connection:
             found = connection.execute(statement).fetchall()
-        return pl.DataFrame([tuple(r) for r in found], orient="row", schema={
-            "ruleset": pl.String, "as_of": pl.String, "content_hash": pl.String,
-            "recorded_at": pl.String, "accounts": pl.Int64})
+        return _frame(found, {"ruleset": pl.String, "as_of": pl.String,
+                              "content_hash": pl.String, "recorded_at": pl.String,
+                              "accounts": pl.Int64})
 
     def previous(self, ruleset_name: str, as_of: str | _dt.date | None = None) -> pl.DataFrame:
         """The accounts of the latest run of ``ruleset_name`` before ``as_of``: columns
@@ -276,7 +260,7 @@ class HistoryStore:
         earlier run)."""
         sqlalchemy = _sqlalchemy()
         day = as_of_date(as_of)
-        runs, scores, _ = self._tables()
+        runs, scores = tables()[:2]
         with self._transaction("read the previous run", write=False) as connection:
             earlier = connection.execute(
                 sqlalchemy.select(runs.c.id, runs.c.as_of)
@@ -296,7 +280,7 @@ class HistoryStore:
         history only) that scored ``account``, oldest first, each with its change since the
         previous run of the ruleset and the indicators whose points moved most."""
         sqlalchemy = _sqlalchemy()
-        runs, scores, points = self._tables()
+        runs, scores, points = tables()[:3]
         account = str(account)
         with self._transaction("read the timeline", write=False) as connection:
             names = [r[0] for r in connection.execute(
@@ -338,14 +322,141 @@ class HistoryStore:
                 entries.append(Entry(
                     as_of=run.as_of, ruleset=ruleset_name, content_hash=run.content_hash,
                     status=row.status, score=row.score, tier=row.tier, segment=row.segment,
-                    delta=_delta(row.score, previous_score), points=now,
-                    movers=_movers(was, now) if was is not None else []))
+                    delta=delta(row.score, previous_score), points=now, override=row.override,
+                    movers=movers(was, now) if was is not None else []))
             before = run
         return entries
 
+    def tier_mix(self, ruleset_name: str) -> pl.DataFrame:
+        """Per run of ``ruleset_name`` and tier: ``as_of``, ``tier`` (null: not scored),
+        ``accounts`` and their ``mean_score``; by date, then tier name."""
+        sqlalchemy = _sqlalchemy()
+        runs, scores = tables()[:2]
+        with self._transaction("read the tier mix", write=False) as connection:
+            found = connection.execute(
+                sqlalchemy.select(runs.c.as_of, scores.c.tier, sqlalchemy.func.count(),
+                                  sqlalchemy.func.avg(scores.c.score))
+                .select_from(scores.join(runs, scores.c.run_id == runs.c.id))
+                .where(runs.c.ruleset == ruleset_name)
+                .group_by(runs.c.as_of, scores.c.tier)
+                .order_by(runs.c.as_of, scores.c.tier))
+            return _frame(found, {"as_of": pl.String, "tier": pl.String, "accounts": pl.Int64,
+                                  "mean_score": pl.Float64})
+
+    def look_back(self, ruleset: "Ruleset", as_of: str | _dt.date | None = None
+                  ) -> pl.DataFrame:
+        """The values the ruleset's ``previous(...)`` read for the run of ``as_of``:
+        ``account_id`` and one column per reference (null where the account was not in that
+        run, or there is no such run)."""
+        sqlalchemy = _sqlalchemy()
+        day = as_of_date(as_of)
+        t = tables()
+        looked = pl.DataFrame(schema={"account_id": pl.String})
+        with self._transaction("read previous runs", write=False) as connection:
+            for name, (reference, days) in sorted(ruleset.history_references.items()):
+                window = (t.runs.c.as_of < day if days == 0
+                          else t.runs.c.as_of <= _days_before(day, days))
+                run = connection.execute(
+                    sqlalchemy.select(t.runs.c.id).where(t.runs.c.ruleset == ruleset.name,
+                                                         window)
+                    .order_by(t.runs.c.as_of.desc()).limit(1)).scalar()
+                schema = {"account_id": pl.String,
+                          name: pl.String if reference == "tier" else pl.Float64}
+                if run is None:
+                    values = pl.DataFrame(schema=schema)
+                elif reference in ("score", "tier"):
+                    values = _frame(connection.execute(
+                        sqlalchemy.select(t.scores.c.account_id, t.scores.c[reference])
+                        .where(t.scores.c.run_id == run)), schema)
+                else:
+                    values = _frame(connection.execute(
+                        sqlalchemy.select(t.points.c.account_id, t.points.c.value)
+                        .where(t.points.c.run_id == run, t.points.c.indicator == reference)),
+                        schema)
+                looked = looked.join(values, on="account_id", how="full", coalesce=True)
+        return looked
+
+    # ------------------------------------------------------------------------ overrides
+
+    def add_override(self, override: Override) -> int:
+        """Record a change of an account's override (never changing earlier ones); returns
+        its id."""
+        overrides = tables().overrides
+        with self._transaction(f"record the override of account '{override.account_id}'",
+                               write=True) as connection:
+            return connection.execute(overrides.insert().values(
+                account_id=str(override.account_id), ruleset=override.ruleset,
+                kind=override.kind, tier=override.tier, reason=override.reason,
+                author=override.author, recorded_at=_now(), starts=override.starts,
+                until=override.until).returning(overrides.c.id)).scalar_one()
+
+    def override_trail(self, account: str | None = None) -> pl.DataFrame:
+        """Every override change (of ``account``, or of all), oldest first: the audit trail."""
+        sqlalchemy = _sqlalchemy()
+        overrides = tables().overrides
+        statement = sqlalchemy.select(*(overrides.c[name] for name in OVERRIDE_COLUMNS)
+                                      ).order_by(overrides.c.id)
+        if account is not None:
+            statement = statement.where(overrides.c.account_id == str(account))
+        with self._transaction("read the overrides", write=False) as connection:
+            return _frame(connection.execute(statement), OVERRIDE_COLUMNS)
+
+    def kept_scores(self, ruleset_name: str, as_of: str | _dt.date | None,
+                    accounts: list[str]) -> pl.DataFrame:
+        """The latest recorded ``score`` and ``tier`` of each of ``accounts`` in a run of
+        ``ruleset_name`` before ``as_of`` (what a freeze keeps)."""
+        sqlalchemy = _sqlalchemy()
+        day = as_of_date(as_of)
+        runs, scores = tables()[:2]
+        schema = {"account_id": pl.String, "as_of": pl.String, "score": pl.Float64,
+                  "tier": pl.String}
+        found = [pl.DataFrame(schema=schema)]
+        with self._transaction("read the frozen scores", write=False) as connection:
+            for start in range(0, len(accounts), INSERT_BATCH):
+                found.append(_frame(connection.execute(
+                    sqlalchemy.select(scores.c.account_id, runs.c.as_of, scores.c.score,
+                                      scores.c.tier)
+                    .select_from(scores.join(runs, scores.c.run_id == runs.c.id))
+                    .where(runs.c.ruleset == ruleset_name, runs.c.as_of < day,
+                           scores.c.score.is_not(None),
+                           scores.c.account_id.in_(accounts[start:start + INSERT_BATCH]))),
+                    schema))
+        return pl.concat(found).sort("as_of").group_by("account_id", maintain_order=True).last()
+
+    # ------------------------------------------------------------------------ alerts
+
+    def open_alerts(self, ruleset_name: str | None = None) -> pl.DataFrame:
+        """The alerts holding in the latest run of each ruleset (or of ``ruleset_name``):
+        ``ruleset``, ``as_of``, ``alert``, ``severity``, ``account_id``, ``since``,
+        ``raised`` (raised by that run), ``message``, ``score``, ``tier``; most severe first."""
+        sqlalchemy = _sqlalchemy()
+        t = tables()
+        latest = (sqlalchemy.select(t.runs.c.ruleset, sqlalchemy.func.max(t.runs.c.as_of)
+                                    .label("as_of")).group_by(t.runs.c.ruleset)).subquery()
+        statement = (
+            sqlalchemy.select(t.runs.c.ruleset, t.runs.c.as_of, t.alerts.c.alert,
+                              t.alerts.c.severity, t.alerts.c.account_id, t.alerts.c.since,
+                              t.alerts.c.raised, t.alerts.c.message, t.scores.c.score,
+                              t.scores.c.tier)
+            .select_from(t.alerts.join(t.runs, t.alerts.c.run_id == t.runs.c.id)
+                         .join(latest, (latest.c.ruleset == t.runs.c.ruleset)
+                               & (latest.c.as_of == t.runs.c.as_of))
+                         .join(t.scores, (t.scores.c.run_id == t.alerts.c.run_id)
+                               & (t.scores.c.account_id == t.alerts.c.account_id))))
+        if ruleset_name is not None:
+            statement = statement.where(t.runs.c.ruleset == ruleset_name)
+        with self._transaction("read the alerts", write=False) as connection:
+            found = _frame(connection.execute(statement), {
+                "ruleset": pl.String, "as_of": pl.String, "alert": pl.String,
+                "severity": pl.String, "account_id": pl.String, "since": pl.String,
+                "raised": pl.Boolean, "message": pl.String, "score": pl.Float64,
+                "tier": pl.String})
+        order = pl.col("severity").replace_strict(SEVERITY_ORDER, default=len(SEVERITY_ORDER))
+        return found.sort([order, "since", "ruleset", "account_id", "alert"])
+
     def _unknown(self, connection: "Connection", account: str, ruleset_name: str | None) -> str:
         sqlalchemy = _sqlalchemy()
-        runs, scores, _ = self._tables()
+        runs, scores = tables()[:2]
         statement = sqlalchemy.select(scores.c.account_id).distinct()
         if ruleset_name is not None:
             statement = statement.select_from(scores.join(runs, scores.c.run_id == runs.c.id)
@@ -431,15 +542,18 @@ def _current_version(connection: "Connection") -> int:
     return int(found or 0)
 
 
-def _score_rows(results: "Results", name: str) -> list[dict[str, Any]]:
-    """The rows to record: one per account with an id, ids as text."""
+def _recorded_frame(results: "Results", name: str) -> pl.DataFrame:
+    """What a run records: one row per account with an id (as text): status, score, tier,
+    segment and override (null when the results have none), each indicator's points and value."""
     ruleset = results.ruleset
     frame = results.scores
-    columns = ["account_id", "status", "score", "tier",
-               *(["segment"] if "segment" in frame.columns else []),
-               *(f"{ind.id}.points" for ind in ruleset.indicators)]
-    frame = frame.select(columns).with_columns(pl.col("account_id").cast(pl.String)
-                                               ).filter(pl.col("account_id").is_not_null())
+    optional = [pl.col(column) if column in frame.columns else pl.lit(None, pl.String)
+                .alias(column) for column in ("segment", "override")]
+    frame = frame.select(
+        pl.col("account_id").cast(pl.String), "status", "score", "tier", *optional,
+        *(pl.col(f"{ind.id}.{part}").cast(pl.Float64, strict=False)
+          for ind in ruleset.indicators for part in ("points", "value"))
+    ).filter(pl.col("account_id").is_not_null())
     duplicated = frame.filter(pl.col("account_id").is_duplicated())["account_id"].unique(
         maintain_order=True).to_list()
     if duplicated:
@@ -447,44 +561,13 @@ def _score_rows(results: "Results", name: str) -> list[dict[str, Any]]:
         raise InputError(f"{name}: cannot record the run: account ids must be unique to keep "
                          f"a history, and these appear more than once: {shown}; fix the "
                          f"accounts' '{ruleset.account_id}' field")
-    rows = frame.to_dicts()
-    for row in rows:
-        row.setdefault("segment", None)
-    return rows
+    return frame
 
 
-def _delta(score: float | None, previous: float | None) -> float | None:
-    return None if score is None or previous is None else score - previous
+def _frame(rows: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """Query result rows as a DataFrame with ``schema``."""
+    return pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
 
 
-def _movers(was: dict[str, float | None], now: dict[str, float | None]) -> list[dict[str, Any]]:
-    moved = []
-    for indicator, points in now.items():
-        before = was.get(indicator)
-        if points is None or before is None or points == before:
-            continue
-        moved.append({"indicator": indicator, "previous": before, "points": points,
-                      "change": points - before})
-    moved.sort(key=lambda m: (-abs(m["change"]), m["indicator"]))
-    return moved[:MOVERS]
-
-
-SPARKS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(scores: list[float | None]) -> str:
-    """The scores (0 to 100) as unicode blocks, one per run; a space for no score."""
-    top = len(SPARKS) - 1
-    return "".join(" " if s is None else SPARKS[min(top, max(0, int(s / 100 * len(SPARKS))))]
-                   for s in scores)
-
-
-def record_run(results: "Results", url: str, as_of: str | _dt.date | None = None) -> "Results":
-    """What ``healthcore evaluate --history URL`` does: ``results`` with their trend against
-    the previous run of the ruleset (:meth:`Results.with_trend`), recorded as the run of
-    ``as_of`` (default: today)."""
-    day = as_of_date(as_of)
-    with open(url) as store:
-        trended = results.with_trend(store.previous(results.ruleset.name, day))
-        store.record(trended, day)
-    return trended
+def _days_before(day: str, days: int) -> str:
+    return (_dt.date.fromisoformat(day) - _dt.timedelta(days=days)).isoformat()

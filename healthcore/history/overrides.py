@@ -1,0 +1,152 @@
+"""Manual overrides, freezes and churned accounts, kept in the history with an audit trail.
+
+Every change is a new row, never an update: the rows of an account are its audit trail. The
+override in force for an account on a date is its latest row (for the ruleset, or for every
+ruleset) that has started by then; it is none if that row is a ``clear`` or has expired
+(``until`` is the last day it applies).
+
+Kinds: ``tier`` puts the account in a tier (its score stays what the data says); ``freeze``
+keeps the score and tier of the account's last recorded run; ``churned`` does the same and also
+leaves the account out of percentile tiers and alerts; ``clear`` ends any of them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..ruleset import Ruleset
+
+KINDS = ("tier", "freeze", "churned", "clear")
+COLUMNS = {"id": pl.Int64, "account_id": pl.String, "ruleset": pl.String, "kind": pl.String,
+           "tier": pl.String, "reason": pl.String, "author": pl.String,
+           "recorded_at": pl.String, "starts": pl.String, "until": pl.String}
+
+
+@dataclass(frozen=True)
+class Override:
+    """One change of an account's override (a row of the audit trail)."""
+
+    account_id: str
+    kind: str
+    reason: str
+    author: str
+    starts: str
+    until: str | None = None
+    tier: str | None = None
+    ruleset: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InputError(f"unknown override kind '{self.kind}': use one of "
+                             f"{', '.join(KINDS)}")
+        if not str(self.account_id).strip():
+            raise InputError("give the account id to override")
+        if not self.reason.strip():
+            raise InputError("give a --reason: every override is kept with who made it and why")
+        if (self.kind == "tier") != (self.tier is not None):
+            raise InputError("--tier goes with a tier override only" if self.tier
+                             else "a tier override needs the tier, as in --tier at_risk")
+        if self.until is not None and self.until < self.starts:
+            raise InputError(f"--until {self.until} is before the override starts "
+                             f"({self.starts}): it would never apply")
+
+
+def current_author() -> str:
+    """Who makes an override when ``--by`` is not given: the login name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER") or "unknown"
+
+
+def in_force(rows: pl.DataFrame, ruleset_name: str | None, day: str) -> pl.DataFrame:
+    """The override in force on ``day`` for each account (one row each, :data:`COLUMNS`)
+    among ``rows``, the audit trail, for the ruleset ``ruleset_name``; with None, those in
+    force for each ruleset named in an override and for every ruleset."""
+    started = rows.filter(pl.col("starts") <= day)
+    keys = ["account_id"]
+    if ruleset_name is None:
+        keys.append("ruleset")
+    else:
+        started = started.filter(pl.col("ruleset").is_null()
+                                 | (pl.col("ruleset") == ruleset_name))
+    latest = started.sort("id").group_by(keys, maintain_order=True).last().select(*COLUMNS)
+    return latest.filter((pl.col("kind") != "clear")
+                         & (pl.col("until").is_null() | (pl.col("until") >= day)))
+
+
+def describe(kind: pl.Expr, tier: pl.Expr, until: pl.Expr, author: pl.Expr,
+             reason: pl.Expr) -> pl.Expr:
+    """The text results show for an override, as in
+    ``tier at_risk until 2024-05-01 (by ana: renewal at risk)``."""
+    what = (pl.when(kind == "tier").then(pl.format("tier {}", tier))
+            .when(kind == "freeze").then(pl.lit("frozen")).otherwise(pl.lit("churned")))
+    return pl.format("{}{} (by {}: {})", what,
+                     pl.when(until.is_not_null()).then(pl.format(" until {}", until))
+                     .otherwise(pl.lit("")), author, reason)
+
+
+def validated_date(value: str | _dt.date | None, option: str) -> str | None:
+    """``value`` as YYYY-MM-DD for ``option`` (None stays None)."""
+    from .store import as_of_date
+
+    if value is None:
+        return None
+    try:
+        return as_of_date(value)
+    except InputError as exc:
+        raise InputError(f"{option}: {exc}") from None
+
+
+
+
+def apply(frame: pl.DataFrame, ruleset: "Ruleset", in_force: pl.DataFrame,
+          kept: pl.DataFrame) -> pl.DataFrame:
+    """Results ``frame`` with the overrides ``in_force`` applied, and :data:`OVERRIDE_FIELDS`
+    appended. ``kept`` has the last recorded ``score`` and ``tier`` of the frozen and churned
+    accounts (``account_id``); one without a recorded run keeps what the data gives."""
+    colors = {tier.name: tier.color for tier in ruleset.tiers}
+    key = "__hc_key"
+    overrides = in_force.select(pl.col("account_id").alias(key), pl.col("kind").alias("__hc_kind"),
+                                pl.col("tier").alias("__hc_tier"),
+                                describe(pl.col("kind"), pl.col("tier"), pl.col("until"),
+                                         pl.col("author"), pl.col("reason")).alias("override"))
+    last = kept.select(pl.col("account_id").alias(key), pl.col("score").alias("__hc_kept_score"),
+                       pl.col("tier").alias("__hc_kept_tier"))
+    joined = (frame.with_columns(pl.col("account_id").cast(pl.String).alias(key))
+              .join(overrides, on=key, how="left", maintain_order="left")
+              .join(last, on=key, how="left", maintain_order="left"))
+    kind = pl.col("__hc_kind")
+    keeps = kind.is_in(["freeze", "churned"]) & pl.col("__hc_kept_score").is_not_null()
+    score = pl.when(keeps).then(pl.col("__hc_kept_score")).otherwise(pl.col("score"))
+    tier = (pl.when(kind == "tier").then(pl.col("__hc_tier"))
+            .when(keeps).then(pl.col("__hc_kept_tier")).otherwise(pl.col("tier")))
+    return (joined.with_columns(pl.col("score").alias("computed_score"),
+                                pl.col("tier").alias("computed_tier"))
+            .with_columns(score.alias("score"), tier.alias("tier"))
+            .with_columns(pl.col("tier").replace_strict(colors, default=None,
+                                                        return_dtype=pl.String).alias("color"),
+                          pl.when(pl.col("score").is_not_null()).then(pl.lit("ok"))
+                          .otherwise(pl.col("status")).alias("status"))
+            .drop(key, "__hc_kind", "__hc_tier", "__hc_kept_score", "__hc_kept_tier"))
+
+
+def unknown_tiers(in_force: pl.DataFrame, ruleset: "Ruleset") -> tuple[pl.DataFrame, list[str]]:
+    """``in_force`` without the tier overrides naming a tier the ruleset does not have, and a
+    warning for each of them."""
+    names = [tier.name for tier in ruleset.tiers]
+    bad = in_force.filter((pl.col("kind") == "tier") & ~pl.col("tier").is_in(names))
+    warnings = [f"the override of account '{row['account_id']}' puts it in tier "
+                f"'{row['tier']}', which ruleset '{ruleset.name}' does not have (its tiers: "
+                f"{', '.join(names)}); it is not applied: record a new one with healthcore "
+                "override" for row in bad.iter_rows(named=True)]
+    return in_force.join(bad.select("id"), on="id", how="anti"), warnings

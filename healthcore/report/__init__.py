@@ -1,0 +1,74 @@
+"""The HTML report of ``healthcore report``: one self-contained file that a customer-success
+team opens in a browser, with no network.
+
+>>> from healthcore.report import render_report, write_report
+>>> results = ruleset.score(accounts, explain=True)                    # doctest: +SKIP
+>>> write_report(render_report(results, accounts, outcome="churned"), "report.html")  # doctest: +SKIP
+
+:func:`render_report` gathers what the page shows (the portfolio summary, and the backtest or the
+trends when asked) and :func:`healthcore.report.page.render` lays it out; the charts are
+plotly figures (:mod:`healthcore.report.charts`) with plotly.js inline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ..results import Results
+
+DEFAULT_TOP = 20
+"""How many accounts the attention table lists by default."""
+
+
+def render_report(results: "Results", accounts: "pl.DataFrame | Any", *,
+                  outcome: str | None = None, history: str | None = None,
+                  top: int = DEFAULT_TOP) -> str:
+    """The report of ``results`` (the scoring of ``accounts``, the same table in the same
+    order) as HTML text. With ``outcome`` (a field of the accounts: churned or not), the
+    backtest of the ruleset against it; with ``history`` (a SQLite path or PostgreSQL URL of a
+    score history), the tier mix and mean score of the ruleset's recorded runs."""
+    from ..engine import as_frame
+    from ..summary import summarize
+    from .page import render
+
+    frame = as_frame(accounts)
+    summary = summarize(results, frame)
+    backtest = None
+    if outcome is not None:
+        from ..backtest import backtest as run_backtest
+
+        backtest = run_backtest(results.ruleset, frame, outcome, results=results).to_dict()
+    trends = tier_mix(history, results.ruleset.name) if history is not None else None
+    return render(results, summary, backtest=backtest, trends=trends, top=top)
+
+
+def tier_mix(history: str, ruleset_name: str) -> "pl.DataFrame":
+    """The tier mix of every recorded run of ``ruleset_name`` in the history at ``history``;
+    an :class:`InputError` when there is none."""
+    from ..history import open as open_history
+    from ..io.database import safe_url
+
+    with open_history(history, create=False) as store:
+        mix = store.tier_mix(ruleset_name)
+    if mix.height == 0:
+        raise InputError(f"the history {safe_url(history)} has no run of the ruleset '{ruleset_name}': "
+                         "record runs with healthcore evaluate RULESET ACCOUNTS --history DB")
+    return mix
+
+
+def write_report(text: str, path: str | Path) -> None:
+    """Write the report ``text`` to ``path`` atomically (the old file stays whole until the new
+    one is complete)."""
+    from ..io.writers import atomic_path
+
+    try:
+        with atomic_path(path) as aside:
+            aside.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the report: {exc.strerror or exc}") from None

@@ -1,0 +1,198 @@
+"""Bad account data never crashes a batch and never becomes a plausible number.
+
+Each case of docs/rulesets.md, "What happens to bad data", is run through ``healthcore
+evaluate`` as a user would: the outcome is either the account scored without the indicator
+that reads the bad value (named in ``errors`` with the field and the value), ``status: error``
+with the reason, or (when the file itself cannot be read) exit code 2 naming the file and line.
+Every account of a readable file comes out exactly once, in input order.
+
+The ruleset: usage = active / seats on 0..1 and NPS from counts on -100..100, weight 1 each.
+A clean account (5 of 10 seats active; 6 promoters, 2 passives, 2 detractors) scores
+(50 + 70) / 2 = 60.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from healthcore.cli import main
+
+RULESET = """\
+healthcore: 1
+name: bad-data
+indicators:
+  - {id: usage, metric: ratio, params: {numerator: active, denominator: seats},
+     normalize: {linear: {worst: 0, best: 1}}, weight: 1}
+  - {id: nps, metric: nps, params: {promoters: p, passives: n, detractors: d},
+     normalize: {linear: {worst: -100, best: 100}}, weight: 1}
+tiers:
+  - {name: healthy, min: 50}
+  - {name: unhealthy, min: 0}
+"""
+HEADER = "account_id,active,seats,p,n,d\n"
+CLEAN = "A1,5,10,6,2,2\n"
+USAGE_ONLY, NPS_ONLY, BOTH = 50.0, 70.0, 60.0
+NO_SCORE = "no indicator has a value for this account, so it has no score"
+
+
+def evaluate(tmp_path: Path, name: str, content: bytes, *extra: str):
+    (tmp_path / "rs.yaml").write_text(RULESET)
+    (tmp_path / name).write_bytes(content)
+    return CliRunner().invoke(main, ["evaluate", str(tmp_path / "rs.yaml"),
+                                     str(tmp_path / name), "-f", "json", *extra])
+
+
+def scored(result, accounts: int) -> list[tuple]:
+    """(id, status, score, errors) of each account; checks that none was lost or added."""
+    records = json.loads(result.stdout)
+    assert len(records) == accounts
+    return [(r["account_id"], r["status"], r["score"], r["errors"]) for r in records]
+
+
+def test_missing_columns_drop_the_indicators_reading_them(tmp_path):
+    result = evaluate(tmp_path, "a.csv", b"account_id,active,seats,p,n\nA1,5,10,6,2\n")
+    assert result.exit_code == 0
+    missing = "field 'd' is not in the input"
+    assert scored(result, 1) == [("A1", "ok", USAGE_ONLY, [missing])]
+    assert result.stderr == (f"warning: {missing}: the indicators and actions reading it have "
+                             "no value for any account\n")
+
+
+@pytest.mark.parametrize("cell,shown", [("n/a", "'n/a'"), ("12 seats", "'12 seats'"),
+                                        ("1,5", "'1,5'"), ("ten", "'ten'")])
+def test_text_in_a_number_column_is_named_not_read_as_a_number(tmp_path, cell, shown):
+    csv = f'{HEADER}A1,5,"{cell}",6,2,2\n{CLEAN}'.encode()
+    result = evaluate(tmp_path, "a.csv", csv)
+    assert result.exit_code == 0
+    assert scored(result, 2) == [
+        ("A1", "ok", NPS_ONLY, [f"field 'seats': {shown} is not a number"]),
+        ("A1", "ok", BOTH, [])]
+
+
+@pytest.mark.parametrize("cell", ["NaN", "nan", "inf", "-Infinity", "1e999"])
+def test_nan_and_infinity_in_csv_are_named(tmp_path, cell):
+    result = evaluate(tmp_path, "a.csv", f"{HEADER}A1,{cell},10,6,2,2\n".encode())
+    assert scored(result, 1) == [
+        ("A1", "ok", NPS_ONLY, [f"field 'active': '{cell}' is not a number"])]
+
+
+def test_nan_and_infinity_in_json_and_parquet_are_named(tmp_path):
+    rows = [{"account_id": "A1", "active": float("nan"), "seats": 10.0, "p": 6, "n": 2, "d": 2},
+            {"account_id": "A2", "active": 5.0, "seats": float("inf"), "p": 6, "n": 2, "d": 2},
+            {"account_id": "A3", "active": 5.0, "seats": 10.0, "p": 6, "n": 2, "d": 2}]
+    expected = [("A1", "ok", NPS_ONLY, ["field 'active': NaN is not a number"]),
+                ("A2", "ok", NPS_ONLY, ["field 'seats': inf is not a number"]),
+                ("A3", "ok", BOTH, [])]
+    as_json = json.dumps(rows).encode()  # NaN and Infinity, as Python and JavaScript write them
+    assert b"NaN" in as_json and b"Infinity" in as_json
+    assert scored(evaluate(tmp_path, "a.json", as_json), 3) == expected
+    parquet = io.BytesIO()
+    pl.DataFrame(rows).write_parquet(parquet)
+    assert scored(evaluate(tmp_path, "a.parquet", parquet.getvalue()), 3) == expected
+
+
+def test_negative_counts_are_named_and_never_counted(tmp_path):
+    result = evaluate(tmp_path, "a.csv", f"{HEADER}A1,5,10,6,-2,2\n{CLEAN}".encode())
+    assert scored(result, 2) == [
+        ("A1", "ok", USAGE_ONLY, ["field 'n': '-2' is not a valid count (a number, 0 or more)"]),
+        ("A1", "ok", BOTH, [])]
+
+
+def test_duplicate_account_ids_are_each_scored_in_input_order(tmp_path):
+    csv = f"{HEADER}A1,5,10,6,2,2\nA2,9,10,5,5,0\nA1,1,10,0,0,10\n".encode()
+    result = evaluate(tmp_path, "a.csv", csv)
+    assert result.exit_code == 0
+    # A2: 90 and (50 + 100) / 2 = 75 -> 82.5; the second A1: 10 and 0 -> 5
+    assert [row[:3] for row in scored(result, 3)] == [("A1", "ok", 60.0), ("A2", "ok", 82.5),
+                                                      ("A1", "ok", 5.0)]
+
+
+def test_duplicate_account_ids_cannot_enter_a_history(tmp_path):
+    csv = f"{HEADER}A1,5,10,6,2,2\nA1,1,10,0,0,10\n".encode()
+    history = tmp_path / "history.db"
+    result = evaluate(tmp_path, "a.csv", csv, "--history", str(history))
+    assert result.exit_code == 2
+    assert "account ids must be unique to keep a history, and these appear more than once: " \
+           "A1" in result.stderr
+
+
+def test_an_account_without_an_id_is_an_error_and_stays_in_place(tmp_path):
+    result = evaluate(tmp_path, "a.csv", f"{HEADER},5,10,6,2,2\n{CLEAN}".encode())
+    assert result.exit_code == 1
+    assert scored(result, 2) == [(None, "error", None, ["the account has no 'account_id'"]),
+                                 ("A1", "ok", BOTH, [])]
+
+
+def test_an_account_with_nothing_usable_gets_status_error_with_every_reason(tmp_path):
+    result = evaluate(tmp_path, "a.csv", f"{HEADER}A1,x,10,-1,2,2\n{CLEAN}".encode())
+    assert result.exit_code == 1
+    assert scored(result, 2) == [
+        ("A1", "error", None, ["field 'active': 'x' is not a number",
+                               "field 'p': '-1' is not a valid count (a number, 0 or more)",
+                               NO_SCORE]),
+        ("A1", "ok", BOTH, [])]
+    assert "1 of 2 accounts could not be scored (status: error)" in result.stderr
+
+
+@pytest.mark.parametrize("name,content", [
+    ("a.csv", b""), ("a.csv", HEADER.encode()), ("a.json", b"[]"), ("a.json", b""),
+    ("a.jsonl", b""), ("a.jsonl", b"\n\n"), ("a.tsv", b""),
+])
+def test_an_empty_file_gives_empty_results(tmp_path, name, content):
+    result = evaluate(tmp_path, name, content)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
+def test_an_empty_parquet_file_gives_empty_results(tmp_path):
+    parquet = io.BytesIO()
+    pl.DataFrame(schema={"account_id": pl.String, "active": pl.Float64}).write_parquet(parquet)
+    result = evaluate(tmp_path, "a.parquet", parquet.getvalue())
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("a.jsonl", b'{"account_id": "A1", "active": 5}\n{"account_id": "A2", "act',
+     "a.jsonl:2:22: not valid JSON: Unterminated string starting at"),
+    ("a.json", b'[{"account_id": "A1", "active": 5}, {"account_id": "A2", "active": 9',
+     "a.json:1:69: not valid JSON: Expecting ',' delimiter"),
+    ("a.csv", f'{HEADER}{CLEAN}A2,"9,10,5,5'.encode(),
+     "a.csv: not a readable CSV file: could not parse `\"9,10,5,5` as dtype `str` at column "
+     "'active' (column number 2)"),
+])
+def test_a_truncated_last_line_that_cannot_be_read_refuses_the_file(tmp_path, name, content,
+                                                                     message):
+    result = evaluate(tmp_path, name, content, "-o", str(tmp_path / "out.json"))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {tmp_path / message}\n"
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_a_csv_row_cut_between_fields_lacks_those_fields(tmp_path):
+    result = evaluate(tmp_path, "a.csv", f"{HEADER}{CLEAN}A2,9,10,5,5".encode())
+    # A2's detractors are cut off: no NPS (not 0 detractors), usage alone
+    assert scored(result, 2) == [("A1", "ok", BOTH, []), ("A2", "ok", 90.0, [])]
+
+
+def test_mixed_types_in_a_json_field_are_read_as_text_and_each_bad_value_named(tmp_path):
+    rows = [{"account_id": "A1", "active": 5, "seats": 10, "p": 6, "n": 2, "d": 2},
+            {"account_id": "A2", "active": "five", "seats": True, "p": [1], "n": 2, "d": 2},
+            {"account_id": 3, "active": {"v": 1}, "seats": None, "p": "6", "n": 2, "d": 2},
+            {"account_id": "A4", "active": "5", "seats": 10.0, "p": 6, "n": 2, "d": 2}]
+    result = evaluate(tmp_path, "a.json", json.dumps(rows).encode())
+    assert result.exit_code == 1
+    assert scored(result, 4) == [
+        ("A1", "ok", BOTH, []),
+        ("A2", "error", None, ["field 'active': 'five' is not a number",
+                               "field 'seats': 'true' is not a number",
+                               "field 'p': '[1]' is not a valid count (a number, 0 or more)",
+                               NO_SCORE]),
+        ("3", "ok", NPS_ONLY, ["field 'active': '{\"v\": 1}' is not a number"]),
+        ("A4", "ok", BOTH, [])]
