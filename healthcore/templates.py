@@ -8,7 +8,7 @@ it. Its header comment says what business it is for (``# healthcore ruleset for 
 
 >>> from healthcore.templates import list_templates, create_from_template
 >>> [t.name for t in list_templates()]
-['agency', 'b2c-subscription', 'saas-b2b', 'support-centre']
+['agency', 'b2c-subscription', 'saas-b2b', 'support-centre', 'telco']
 >>> create_from_template("saas-b2b", "acme.yaml")      # doctest: +SKIP
 """
 

@@ -52,7 +52,8 @@ A10,40,20,maybe
 # A9: no outcome; A10: 'maybe' is neither: both left out of the figures.
 #
 # 8 labelled, 4 churned: base rate 0.5.
-# healthy 3 accounts, 1 churned: 1/3, lift 2/3; at_risk 4, 2: 0.5, lift 1; unhealthy 1, 1: 1, lift 2.
+# healthy 3 accounts, 1 churned: 1/3, lift 2/3; at_risk 4, 2: 0.5, lift 1;
+# unhealthy 1, 1: 1, lift 2.
 # AUC of the score: retained 70, 70, 55, 42.5 against churned 75, 52.5, 42.5, 25:
 #   70 beats 3 (twice), 55 beats 3, 42.5 beats 25 and ties 42.5: 3 + 3 + 3 + 1.5 = 10.5 of 16.
 # AUC of usage: retained 90, 80, 60, 30 against churned 75, 50, 30, 10: 4 + 4 + 3 + 1.5 = 12.5 / 16.

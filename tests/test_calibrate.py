@@ -293,6 +293,17 @@ tiers:
                                  "check the outcome field and which values mean churn")
 
 
+def test_training_accounts_scored_all_with_one_outcome():
+    # nps (missing: error) is known only for retained accounts: the churned ones are not scored
+    strict = RULESET.replace("    weight: 20   #", "    missing: error\n    weight: 20   #")
+    accounts = synthetic_accounts(400).with_columns(
+        nps=pl.when(pl.col("churned") == "no").then(pl.col("nps").fill_null(50)))
+    with pytest.raises(InputError) as caught:
+        calibrate(loads_ruleset(strict), accounts, "churned")
+    assert str(caught.value) == ("the training accounts that the ruleset can score all have "
+                                 "the same outcome: the weights cannot be learned")
+
+
 def test_a_weight_written_through_an_alias_is_refused():
     aliased = RULESET.replace("    weight: 20   # a comment", "    weight: &same 20   # a comment")
     aliased = aliased.replace("params: {field: tickets}\n    normalize: {linear: {worst: 0, "

@@ -48,7 +48,7 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
 
     \b
     Examples:
-      healthcore calibrate rulesets/telco.yaml telco-customer-churn.csv --outcome Churn -o telco-calibrated.yaml
+      healthcore calibrate rulesets/telco.yaml telco.csv --outcome Churn -o telco-new.yaml
       healthcore calibrate acme.yaml accounts.csv --outcome renewed --good-when yes --tiers -f json
     """
     from ..calibrate import calibrate, check_output, render_text
