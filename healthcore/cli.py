@@ -132,7 +132,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
 
                 phases.detail("scoring and recording the run in the history")
                 results = evaluate_with_history(compiled, frame, history, as_of, explain=True,
-                                                registry=registry)
+                                                registry=registry, strict=strict)
             else:
                 results = compiled.score(frame, explain=True, strict=strict)
             phases.phase("writing", "writing")

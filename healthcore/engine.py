@@ -19,7 +19,7 @@ import polars as pl
 
 from .errors import InputError, MetricError
 from .explanation import Candidate, clean, clean_column, ranked_reasons, text_list
-from .inputs import missing_field, prepare
+from .inputs import missing_field, prepare, readable_as_text
 from .metric import Computed
 from .results import Results
 from .segments import BySegment
@@ -102,6 +102,10 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
             raise InputError(f"the accounts have no field '{ruleset.account_id}', which the "
                              f"ruleset names as account_id{hint}; fields found: "
                              f"{', '.join(frame.columns[:20])}")
+    id_type = frame.schema[ruleset.account_id]
+    if not readable_as_text(id_type):
+        raise InputError(f"the accounts' '{ruleset.account_id}' (their ids) holds {id_type}: "
+                         "an account id is text or a number")
     _reject_shadowed_parameters(ruleset, frame.columns)
     from .schema import did_you_mean
 
@@ -473,7 +477,8 @@ def _weighting(ruleset: Ruleset, lazy: pl.LazyFrame, counted: dict[str, pl.Expr]
         ).alias(den.meta.output_name()))
         numerator = pl.sum_horizontal([(effective[i.id] * weights[i.id]).fill_null(0.0)
                                        for i in indicators])
-        shares = {i.id: pl.when(counted[i.id]).then(weights[i.id] / den) for i in indicators}
+        shares = {i.id: pl.when(counted[i.id] & (den > 0)).then(weights[i.id] / den)
+                  for i in indicators}  # no share (not NaN) when no weight counts
         return lazy, numerator / den, shares, []
     by_id = {i.id: i for i in indicators}
     group_points, group_den, stage = {}, {}, []
@@ -503,7 +508,7 @@ def _weighting(ruleset: Ruleset, lazy: pl.LazyFrame, counted: dict[str, pl.Expr]
     columns: list[pl.Expr] = []
     for group in ruleset.groups:
         points = group_points[group.id]
-        share = pl.when(points.is_not_null()).then(weights[group.id] / den)
+        share = pl.when(points.is_not_null() & (den > 0)).then(weights[group.id] / den)
         members = [by_id[m] for m in group.members]
         decided = pl.lit(False)
         for member in members:

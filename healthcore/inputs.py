@@ -37,7 +37,12 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
     if kind == "numbers":
         return _numbers(field, column, dtype)
     if kind == "text":  # spaces around a value are ignored, as for numbers
-        return (column if dtype == pl.String else column.cast(pl.String)).str.strip_chars(), None
+        if dtype == pl.String:
+            return column.str.strip_chars(), None
+        if not readable_as_text(dtype):
+            return pl.lit(None, pl.String), pl.when(column.is_not_null()).then(
+                pl.lit(f"field '{field}' holds {dtype}, not text"))
+        return column.cast(pl.String).str.strip_chars(), None
     if dtype == pl.String:
         text = column.str.strip_chars()
         present = text.str.len_chars() > 0
@@ -52,7 +57,8 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
         if dtype == pl.Boolean:
             value = column
         elif text is None:
-            value = pl.when(column.is_finite()).then(column != 0)
+            number = column.cast(pl.Float64)  # decimals have no is_finite
+            value = pl.when(number.is_finite()).then(number != 0)
         else:
             lowered = text.str.to_lowercase()
             value = (pl.when(lowered.is_in(_TRUE)).then(True)
@@ -99,6 +105,13 @@ def _numbers(field: str, column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, 
         return pl.when(wrong.not_()).then(numbers.list.drop_nulls()), problem
     return pl.lit(None, _DTYPES["numbers"]), pl.when(column.is_not_null()).then(
         pl.lit(f"field '{field}' holds {dtype}, not lists of numbers"))
+
+
+def readable_as_text(dtype: pl.DataType) -> bool:
+    """Whether values of ``dtype`` read as text (lists, structs, durations and bytes do not)."""
+    return (dtype.is_numeric() or dtype.is_temporal() and dtype != pl.Duration
+            or dtype in (pl.String, pl.Boolean, pl.Categorical, pl.Null)
+            or isinstance(dtype, pl.Enum))
 
 
 def _quoted(shown: pl.Expr, dtype: pl.DataType) -> pl.Expr:

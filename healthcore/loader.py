@@ -58,6 +58,11 @@ class _Compiler:
                 code: str = "invalid") -> None:
         self.problems.append(self.source.diagnostic(path, message, key=key, code=code))
 
+    def reported(self, path: DocPath) -> bool:
+        """Whether a problem in ``path`` is reported already (by the schema): the checks of
+        what is not shaped as the schema says stop there."""
+        return any(problem.path[:len(path)] == path for problem in self.problems)
+
     def expression_problem(self, path: DocPath, error: ExpressionError) -> None:
         line, column = self.source.locate(path)
         if line is not None and column is not None and error.column:
@@ -196,7 +201,8 @@ class _Compiler:
     def groups(self, items: list[tuple[int, Any]], declared: bool,
                indicators: list[tuple[int, Any]]) -> list[Group]:
         """The groups, each with its members; every indicator in exactly one declared group."""
-        indicator_ids = {item.get("id") for _, item in indicators}
+        indicator_ids = {item.get("id") for _, item in indicators
+                         if isinstance(item.get("id"), str)}
         seen: dict[str, int] = {}
         for index, item in items:
             ident = item.get("id")
@@ -257,6 +263,8 @@ class _Compiler:
         others = {i.id for i in indicators} | {g.id for g in groups}
         for index, item in items:
             path: DocPath = ("segments", index)
+            if self.reported(path):
+                continue
             ident = item.get("id")
             if ident == DEFAULT_SEGMENT:
                 self.problem(path + ("id",), f"'{DEFAULT_SEGMENT}' is the segment of accounts "
@@ -478,7 +486,7 @@ class _Compiler:
         for index, item in items:
             path: DocPath = ("alerts", index)
             ident, kind = item.get("id"), item.get("kind")
-            if not isinstance(ident, str) or kind not in ALERT_KEYS:
+            if not isinstance(ident, str) or not isinstance(kind, str) or kind not in ALERT_KEYS:
                 continue  # the schema has reported it
             if ident in seen:
                 self.problem(path + ("id",), f"the id '{ident}' is already used by "
@@ -496,14 +504,15 @@ class _Compiler:
                                                     f"{did_you_mean(str(indicator), indicator_ids)}",
                              code="unknown-name")
             watched = item.get("tier", [])
-            watched = [watched] if isinstance(watched, str) else list(watched)
+            watched = [watched] if isinstance(watched, str) else (
+                watched if isinstance(watched, list) else [])  # else the schema has reported it
             for name in watched:
                 if name not in tier_names:
                     self.problem(path + ("tier",), f"unknown tier '{name}'"
                                                    f"{did_you_mean(str(name), tier_names)}; the "
                                                    f"tiers are {', '.join(tier_names)}",
                                  code="unknown-name")
-            if len(self.problems) > problems:
+            if len(self.problems) > problems or self.reported(path):
                 continue
             compiled.append(AlertRule(
                 id=ident, label=str(item.get("label") or ident), kind=kind,

@@ -13,8 +13,14 @@ A clean account (5 of 10 seats active; 6 promoters, 2 passives, 2 detractors) sc
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import io
 import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -196,3 +202,68 @@ def test_mixed_types_in_a_json_field_are_read_as_text_and_each_bad_value_named(t
                                NO_SCORE]),
         ("3", "ok", NPS_ONLY, ["field 'active': '{\"v\": 1}' is not a number"]),
         ("A4", "ok", BOTH, [])]
+
+
+def test_columns_of_other_types_are_named_and_decimals_are_numbers(tmp_path):
+    """Parquet files and databases give typed columns: a type that is not what a field is read
+    as leaves the value out, named; decimals are numbers."""
+    rs = RULESET.replace("tiers:", "actions:\n  - {id: gold, when: \"plan == 'gold'\", "
+                                   "points: 10}\n  - {id: late, when: late, points: -10}\ntiers:")
+    (tmp_path / "rs.yaml").write_text(rs)
+    frame = pl.DataFrame({
+        "account_id": ["A1", "A2"],
+        "active": pl.Series([Decimal("5.00"), Decimal("9.00")], dtype=pl.Decimal(10, 2)),
+        "seats": [dt.date(2024, 1, 1), None],
+        "p": [6, 6], "n": [2, 2], "d": [2, 2],
+        "plan": [["gold"], None],
+        "late": pl.Series([Decimal("0"), Decimal("1")], dtype=pl.Decimal(10, 2)),
+    })
+    frame.write_parquet(tmp_path / "a.parquet")
+    result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "rs.yaml"),
+                                       str(tmp_path / "a.parquet"), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    # usage has no value (seats is a date, then missing): NPS alone, 70; A2 is late: 60
+    assert scored(result, 2) == [
+        ("A1", "ok", NPS_ONLY, ["field 'seats' holds Date, not numbers",
+                                "field 'plan' holds List(String), not text"]),
+        ("A2", "ok", NPS_ONLY - 10, [])]
+
+
+def test_account_ids_that_are_neither_text_nor_numbers_refuse_the_file(tmp_path):
+    frame = pl.DataFrame({"account_id": [b"\x01", b"\x02"], "active": [5, 9], "seats": [10, 10]})
+    parquet = io.BytesIO()
+    frame.write_parquet(parquet)
+    result = evaluate(tmp_path, "a.parquet", parquet.getvalue())
+    assert result.exit_code == 2
+    assert result.stderr == ("error: the accounts' 'account_id' (their ids) holds Binary: an "
+                             "account id is text or a number\n")
+
+
+CORRUPT_PARQUET = base64.b64decode(
+    "UEFSMRUEFRQVFEwVBBUAAAABAAAAYQEAAABiFQAVEhUSLBUEFRAVBhUGAAACAAAABAEBAwIVDBk1AAYQGRgK"
+    "YWNjb3VudF9pZBUAFgQWYhZiJjYmCAAVABUsFSwsFQQVexUGFQYAAAIAAAAEAQAAAAAAAPA/AAAAAAAAAEAV"
+    "ChklAAYZGAF4FQAWBBZOFk4mrAEAGRwWNhU0FgAAABkcFqwBFU4WAAAAFQIZPEgEcm9vdBUEABUMJQIYCmFj"
+    "Y291bnRfaWQlAEwcAAAAFQolAhgBeAAWBBkcGSwmmAEcFQwZNQAGEBkYCmFjY291bnRfaWQVABYEFmIWYiY2"
+    "JggAFqYCFRQAJvoBHBUKGSUABhkYAXgVABYEFk4WTiasAQAWugIVFgAWsAEWBCYIFrABFAAAGRwYDEFSUk9X"
+    "OnNjaGVtYRjkAS8vLy8vNk1BQUFBRUFBQUE4di8vL3hRQUFBQUVBQUVBQUFBS0FBc0FDQUFLQUFRQStQLy8v"
+    "d3dBQUFBSUFBZ0FBQUFFQUFJQUFBQTBBQUFBQkFBQUFNRC8vLzhnQUFBQUVBQUFBQWdBQUFBQkF3QUFBQUFB"
+    "QVByLy8vOENBQVlBQmdBRUFBRUFBQUI0QUFBQTdQLy8veXdBQUFBZ0FBQUFHQUFBQUFFVUFBQVFBQklBQkFB"
+    "UUFCRUFDQUFBQUF3QUFBQUFBUHovLy84RUFBUUFDZ0FBQUdGalkyOTFiblJmYVdRQQAYTlBvbGFycyAocHl0"
+    "aG9uKSB2ZXJzaW9uIDIuMS4wIChidWlsZCA3ZjkwMmJkM2ZmZDI3ZmY4MmQxNDI3OGEwOWEyOTVmZjJmN2Fl"
+    "ZDkyKRksHAAAHAAAANsBAABQQVIx"
+)
+"""A Parquet file with damaged bytes on which the Parquet reader panics."""
+
+
+def test_a_corrupt_parquet_file_is_refused_not_a_crash(tmp_path):
+    (tmp_path / "rs.yaml").write_text(RULESET)
+    (tmp_path / "a.parquet").write_bytes(CORRUPT_PARQUET)
+    out = tmp_path / "out.json"
+    done = subprocess.run(  # a fresh process: a crash of the reader cannot take pytest down
+        [str(Path(sys.executable).with_name("healthcore")), "evaluate", str(tmp_path / "rs.yaml"),
+         str(tmp_path / "a.parquet"), "-o", str(out)], capture_output=True, text=True,
+        env={**os.environ, "RUST_BACKTRACE": "0"}, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith(
+        f"error: {tmp_path / 'a.parquet'}: not a readable Parquet file: ")
+    assert not out.exists()

@@ -88,9 +88,8 @@ def test_a_run_killed_while_writing_leaves_the_previous_output_intact(inputs, tm
     assert output.read_bytes() == b"the previous night's results\n"
     # SIGKILL cannot be caught: the hidden temporary file of the killed run remains, never
     # the output itself (docs/security.md)
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name != output.name) == [
-        p.name for p in tmp_path.glob(f".scores.{fmt}.*.part")]
-
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != output.name) == sorted(
+        p.name for p in tmp_path.glob(f".scores.{fmt}.*.part"))
 
 
 def test_the_next_run_writes_every_account_once_in_input_order(inputs, tmp_path):

@@ -33,7 +33,7 @@ __all__ = ["Entry", "HistoryStore", "Override", "Recorded", "as_of_date", "datab
 
 def evaluate(ruleset: "Ruleset", accounts: Any, history: str,
              as_of: str | _dt.date | None = None, *, explain: bool = True,
-             registry: "Registry | None" = None) -> "Results":
+             registry: "Registry | None" = None, strict: bool = False) -> "Results":
     """Score ``accounts`` as the run of ``as_of`` (default: today) and record it in
     ``history``: ``previous(...)`` reads the earlier runs, the overrides in force apply
     (churned accounts keep their last score and are left out of percentile tiers and alerts),
@@ -48,7 +48,7 @@ def evaluate(ruleset: "Ruleset", accounts: Any, history: str,
         churned = overrides.filter(pl.col("kind") == "churned")["account_id"].to_list()
         looked_back = store.look_back(ruleset, day) if ruleset.history_references else None
         results = ruleset.score(accounts, explain=explain, looked_back=looked_back,
-                                unranked=churned)
+                                unranked=churned, strict=strict)
         kept = store.kept_scores(ruleset.name, day, keeping["account_id"].to_list())
         results = (results.with_overrides(overrides, kept)
                    .with_trend(store.previous(ruleset.name, day)))

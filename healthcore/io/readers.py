@@ -107,8 +107,9 @@ def _read(handle: BinaryIO, fmt: str, name: str, delimiter: str | None = None,
     if fmt == "parquet":
         try:
             return pl.read_parquet(handle)
-        except Exception as exc:
-            raise InputError(f"{name}: not a readable Parquet file: {exc}") from None
+        except (Exception, pl.exceptions.PanicException) as exc:  # a corrupt file can panic
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"{name}: not a readable Parquet file: {reason}") from None
     text = _decode(handle.read(), name, encoding)
     if fmt == "json":
         return _from_records(_json_array(text, name), name)
