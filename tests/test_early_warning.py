@@ -5,8 +5,6 @@ their audit trail. Every test runs on a SQLite file and on a real PostgreSQL ser
 from __future__ import annotations
 
 import json
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest

@@ -66,8 +66,7 @@ def deliver(registry: "Registry", alerts: list[dict[str, Any]]) -> list[str]:
     problems = []
     for receiver in registry.alert_receivers:
         try:
-            receiver.function(**{name: value for name, value in {"alerts": alerts}.items()
-                                 if name in receiver.argnames})
+            receiver.function(**({"alerts": alerts} if "alerts" in receiver.argnames else {}))
         except Exception as exc:  # a plugin's fault must not lose the recorded run
             problems.append(f"plugin '{receiver.plugin}' failed to deliver {len(alerts)} "
                             f"alert{'s' if len(alerts) != 1 else ''}: {type(exc).__name__}: "
