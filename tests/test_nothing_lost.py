@@ -20,6 +20,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from healthcore.io.writers import remove_abandoned
+
 INPUT_ROWS = 300_000
 RULESET = """\
 healthcore: 1
@@ -86,10 +88,26 @@ def test_a_run_killed_while_writing_leaves_the_previous_output_intact(inputs, tm
     interrupt_while_writing(process, tmp_path, f".scores.{fmt}.*.part", signal.SIGKILL)
     assert process.returncode == -signal.SIGKILL
     assert output.read_bytes() == b"the previous night's results\n"
-    # SIGKILL cannot be caught: the hidden temporary file of the killed run remains, never
-    # the output itself (docs/security.md)
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name != output.name) == sorted(
-        p.name for p in tmp_path.glob(f".scores.{fmt}.*.part"))
+    # SIGKILL cannot be caught: the killed run's hidden temporary file stays until the next
+    # write to the same output removes it (docs/security.md); the output is never partial
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != output.name)
+    assert left and all(name.startswith(f".scores.{fmt}.") and name.endswith(".part")
+                        for name in left)
+    assert remove_abandoned(tmp_path, f".scores.{fmt}.") == [tmp_path / n for n in left]
+    assert [p.name for p in tmp_path.iterdir()] == [output.name]
+
+
+def test_a_live_runs_temporary_file_is_not_removed_by_another_run(inputs, tmp_path):
+    output = tmp_path / "scores.csv"
+    slow = start(inputs, "-o", str(output))
+    while not (live := [path for path in tmp_path.glob(".scores.csv.*.part")
+                        if path.stat().st_size > 0]):
+        assert slow.poll() is None, "the run ended before it wrote its output"
+        time.sleep(0.002)
+    assert remove_abandoned(tmp_path, ".scores.csv.") == []
+    assert all(path.exists() for path in live)
+    assert slow.wait() == 1
+    assert len(pl.read_csv(output, infer_schema=False)) == INPUT_ROWS
 
 
 def test_the_next_run_writes_every_account_once_in_input_order(inputs, tmp_path):
@@ -97,6 +115,7 @@ def test_the_next_run_writes_every_account_once_in_input_order(inputs, tmp_path)
     output.write_bytes(b"the previous night's results\n")
     process = start(inputs, "-o", str(output))
     interrupt_while_writing(process, tmp_path, ".scores.csv.*.part", signal.SIGKILL)
+    assert list(tmp_path.glob(".scores.csv.*.part"))
     process = start(inputs, "-o", str(output))
     # exit code 1: every 420th account has 'n/a' seats and no NPS answer, so no score
     assert process.wait() == 1
@@ -104,7 +123,8 @@ def test_the_next_run_writes_every_account_once_in_input_order(inputs, tmp_path)
     assert written["account_id"].to_list() == expected_ids(inputs)
     assert written["status"].value_counts(sort=True).rows() == [("ok", 299_285),
                                                                ("error", 715)]
-    assert [p.name for p in tmp_path.iterdir() if p.suffix != ".part"] == [output.name]
+    # the killed run's temporary file went with the next run's write
+    assert [p.name for p in tmp_path.iterdir()] == [output.name]
 
 
 def test_an_interrupted_run_leaves_the_previous_output_and_no_temporary_file(inputs, tmp_path):

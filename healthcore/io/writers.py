@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
 import tempfile
@@ -11,6 +12,11 @@ from typing import BinaryIO, Iterator
 
 import polars as pl
 
+try:
+    import fcntl
+except ImportError:  # Windows: without locks, abandoned temporary files are left alone
+    fcntl = None  # type: ignore[assignment]
+
 from ..results import Results
 
 FORMATS = ("json", "jsonl", "csv", "parquet")
@@ -19,21 +25,59 @@ FORMATS = ("json", "jsonl", "csv", "parquet")
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A path to write in full; it replaces ``path`` only once the block ends without error,
-    so ``path`` holds the old content or the new one, never a part."""
+    so ``path`` holds the old content or the new one, never a part.
+
+    The temporary file is hidden next to ``path`` (``.NAME.*.part``) and locked while it is
+    written. A run killed outright (SIGKILL, power loss) cannot remove its own; the next
+    write to the same ``path`` removes every such file whose lock no live run holds.
+    """
     target = Path(path)
-    descriptor, name = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.",
-                                        suffix=".part")
-    os.close(descriptor)
+    directory = target.parent or Path(".")
+    prefix = f".{target.name}."
+    remove_abandoned(directory, prefix)
+    descriptor, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".part")
     aside = Path(name)
     try:
+        _lock(descriptor)
         yield aside
-        with open(aside, "rb") as written:
-            os.fsync(written.fileno())
+        os.fsync(descriptor)
         os.chmod(aside, _mode_for(target))
         os.replace(aside, target)
     except BaseException:
         aside.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(descriptor)
+
+
+def remove_abandoned(directory: Path, prefix: str) -> list[Path]:
+    """Remove the temporary files ``PREFIX*.part`` in ``directory`` that no live run is
+    writing (their lock can be taken); return them."""
+    removed: list[Path] = []
+    if fcntl is None:
+        return removed
+    for candidate in directory.glob(f"{glob.escape(prefix)}*.part"):
+        try:
+            descriptor = os.open(candidate, os.O_RDONLY)
+        except OSError:
+            continue  # removed meanwhile, or not ours to read
+        try:
+            _lock(descriptor)
+        except BlockingIOError:
+            continue  # a live run is writing it
+        else:
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+        finally:
+            os.close(descriptor)
+    return removed
+
+
+def _lock(descriptor: int) -> None:
+    """Take an exclusive lock on an open file without waiting; released when the process
+    ends, however it ends."""
+    if fcntl is not None:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _mode_for(target: Path) -> int:
