@@ -155,6 +155,13 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
             fail(str(exc))
     for warning in results.warnings:
         say(warning)
+    repeated = results.repeated_ids() if history is None else []  # a history refuses them
+    if repeated:
+        from .results import listed
+
+        say(f"{len(repeated)} account id{'s appear' if len(repeated) > 1 else ' appears'} on "
+            f"more than one row ({listed(repeated)}): each row is scored on its own; check the "
+            "export")
     if results.alerts:
         say(_alerts_line(results.alerts, history))
     if fmt == "table":

@@ -118,6 +118,14 @@ class Results:
         """How many accounts could not be scored (``status: error``)."""
         return self.scores.filter(pl.col("status") == "error").height
 
+    def repeated_ids(self) -> list[str]:
+        """The account ids found on more than one row, as text, in order of first appearance
+        (each such row is scored on its own)."""
+        ids = self.scores["account_id"].cast(pl.String).drop_nulls()
+        if ids.n_unique() == ids.len():
+            return []
+        return ids.filter(ids.is_duplicated()).unique(maintain_order=True).to_list()
+
     def tier_counts(self) -> dict[str, int]:
         """Accounts per tier, best tier first, then ``unscored`` if any."""
         counts = dict(self.scores.group_by("tier").len().iter_rows())
@@ -149,3 +157,8 @@ class Results:
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per account, shaped like the JSON output."""
         return json.loads(self.nested().write_json()) if len(self) else []
+
+
+def listed(ids: list[str], limit: int = 10) -> str:
+    """``ids`` joined for a message, the first ``limit`` of them."""
+    return ", ".join(ids[:limit]) + (", ..." if len(ids) > limit else "")

@@ -117,6 +117,18 @@ def test_duplicate_account_ids_are_each_scored_in_input_order(tmp_path):
     # A2: 90 and (50 + 100) / 2 = 75 -> 82.5; the second A1: 10 and 0 -> 5
     assert [row[:3] for row in scored(result, 3)] == [("A1", "ok", 60.0), ("A2", "ok", 82.5),
                                                       ("A1", "ok", 5.0)]
+    assert result.stderr == ("warning: 1 account id appears on more than one row (A1): each "
+                             "row is scored on its own; check the export\n")
+
+
+def test_many_repeated_account_ids_are_counted_and_the_first_ten_named(tmp_path):
+    rows = "".join(f"B{k % 12},5,10,6,2,2\n" for k in range(30))
+    result = evaluate(tmp_path, "a.csv", f"{HEADER}{rows}{CLEAN}".encode())
+    assert result.exit_code == 0
+    assert len(scored(result, 31)) == 31
+    assert result.stderr == ("warning: 12 account ids appear on more than one row (B0, B1, B2, "
+                             "B3, B4, B5, B6, B7, B8, B9, ...): each row is scored on its own; "
+                             "check the export\n")
 
 
 def test_duplicate_account_ids_cannot_enter_a_history(tmp_path):
@@ -181,10 +193,34 @@ def test_a_truncated_last_line_that_cannot_be_read_refuses_the_file(tmp_path, na
     assert not (tmp_path / "out.json").exists()
 
 
-def test_a_csv_row_cut_between_fields_lacks_those_fields(tmp_path):
-    result = evaluate(tmp_path, "a.csv", f"{HEADER}{CLEAN}A2,9,10,5,5".encode())
+@pytest.mark.parametrize("content,line,fields", [
+    (f"{HEADER}{CLEAN}A2,9,10,5,5", 3, 5),  # cut between two fields
+    (f"{HEADER}{CLEAN}A2,9,1", 3, 3),  # cut inside a number: 10 seats would read as 1
+    (f'{HEADER}{CLEAN}A2,"nine\nor ten",1', 3, 3),  # a quoted value spanning lines, then cut
+])
+def test_a_csv_file_cut_in_the_middle_of_its_last_row_is_refused(tmp_path, content, line,
+                                                                  fields):
+    result = evaluate(tmp_path, "a.csv", content.encode(), "-o", str(tmp_path / "out.json"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {tmp_path / 'a.csv'}:{line}: the file ends in the middle of a row ({fields} of "
+        "the header's 6 fields and no line break): it looks cut off, so accounts may be missing "
+        "and the last value may be cut short; export the file again\n")
+    assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("last", ["A2,9,10,5,5,0", "A2,9,10,5,5,\"0\"", "A2,9,10,5,5,"])
+def test_a_csv_file_without_a_final_line_break_is_read_whole(tmp_path, last):
+    result = evaluate(tmp_path, "a.csv", f"{HEADER}{CLEAN}{last}".encode())
+    # A2: 9 of 10 seats (90) and NPS 100 x (5 - 0) / 10 = 50, so 75 (blank detractors: usage)
+    expected = 90.0 if last.endswith(",") else 82.5
+    assert scored(result, 2) == [("A1", "ok", BOTH, []), ("A2", "ok", expected, [])]
+
+
+def test_a_csv_row_cut_between_fields_inside_the_file_lacks_those_fields(tmp_path):
+    result = evaluate(tmp_path, "a.csv", f"{HEADER}A2,9,10,5,5\n{CLEAN}".encode())
     # A2's detractors are cut off: no NPS (not 0 detractors), usage alone
-    assert scored(result, 2) == [("A1", "ok", BOTH, []), ("A2", "ok", 90.0, [])]
+    assert scored(result, 2) == [("A2", "ok", 90.0, []), ("A1", "ok", BOTH, [])]
 
 
 def test_mixed_types_in_a_json_field_are_read_as_text_and_each_bad_value_named(tmp_path):

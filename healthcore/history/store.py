@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import polars as pl
 
 from ..errors import InputError
+from ..results import listed
 from ..io.database import (_parse, _reason, _sqlalchemy, create_engine, insert_frame,
                            safe_url)
 from . import alerts as alerting
@@ -554,13 +555,11 @@ def _recorded_frame(results: "Results", name: str) -> pl.DataFrame:
         *(pl.col(f"{ind.id}.{part}").cast(pl.Float64, strict=False)
           for ind in ruleset.indicators for part in ("points", "value"))
     ).filter(pl.col("account_id").is_not_null())
-    duplicated = frame.filter(pl.col("account_id").is_duplicated())["account_id"].unique(
-        maintain_order=True).to_list()
-    if duplicated:
-        shown = ", ".join(duplicated[:10]) + (", ..." if len(duplicated) > 10 else "")
+    repeated = results.repeated_ids()
+    if repeated:
         raise InputError(f"{name}: cannot record the run: account ids must be unique to keep "
-                         f"a history, and these appear more than once: {shown}; fix the "
-                         f"accounts' '{ruleset.account_id}' field")
+                         f"a history, and these appear more than once: {listed(repeated)}; "
+                         f"fix the accounts' '{ruleset.account_id}' field")
     return frame
 
 

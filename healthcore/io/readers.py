@@ -11,6 +11,7 @@ Text files are UTF-8 (a byte-order mark is skipped) unless another ``encoding`` 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import sys
@@ -129,11 +130,37 @@ def _read_csv(handle: BinaryIO, separator: str, name: str,
     if not data.strip():
         return pl.DataFrame()
     try:
-        return pl.read_csv(data, separator=separator, infer_schema=False,
-                           truncate_ragged_lines=False, encoding="utf8")
+        frame = pl.read_csv(data, separator=separator, infer_schema=False,
+                            truncate_ragged_lines=False, encoding="utf8")
     except pl.exceptions.ComputeError as exc:
         _check_utf8(data, name)  # the likeliest cause, named with its line
         raise InputError(f"{name}: not a readable CSV file: {str(exc).splitlines()[0]}") from None
+    _check_not_cut(data, separator, frame.width, name)
+    return frame
+
+
+def _check_not_cut(data: bytes, separator: str, width: int, name: str) -> None:
+    """Refuse a file that looks cut off: its last line ends without a line break, with fewer
+    fields than the header. Its last value may be cut short (``12`` read as ``1``), and the
+    accounts after the cut are missing, so no result from it could be trusted."""
+    if data.endswith((b"\n", b"\r")):
+        return
+    # the last row starts after the last line break outside quotes (one after an even
+    # number of quote characters: an escaped quote, "", keeps the count even)
+    quotes = data.count(b'"')
+    start = data.rfind(b"\n")
+    while start >= 0 and (quotes - data.count(b'"', start)) % 2:
+        start = data.rfind(b"\n", 0, start)
+    if start < 0:
+        return  # a header alone
+    last = data[start + 1:].decode("utf-8", errors="replace")
+    fields = len(next(csv.reader(io.StringIO(last), delimiter=separator), []))
+    if fields < width:
+        line = data.count(b"\n", 0, start) + 2
+        raise InputError(f"{name}:{line}: the file ends in the middle of a row ({fields} of the "
+                         f"header's {width} fields and no line break): it looks cut off, so "
+                         "accounts may be missing and the last value may be cut short; export "
+                         "the file again")
 
 
 def _check_utf8(data: bytes, name: str) -> None:
