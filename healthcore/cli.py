@@ -11,15 +11,28 @@ from typing import Any
 
 import click
 
-from .commands.common import (EXIT_CODES_HELP, EXIT_INVALID, EXIT_OK, EXIT_UNSCORED,
-                              accounts_or_fail, fail, plugin_option, registry_or_fail,
-                              ruleset_or_fail, warn)
-
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNSCORED", "main"]
+from .commands.common import (EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK,
+                              EXIT_UNSCORED, accounts_or_fail, fail, plugin_option,
+                              registry_or_fail, ruleset_or_fail, warn)
 from .errors import HealthcoreError, MetricError, RulesetError
 
+__all__ = ["EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_UNSCORED", "main"]
 
-@click.group(epilog=EXIT_CODES_HELP)
+
+class _Commands(click.Group):
+    """The command group; a command interrupted with Ctrl-C exits with 130, not click's 1,
+    which means "some accounts unscored" here."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: files, tables and histories being written are left as "
+                       "they were", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Commands, epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="healthcore")
 def main() -> None:
     """Score customer health from a YAML ruleset.

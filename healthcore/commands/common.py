@@ -10,6 +10,8 @@ import click
 from ..errors import HealthcoreError, RulesetError
 
 EXIT_OK, EXIT_UNSCORED, EXIT_INVALID = 0, 1, 2
+EXIT_INTERRUPTED = 130
+"""Stopped with Ctrl-C (SIGINT), as shells report 128 + the signal's number."""
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -17,6 +19,7 @@ Exit codes:
   1  some accounts could not be scored; they are still in the
      output, with status "error" and the reason in "errors"
   2  a ruleset, an input file or the command line is invalid
+  130  interrupted (Ctrl-C); outputs are left as they were
 """
 
 
