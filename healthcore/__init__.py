@@ -9,7 +9,8 @@ Heavy libraries (polars) are imported when accounts are scored, not when healthc
 
 from __future__ import annotations
 
-from .errors import Diagnostic, HealthcoreError, InputError, PluginError, RulesetError
+from .errors import (Diagnostic, HealthcoreError, InputError, MetricError, PluginError,
+                     RulesetError)
 from .expressions import ExpressionFunction
 from .hookspecs import hookimpl
 from .loader import load_ruleset, loads_ruleset
@@ -20,5 +21,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Computed", "Diagnostic", "ExpressionFunction", "HealthcoreError", "InputError", "Metric",
-    "PluginError", "Ruleset", "RulesetError", "hookimpl", "load_ruleset", "loads_ruleset",
+    "MetricError", "PluginError", "Ruleset", "RulesetError", "hookimpl", "load_ruleset",
+    "loads_ruleset",
 ]

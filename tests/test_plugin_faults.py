@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from healthcore import loads_ruleset
 from healthcore.cli import EXIT_OK, EXIT_UNSCORED, main
-from healthcore.errors import MetricError
+from healthcore import MetricError
 from healthcore.plugins import Registry, load_registry
 
 PLUGIN = "hc_faulty_vendor"
