@@ -9,8 +9,8 @@ Heavy libraries (polars) are imported when accounts are scored, not when healthc
 
 from __future__ import annotations
 
-from .errors import (Diagnostic, HealthcoreError, InputError, MetricError, PluginError,
-                     RulesetError)
+from .errors import (Diagnostic, HealthcoreError, InputError, MetricError, OutputError,
+                     PluginError, RulesetError)
 from .expressions import ExpressionFunction
 from .hookspecs import hookimpl
 from .loader import load_ruleset, loads_ruleset
@@ -21,6 +21,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Computed", "Diagnostic", "ExpressionFunction", "HealthcoreError", "InputError", "Metric",
-    "MetricError", "PluginError", "Ruleset", "RulesetError", "hookimpl", "load_ruleset",
-    "loads_ruleset",
+    "MetricError", "OutputError", "PluginError", "Ruleset", "RulesetError", "hookimpl",
+    "load_ruleset", "loads_ruleset",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
@@ -11,17 +12,20 @@ from typing import Any
 
 import click
 
-from .commands.common import (EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK,
-                              EXIT_UNSCORED, accounts_or_fail, fail, plugin_option,
-                              registry_or_fail, ruleset_or_fail, warn)
+from .commands.common import (EXIT_CLOSED_PIPE, EXIT_CODES_HELP, EXIT_INTERRUPTED,
+                              EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, accounts_or_fail, fail,
+                              plugin_option, registry_or_fail, ruleset_or_fail, say_error,
+                              warn)
 from .errors import HealthcoreError, MetricError, RulesetError
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_UNSCORED", "main"]
+__all__ = ["EXIT_CLOSED_PIPE", "EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_UNSCORED",
+           "main"]
 
 
 class _Commands(click.Group):
-    """The command group; a command interrupted with Ctrl-C exits with 130, not click's 1,
-    which means "some accounts unscored" here."""
+    """The command group; a command interrupted with Ctrl-C exits with 130 (not click's 1,
+    which means "some accounts unscored" here), one whose standard output is closed early with
+    141."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -30,6 +34,13 @@ class _Commands(click.Group):
             click.echo("\ninterrupted: files, tables and histories being written are left as "
                        "they were", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:
+            # polars reports the OS error in its message only: "Broken pipe (os error 32)"
+            if exc.errno != errno.EPIPE and f"(os error {errno.EPIPE})" not in str(exc):
+                raise
+            # the reader of standard output is gone (| head): stop quietly, as other tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_CLOSED_PIPE)
 
 
 @click.group(cls=_Commands, epilog=EXIT_CODES_HELP)
@@ -124,6 +135,13 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
     if output and fmt == "table":
         fail("the table format is for the terminal; write files with -f json, jsonl, csv "
               "or parquet")
+    if output:
+        from .io.writers import check_writable
+
+        try:
+            check_writable(output)  # before the run is recorded or a table written
+        except HealthcoreError as exc:
+            fail(str(exc))
     say = (lambda message: None) if quiet else warn
     registry = registry_or_fail(plugins, say)
     compiled = ruleset_or_fail(ruleset, registry)
@@ -161,7 +179,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
                 write_file(results, fmt, output)
         except MetricError as exc:  # --strict: a plugin's fault stops the run, nothing written
             phases.close()
-            click.echo(f"error: {exc}", err=True)
+            say_error(f"error: {exc}")
             sys.exit(EXIT_UNSCORED)
         except HealthcoreError as exc:
             phases.close()
@@ -357,12 +375,12 @@ def validate(rulesets: tuple[str, ...], sample: str | None, sample_format: str |
         except RulesetError as exc:
             failed += 1
             for diagnostic in exc.diagnostics:
-                click.echo(str(diagnostic), err=True)
+                say_error(str(diagnostic))
             continue
         warnings = advise(compiled, sample=accounts,
                           sample_name="<stdin>" if sample == "-" else sample)
         for warning in warnings:
-            click.echo(str(warning), err=True)
+            say_error(str(warning))
         count = len(warnings)
         advice = f"; {count} warning{'s' if count != 1 else ''}" if count else ""
         click.echo(f"{path}: ok ({len(compiled.indicators)} indicators, "

@@ -12,6 +12,23 @@ if TYPE_CHECKING:
 
 _RICH_COLORS = {"orange": "dark_orange", "purple": "purple", "gray": "grey50", "grey": "grey50"}
 
+_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7f, 0xa0))}
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character (C0, DEL and C1: ESC, BEL, CR, newline...) written
+    as an escape such as ``\\x1b``, so that no id, value or label can clear the screen, move
+    the cursor or retitle the terminal it is shown on."""
+    return text.translate(_ESCAPED)
+
+
+def _text(value: str | None, style: str = "") -> "Text":
+    """A table cell showing ``value`` as it is: control characters escaped, rich markup not
+    interpreted."""
+    from rich.text import Text
+
+    return Text(printable(value or ""), style=style)
+
 
 def rich_color(color: str | None) -> str:
     """The rich style for a ruleset tier color."""
@@ -30,7 +47,7 @@ def _change(row: dict) -> "Text":
     text = Text("" if delta is None else f"{delta:+.1f}",
                 style="red" if delta and delta < 0 else "green" if delta else "")
     if row["previous_tier"] != row["tier"] and row["previous_tier"] is not None:
-        text.append(f"\nwas {row['previous_tier']}", style="dim")
+        text.append(f"\nwas {printable(row['previous_tier'])}", style="dim")
     return text
 
 
@@ -43,7 +60,8 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
     frame = results.frame.with_row_index("_row").sort(
         [pl.col("score").is_not_null(), pl.col("score"), pl.col("_row")], nulls_last=False)
     shown = frame if limit <= 0 else frame.head(limit)
-    table = Table(title=f"{results.ruleset.name}: {len(results)} accounts", title_justify="left")
+    table = Table(title=_text(f"{results.ruleset.name}: {len(results)} accounts"),
+                  title_justify="left")
     table.add_column("account", overflow="fold")
     table.add_column("score", justify="right")
     if results.trend:
@@ -55,19 +73,19 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
     table.add_column("why", overflow="fold", ratio=1)
     for row in shown.iter_rows(named=True):
         score = "" if row["score"] is None else f"{row['score']:.1f}"
-        tier = Text(row["tier"] or "not scored", style=rich_color(row["color"]) or "bold")
-        why = Text("; ".join(row["errors"]), style="bold")
+        tier = _text(row["tier"] or "not scored", style=rich_color(row["color"]) or "bold")
+        why = _text("; ".join(row["errors"]), style="bold")
         if row["status"] == "ok":
             if row["errors"]:
                 why = Text("! ", style="bold") + why + Text("\n")
-            why.append("; ".join(row["reasons"][:3]))
+            why.append(printable("; ".join(row["reasons"][:3])))
         if row.get("override"):
             tier.append(" *", style="bold")
-            why = Text(f"* override: {row['override']}\n", style="italic") + why
-        account = "(no id)" if row["account_id"] is None else str(row["account_id"])
+            why = _text(f"* override: {row['override']}", style="italic") + Text("\n") + why
+        account = _text("(no id)" if row["account_id"] is None else str(row["account_id"]))
         change = [_change(row)] if results.trend else []
-        table.add_row(account, score, *change, tier, *([row["segment"]] if segmented else []),
-                      why)
+        table.add_row(account, score, *change, tier,
+                      *([_text(row["segment"])] if segmented else []), why)
     console.print(table)
     if limit > 0 and frame.height > limit:
         console.print(f"... {frame.height - limit} more accounts (--limit 0 shows all; "
@@ -77,5 +95,5 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
     for index, (name, count) in enumerate(results.tier_counts().items()):
         if index:
             summary.append(", ")
-        summary.append(f"{count} {name}", style=colors.get(name, "bold"))
+        summary.append(f"{count} {printable(name)}", style=colors.get(name, "bold"))
     console.print(summary)

@@ -74,3 +74,8 @@ class PluginError(HealthcoreError):
 class MetricError(HealthcoreError):
     """A metric failed while scoring in strict mode: it raised, or did not give one finite
     number (or null) per account. The message names the metric, its plugin and the indicator."""
+
+
+class OutputError(HealthcoreError):
+    """An output file cannot be written: its directory does not exist, it is a directory, the
+    disk is full... The message names the file and the reason."""

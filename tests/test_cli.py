@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -62,13 +65,17 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+def ruleset_and_accounts(directory: Path, ruleset: tuple[str, str],
+                         accounts: tuple[str, str]) -> tuple[str, str]:
+    """Write a ruleset and an accounts file, each a (name, text) pair; their paths."""
+    for name, text in (ruleset, accounts):
+        (directory / name).write_text(text)
+    return str(directory / ruleset[0]), str(directory / accounts[0])
+
+
 @pytest.fixture
 def hand(tmp_path: Path) -> tuple[str, str]:
-    ruleset = tmp_path / "hand.yaml"
-    ruleset.write_text(HAND)
-    accounts = tmp_path / "accounts.csv"
-    accounts.write_text(ACCOUNTS_CSV)
-    return str(ruleset), str(accounts)
+    return ruleset_and_accounts(tmp_path, ("hand.yaml", HAND), ("accounts.csv", ACCOUNTS_CSV))
 
 
 def run(runner: CliRunner, *args: str, stdin: str | bytes | None = None):
@@ -313,3 +320,211 @@ def test_shell_completion_as_documented():
         "COMP_CWORD": "1"})
     assert words.stdout.strip().splitlines() == ["plain,evaluate"]
     assert "_HEALTHCORE_COMPLETE=bash_source healthcore" in (REPO / "docs" / "cli.md").read_text()
+
+
+# -- where -o writes: links, FIFOs, devices, missing directories, the input itself ------------
+
+def hand_scores(rows: list[dict]) -> dict[str, tuple[float, str]]:
+    return {row["account_id"]: (float(row["score"]), row["tier"]) for row in rows}
+
+
+def test_output_through_a_symlink_replaces_its_target_and_keeps_the_link(runner, hand,
+                                                                         tmp_path):
+    (tmp_path / "real.json").write_text("REAL")
+    (tmp_path / "link.json").symlink_to("real.json")
+    (tmp_path / "dangling.json").symlink_to("new.json")
+    for link, target in (("link.json", "real.json"), ("dangling.json", "new.json")):
+        result = run(runner, "evaluate", *hand, "-o", str(tmp_path / link))
+        assert result.exit_code == 0, result.stderr
+        assert os.readlink(tmp_path / link) == target
+        assert hand_scores(json.loads((tmp_path / target).read_text())) == EXPECTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "accounts.csv", "dangling.json", "hand.yaml", "link.json", "new.json", "real.json"]
+
+
+def test_output_into_a_fifo_is_written_in_place(runner, hand, tmp_path):
+    fifo = tmp_path / "scores.csv"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run(runner, "evaluate", *hand, "-o", str(fifo))
+    assert result.exit_code == 0, result.stderr
+    # a FIFO replaced by a file would leave the reader waiting for a writer forever
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), "the FIFO was replaced by a regular file"
+    reader.join()
+    assert hand_scores(pl.read_csv(io.BytesIO(received[0]), infer_schema=False).to_dicts()) \
+        == EXPECTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["accounts.csv", "hand.yaml",
+                                                          "scores.csv"]
+
+
+def run_onto_device(runner: CliRunner, device: str, *args: str):
+    """``healthcore ARGS -o DEVICE``, and whether DEVICE is still a character device after
+    it; a device replaced by a file (possible as root) is put back before the test goes on."""
+    before = os.stat(device)
+    try:
+        result = run(runner, *args, "-o", device)
+    finally:
+        kept = stat.S_ISCHR(os.lstat(device).st_mode)
+        if not kept:
+            os.unlink(device)
+            os.mknod(device, before.st_mode, before.st_rdev)
+            os.chmod(device, stat.S_IMODE(before.st_mode))  # mknod applies the umask
+    return result, kept
+
+
+def test_output_onto_dev_null_is_written_in_place(runner, hand):
+    result, kept = run_onto_device(runner, "/dev/null", "evaluate", *hand, "-f", "json")
+    assert (result.exit_code, kept) == (0, True), result.stderr
+    assert list(Path("/dev").glob(".null.*")) == []
+
+
+def test_a_full_device_is_an_error_for_json_too(runner, hand):
+    result, kept = run_onto_device(runner, "/dev/full", "evaluate", *hand, "-f", "json")
+    assert (result.exit_code, kept) == (2, True)
+    assert result.stderr == "error: cannot write /dev/full: No space left on device\n"
+
+
+def test_a_link_to_a_deleted_file_is_written_in_place(tmp_path):
+    # /dev/stdout of a run whose standard output goes to a file deleted since
+    from healthcore.io.writers import atomic_path
+
+    with tempfile.TemporaryFile(dir=tmp_path) as handle:
+        handle.write(b"old content")
+        handle.flush()
+        with atomic_path(f"/proc/self/fd/{handle.fileno()}") as path:
+            path.write_text("new")
+        handle.seek(0)
+        assert handle.read() == b"new"
+    assert list(tmp_path.iterdir()) == []
+
+
+def calibration_accounts(path: Path) -> None:
+    """40 accounts of the HAND ruleset whose churn goes with low usage, 12 of them churned."""
+    lines = ["id,active,seats,p,n,d,overdue,churned"]
+    for i in range(40):
+        lines.append(f"C{i:02d},{i % 10},10,{i % 7},2,{i % 3},{i % 50},"
+                     f"{'yes' if i % 10 < 3 else 'no'}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("command, extra", [("evaluate", ()), ("report", ()),
+                                            ("calibrate", ("--outcome", "churned"))])
+def test_output_into_a_missing_directory_is_exit_code_2(runner, hand, tmp_path, command,
+                                                        extra):
+    accounts = tmp_path / "outcomes.csv"
+    calibration_accounts(accounts)
+    target = tmp_path / "nodir" / "out.json"
+    result = run(runner, command, hand[0], str(accounts), *extra, "-o", str(target))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: cannot write {target}: the directory {target.parent} "
+                             "does not exist\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["accounts.csv", "hand.yaml",
+                                                          "outcomes.csv"]
+
+
+def test_output_into_a_missing_directory_stops_before_the_run_is_recorded(runner, hand,
+                                                                          tmp_path):
+    history = tmp_path / "history.db"
+    target = tmp_path / "nodir" / "out.json"
+    result = run(runner, "evaluate", *hand, "--history", str(history), "-o", str(target))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: cannot write {target}: the directory {target.parent} "
+                             "does not exist\n")
+    assert not history.exists()
+
+
+def test_output_paths_that_cannot_be_files_give_the_reason(runner, hand, tmp_path):
+    from healthcore.errors import OutputError
+    from healthcore.io.writers import atomic_path
+
+    (tmp_path / "plain").write_text("a file")
+    result = run(runner, "evaluate", *hand, "-o", str(tmp_path / "plain" / "x.json"))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: cannot write {tmp_path}/plain/x.json: {tmp_path}/plain "
+                             "is not a directory\n")
+    with pytest.raises(OutputError) as raised:
+        with atomic_path(tmp_path):
+            pass
+    assert str(raised.value) == f"cannot write {tmp_path}: it is a directory; give a file path"
+
+
+def test_the_accounts_file_can_be_its_own_output(runner, hand):
+    result = run(runner, "evaluate", *hand, "-o", hand[1])
+    assert result.exit_code == 0, result.stderr
+    assert hand_scores(pl.read_csv(hand[1], infer_schema=False).to_dicts()) == EXPECTED
+
+
+# -- control characters from rulesets and accounts never reach the terminal raw -------------
+
+ESCAPING = HAND.replace("  - id: usage\n", '  - id: usage\n    label: "Usage \\e[31m[bold]"\n') \
+    .replace("reason: More than {late_days} days late", 'reason: "Late \\r\\x9b2J"')
+ESCAPING_CSV = ("id,active,seats,p,n,d,overdue\n"
+                '"A1\x1b[2J\x1b]0;pwned\x07",5,n/a\x1b[31m,,,,0\n'
+                "[bold]B2[/bold],9,10,,,,40\n")
+
+
+@pytest.fixture
+def escaping(tmp_path: Path) -> tuple[str, str]:
+    return ruleset_and_accounts(tmp_path, ("escaping.yaml", ESCAPING),
+                                ("escaping.csv", ESCAPING_CSV))
+
+
+def test_the_table_shows_control_characters_escaped_and_markup_as_text(escaping):
+    from rich.console import Console
+
+    from healthcore import load_ruleset
+    from healthcore.display import render_table
+    from healthcore.io.readers import read_accounts
+
+    buffer = io.StringIO()
+    render_table(load_ruleset(escaping[0]).score(read_accounts(escaping[1]), explain=True),
+                 Console(file=buffer, width=200, color_system=None))
+    text = buffer.getvalue()
+    assert not {"\x1b", "\x07", "\r", "\x9b"} & set(text)
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:5]]
+            for line in text.splitlines() if line.startswith("│ ") and "│ account" not in line}
+    assert rows == {
+        "A1\\x1b[2J\\x1b]0;pwned\\x07": [
+            "", "not scored", "field 'seats': 'n/a\\x1b[31m' is not a number; no indicator "
+            "has a value for this account, so it has no score"],
+        "[bold]B2[/bold]": ["80.0", "green", "Usage \\x1b[31m[bold] cost 10.0 points; "
+                            "Late \\x0d\\x9b2J (-10 points)"]}
+
+
+def test_warnings_and_errors_show_control_characters_escaped(runner, escaping, tmp_path):
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("id,active,seats,p,n,d,overdue\n" + "A\x1b[2J,1,2,1,1,1,0\n" * 2)
+    result = run(runner, "evaluate", escaping[0], str(repeated), "-f", "json")
+    assert result.stderr == ("warning: 1 account id appears on more than one row "
+                             "(A\\x1b[2J): each row is scored on its own; check the export\n")
+    missing = tmp_path / "acc\x1b]0;x\x07.csv"
+    result = run(runner, "evaluate", escaping[0], str(missing))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path}/acc\\x1b]0;x\\x07.csv: cannot read the "
+                             "file: No such file or directory\n")
+
+
+def test_output_files_keep_control_characters_as_they_are(runner, escaping, tmp_path):
+    output = tmp_path / "out.csv"
+    assert run(runner, "evaluate", *escaping, "-o", str(output)).exit_code == 1
+    written = pl.read_csv(output, infer_schema=False)
+    assert written["account_id"].to_list() == ["A1\x1b[2J\x1b]0;pwned\x07", "[bold]B2[/bold]"]
+    assert written["reasons"][1] == "Usage \x1b[31m[bold] cost 10.0 points; Late \r\x9b2J " \
+                                    "(-10 points)"
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly_with_141(tmp_path):
+    """``healthcore evaluate ... -f csv | head -1``: no traceback, exit code 141 (SIGPIPE)."""
+    accounts = tmp_path / "many.csv"
+    sample = (REPO / "rulesets" / "saas-b2b.accounts.csv").read_text().splitlines()
+    accounts.write_text("\n".join([sample[0], *(sample[1:] * 100)]) + "\n")  # ~700 KB out
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("healthcore")), "evaluate",
+         str(REPO / "rulesets" / "saas-b2b.yaml"), str(accounts), "-f", "csv", "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"account_id,status,score")
+    process.stdout.close()
+    assert process.wait() == 141
+    assert process.stderr.read() == b""

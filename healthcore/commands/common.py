@@ -7,11 +7,13 @@ from typing import Any, Callable, NoReturn
 
 import click
 
+from ..display import printable
 from ..errors import HealthcoreError, RulesetError
 
 EXIT_OK, EXIT_UNSCORED, EXIT_INVALID = 0, 1, 2
-EXIT_INTERRUPTED = 130
-"""Stopped with Ctrl-C (SIGINT), as shells report 128 + the signal's number."""
+EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 130, 141
+"""Stopped with Ctrl-C (SIGINT); the reader of standard output closed it (``| head``): as
+shells report 128 + the signal's number (SIGINT, SIGPIPE)."""
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -20,18 +22,25 @@ Exit codes:
      output, with status "error" and the reason in "errors"
   2  a ruleset, an input file or the command line is invalid
   130  interrupted (Ctrl-C); outputs are left as they were
+  141  the reader of standard output stopped early (| head)
 """
+
+
+def say_error(text: str) -> None:
+    """Print ``text`` on standard error, each line's control characters shown escaped
+    (``\\x1b``), never sent to the terminal: messages quote rulesets and accounts."""
+    click.echo("\n".join(printable(line) for line in text.split("\n")), err=True)
 
 
 def fail(message: str) -> NoReturn:
     """Print an error and exit with code 2 (invalid ruleset, input or command line)."""
-    click.echo(f"error: {message}", err=True)
+    say_error(f"error: {message}")
     sys.exit(EXIT_INVALID)
 
 
 def warn(message: str) -> None:
     """Print a warning on standard error."""
-    click.echo(f"warning: {message}", err=True)
+    say_error(f"warning: {message}")
 
 
 def plugin_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -63,7 +72,7 @@ def ruleset_or_fail(path: str, registry):
         return load_ruleset(path, registry=registry)
     except RulesetError as exc:
         for diagnostic in exc.diagnostics:
-            click.echo(str(diagnostic), err=True)
+            say_error(str(diagnostic))
         count = len(exc.diagnostics)
         fail(f"{path}: {count} problem{'s' if count > 1 else ''}; the ruleset was not used")
 

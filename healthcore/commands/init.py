@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..errors import HealthcoreError, RulesetError
-from .common import EXIT_CODES_HELP, accounts_or_fail, fail, plugin_option, registry_or_fail, warn
+from .common import (EXIT_CODES_HELP, accounts_or_fail, fail, plugin_option, registry_or_fail,
+                     say_error, warn)
 
 
 @click.command(name="init", epilog=EXIT_CODES_HELP)
@@ -57,14 +58,14 @@ def command(new: str, template: str, sample: str | None, sample_format: str | No
         ruleset = load_ruleset(path, registry=registry)
     except RulesetError as exc:
         for diagnostic in exc.diagnostics:
-            click.echo(str(diagnostic), err=True)
+            say_error(str(diagnostic))
         fail(f"{path} was written but does not load here (is a plugin it needs missing?), so "
              "its fields were not checked against the sample")
     name = "<stdin>" if sample == "-" else sample
     problems = [w for w in advise(ruleset, sample=accounts, sample_name=name)
                 if w.code in ("missing-field", "empty-field")]
     for problem in problems:
-        click.echo(str(problem), err=True)
+        say_error(str(problem))
     if problems:
         count = len(problems)
         warn(f"the sample {name} lacks fields that {path} reads ({count} "

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from ..errors import HealthcoreError, RulesetError
-from .common import EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, plugin_option, registry_or_fail, warn
+from .common import (EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, plugin_option, registry_or_fail,
+                     say_error, warn)
 
 EXIT_CODES_TEST = """\b
 Exit codes:
@@ -58,13 +59,13 @@ def command(rulesets: tuple[str, ...], plugins: tuple[str, ...]) -> None:
             results = run_cases(ruleset, cases)
         except RulesetError as exc:
             for diagnostic in exc.diagnostics:
-                click.echo(str(diagnostic), err=True)
+                say_error(str(diagnostic))
             click.echo(f"{tests_file}: not run ({len(exc.diagnostics)} "
                        f"problem{'s' if len(exc.diagnostics) != 1 else ''})", err=True)
             invalid += 1
             continue
         except HealthcoreError as exc:
-            click.echo(f"{tests_file}: not run: {exc}", err=True)
+            say_error(f"{tests_file}: not run: {exc}")
             invalid += 1
             continue
         files += 1

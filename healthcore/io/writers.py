@@ -1,14 +1,17 @@
-"""Writing results as JSON, JSONL, CSV or Parquet; files are replaced atomically."""
+"""Writing results as JSON, JSONL, CSV or Parquet; files are replaced atomically (FIFOs and
+devices are written in place)."""
 
 from __future__ import annotations
 
 import glob
+import io
 import os
+import stat
 import sys
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 
 import polars as pl
 
@@ -17,6 +20,7 @@ try:
 except ImportError:  # Windows: without locks, abandoned temporary files are left alone
     fcntl = None  # type: ignore[assignment]
 
+from ..errors import OutputError
 from ..results import Results
 
 FORMATS = ("json", "jsonl", "csv", "parquet")
@@ -30,12 +34,77 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     The temporary file is hidden next to ``path`` (``.NAME.*.part``) and locked while it is
     written. A run killed outright (SIGKILL, power loss) cannot remove its own; the next
     write to the same ``path`` removes every such file whose lock no live run holds.
+
+    A symbolic link stays: the file it points to is replaced. A FIFO or a character device
+    (``/dev/null``, ``/dev/stdout``) is written in place, as nothing can take its place.
+    Raises :class:`~healthcore.errors.OutputError`, naming ``path`` and the reason, when it
+    cannot be written (its directory does not exist, the disk is full...).
     """
-    target = Path(path)
-    directory = target.parent or Path(".")
+    given = Path(path)
+    try:
+        target, in_place = _destination(given)
+        if in_place:
+            yield target
+        else:
+            with _replacing(target) as aside:
+                yield aside
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {_reason(exc, _followed(given).parent)}"
+                          ) from None
+
+
+def check_writable(path: str | Path) -> None:
+    """Raise :class:`~healthcore.errors.OutputError` now if ``path`` clearly cannot be written
+    (its directory does not exist, it is a directory), before any work is done for it."""
+    given = Path(path)
+    target, in_place = _destination(given)
+    directory = target.parent
+    if not in_place and not directory.is_dir():
+        reason = (f"{directory} is not a directory" if directory.exists() else
+                  f"the directory {directory} does not exist")
+        raise OutputError(f"cannot write {path}: {reason}")
+
+
+def _destination(path: Path) -> tuple[Path, bool]:
+    """The file that writing ``path`` replaces (a link's target), and whether ``path`` is
+    written in place instead."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return _followed(path), False  # a new file, or the missing target of a link
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        return path, True
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise OutputError(f"cannot write {path}: it is {kind}; give a file path")
+    target = _followed(path)
+    try:
+        same = os.path.samefile(target, path)
+    except FileNotFoundError:
+        same = False
+    # /dev/stdout redirected to a deleted file: the link names no file that can be replaced
+    return (target, False) if same else (path, True)
+
+
+def _followed(path: Path) -> Path:
+    """``path``, or the file it names if it is a symbolic link."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _reason(exc: OSError, directory: Path) -> str:
+    """Why a file in ``directory`` could not be written, in words."""
+    if isinstance(exc, FileNotFoundError) and not directory.exists():
+        return f"the directory {directory} does not exist"
+    return exc.strerror or str(exc)
+
+
+@contextmanager
+def _replacing(target: Path) -> Iterator[Path]:
+    """The locked temporary file beside ``target`` that replaces it once the block ends
+    without error (see :func:`atomic_path`)."""
     prefix = f".{target.name}."
-    remove_abandoned(directory, prefix)
-    descriptor, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".part")
+    remove_abandoned(target.parent, prefix)
+    descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".part")
     aside = Path(name)
     try:
         _lock(descriptor)
@@ -100,6 +169,36 @@ def _sink(frame: pl.LazyFrame, fmt: str, path: Path) -> None:
     {"jsonl": frame.sink_ndjson, "parquet": frame.sink_parquet, "csv": frame.sink_csv}[fmt](path)
 
 
+class _Checked(io.RawIOBase):
+    """A binary file that passes every write on to ``file`` and keeps the first that failed:
+    polars' ``write_json`` ignores a failed last write (a full disk), this does not."""
+
+    def __init__(self, file: BinaryIO):
+        super().__init__()
+        self.file = file
+        self.error: OSError | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+
+def _write_json(frame: pl.DataFrame, destination: BinaryIO | Path) -> None:
+    """Write ``frame`` as one JSON array, raising the error of any write that failed."""
+    with open(destination, "wb") if isinstance(destination, Path) else nullcontext(
+            destination) as file:
+        checked = _Checked(file)
+        frame.write_json(checked)
+        if checked.error is not None:
+            raise checked.error
+
+
 def write(results: Results, fmt: str, destination: BinaryIO | Path) -> None:
     """Write ``results`` in ``fmt`` to an open binary file or a path."""
     if isinstance(destination, Path) and fmt in ("jsonl", "parquet"):
@@ -107,7 +206,7 @@ def write(results: Results, fmt: str, destination: BinaryIO | Path) -> None:
     elif isinstance(destination, Path) and fmt == "csv":
         _sink(flat_for_csv(results), fmt, destination)
     elif fmt == "json":
-        results.nested().write_json(destination)
+        _write_json(results.nested(), destination)
     elif fmt == "jsonl":
         results.nested().write_ndjson(destination)
     elif fmt == "csv":

@@ -67,8 +67,5 @@ def write_report(text: str, path: str | Path) -> None:
     one is complete)."""
     from ..io.writers import atomic_path
 
-    try:
-        with atomic_path(path) as aside:
-            aside.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
+    with atomic_path(path) as aside:
+        aside.write_text(text, encoding="utf-8")
