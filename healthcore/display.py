@@ -22,7 +22,7 @@ def printable(text: str) -> str:
     return text.translate(_ESCAPED)
 
 
-def _text(value: str | None, style: str = "") -> "Text":
+def text_cell(value: str | None, style: str = "") -> "Text":
     """A table cell showing ``value`` as it is: control characters escaped, rich markup not
     interpreted."""
     from rich.text import Text
@@ -60,7 +60,7 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
     frame = results.frame.with_row_index("_row").sort(
         [pl.col("score").is_not_null(), pl.col("score"), pl.col("_row")], nulls_last=False)
     shown = frame if limit <= 0 else frame.head(limit)
-    table = Table(title=_text(f"{results.ruleset.name}: {len(results)} accounts"),
+    table = Table(title=text_cell(f"{results.ruleset.name}: {len(results)} accounts"),
                   title_justify="left")
     table.add_column("account", overflow="fold")
     table.add_column("score", justify="right")
@@ -73,19 +73,19 @@ def render_table(results: "Results", console: "Console", limit: int = 100) -> No
     table.add_column("why", overflow="fold", ratio=1)
     for row in shown.iter_rows(named=True):
         score = "" if row["score"] is None else f"{row['score']:.1f}"
-        tier = _text(row["tier"] or "not scored", style=rich_color(row["color"]) or "bold")
-        why = _text("; ".join(row["errors"]), style="bold")
+        tier = text_cell(row["tier"] or "not scored", style=rich_color(row["color"]) or "bold")
+        why = text_cell("; ".join(row["errors"]), style="bold")
         if row["status"] == "ok":
             if row["errors"]:
                 why = Text("! ", style="bold") + why + Text("\n")
             why.append(printable("; ".join(row["reasons"][:3])))
         if row.get("override"):
             tier.append(" *", style="bold")
-            why = _text(f"* override: {row['override']}", style="italic") + Text("\n") + why
-        account = _text("(no id)" if row["account_id"] is None else str(row["account_id"]))
+            why = text_cell(f"* override: {row['override']}", style="italic") + Text("\n") + why
+        account = text_cell("(no id)" if row["account_id"] is None else str(row["account_id"]))
         change = [_change(row)] if results.trend else []
         table.add_row(account, score, *change, tier,
-                      *([_text(row["segment"])] if segmented else []), why)
+                      *([text_cell(row["segment"])] if segmented else []), why)
     console.print(table)
     if limit > 0 and frame.height > limit:
         console.print(f"... {frame.height - limit} more accounts (--limit 0 shows all; "

@@ -385,3 +385,22 @@ def test_the_table_shows_the_change_and_the_override(tmp_path, target, monkeypat
     text = result.stdout
     assert "change" in text and "-10.0" in text and "watch *" in text
     assert "* override: tier watch (by ana: escalation)" in text
+
+
+def test_history_commands_show_hostile_ids_and_reasons_as_text(tmp_path, target, monkeypatch):
+    """Ids and reasons come from exports and from people: in the alerts, overrides and history
+    output their control characters are shown escaped and rich markup is not interpreted."""
+    monkeypatch.setenv("COLUMNS", "250")
+    hostile = "A\x1b[2J[bold]x"
+    run(tmp_path, target, "2024-01-01", f'account_id,usage\n"{hostile}",90\n')
+    run(tmp_path, target, "2024-02-01", f'account_id,usage\n"{hostile}",30\n')
+    cli("override", hostile, "--history", target, "--freeze", "--reason",
+        "why\x1b]0;pwned\x07", "--by", "[red]ana")
+    shown = "A\\x1b[2J[bold]x"
+    for args in (["alerts", "--history", target], ["overrides", "--history", target],
+                 ["history", hostile, "--history", target]):
+        output = cli(*args).stdout
+        assert "\x1b" not in output and "\x07" not in output, args
+        assert shown in output.replace("\n", ""), args
+    overrides = cli("overrides", "--history", target).stdout
+    assert "why\\x1b]0;pwned\\x07" in overrides.replace("\n", "") and "[red]ana" in overrides

@@ -50,6 +50,8 @@ def _table(found) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ..display import text_cell
+
     if found.is_empty():
         click.echo("no open alerts")
         return
@@ -65,9 +67,9 @@ def _table(found) -> None:
     if several:
         table.add_column("ruleset", no_wrap=True)
     for row in found.iter_rows(named=True):
-        table.add_row(f"[{styles.get(row['severity'], '')}]{row['severity']}[/]",
-                      row["alert"], row["account_id"],
-                      row["since"] + (" new" if row["raised"] else ""),
-                      "" if row["score"] is None else f"{row['score']:.1f}", row["tier"] or "",
-                      row["message"], *([f"{row['ruleset']} {row['as_of']}"] if several else []))
+        cells = (row["alert"], row["account_id"], row["since"] + (" new" if row["raised"] else ""),
+                 "" if row["score"] is None else f"{row['score']:.1f}", row["tier"],
+                 row["message"], *([f"{row['ruleset']} {row['as_of']}"] if several else []))
+        table.add_row(text_cell(row["severity"], styles.get(row["severity"], "")),
+                      *map(text_cell, cells))
     Console().print(table)

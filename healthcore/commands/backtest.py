@@ -10,7 +10,7 @@ import click
 
 from ..errors import HealthcoreError
 from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, plugin_option,
-                     registry_or_fail, ruleset_or_fail, warn)
+                     registry_or_fail, ruleset_or_fail, show, warn)
 
 
 def outcome_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -67,7 +67,7 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
         fail(str(exc))
     for message in result.warnings:
         warn(message)
-    click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else render_text(result))
+    show(json.dumps(result.to_dict(), indent=2) if fmt == "json" else render_text(result))
     unscored = sum(t.accounts for t in result.tiers if t.tier == UNSCORED)
     if unscored:
         warn(f"{unscored} of the {result.labelled} accounts with a known outcome could not be "

@@ -8,7 +8,8 @@ import click
 
 from ..errors import HealthcoreError
 from .backtest import outcome_options
-from .common import accounts_or_fail, fail, plugin_option, registry_or_fail, ruleset_or_fail, warn
+from .common import (accounts_or_fail, fail, plugin_option, registry_or_fail, ruleset_or_fail, show,
+                     warn)
 
 EXIT_CODES_CALIBRATE = """\b
 Exit codes:
@@ -71,6 +72,6 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
     if fmt == "json":
         click.echo(json.dumps({**result.to_dict(), "written": output}, indent=2))
         return
-    click.echo(render_text(result))
+    show(render_text(result))
     click.echo(f"\nwritten: {output}" if output else
                "\nnot written: give -o NEW.yaml to write the calibrated ruleset")

@@ -26,10 +26,16 @@ Exit codes:
 """
 
 
+def show(text: str, *, err: bool = False) -> None:
+    """Print ``text`` (on standard error with ``err``), each line's control characters shown
+    escaped (``\\x1b``), never sent to the terminal: what is shown quotes rulesets and
+    accounts."""
+    click.echo("\n".join(printable(line) for line in text.split("\n")), err=err)
+
+
 def say_error(text: str) -> None:
-    """Print ``text`` on standard error, each line's control characters shown escaped
-    (``\\x1b``), never sent to the terminal: messages quote rulesets and accounts."""
-    click.echo("\n".join(printable(line) for line in text.split("\n")), err=True)
+    """Print ``text`` on standard error, as :func:`show` does."""
+    show(text, err=True)
 
 
 def fail(message: str) -> NoReturn:

@@ -9,7 +9,7 @@ import click
 
 from ..errors import HealthcoreError
 from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, plugin_option, registry_or_fail,
-                     ruleset_or_fail, warn)
+                     ruleset_or_fail, show, warn)
 
 
 @click.command(name="diff", epilog=EXIT_CODES_HELP)
@@ -48,7 +48,7 @@ def command(old: str, new: str, accounts: str, fmt: str, top: int, input_format:
     if fmt == "json":
         click.echo(json.dumps(impact.to_dict(), indent=2))
     else:
-        click.echo(render_text(impact, old, new))
+        show(render_text(impact, old, new))
     unscored = impact.frame.filter((impact.frame["old_score"].is_null())
                                    | (impact.frame["new_score"].is_null())).height
     if unscored:

@@ -7,7 +7,7 @@ import json
 import click
 
 from ..errors import HealthcoreError
-from .common import EXIT_CODES_HELP, fail
+from .common import EXIT_CODES_HELP, fail, show
 
 
 @click.command(name="history", epilog=EXIT_CODES_HELP)
@@ -45,7 +45,7 @@ def command(account: str, db: str, ruleset: str | None, fmt: str) -> None:
                                "sparkline": line,
                                "runs": [entry.to_dict() for entry in entries]}, indent=2))
         return
-    click.echo(f"{account} ({entries[0].ruleset}): {len(entries)} "
+    show(f"{account} ({entries[0].ruleset}): {len(entries)} "
                f"run{'s' if len(entries) != 1 else ''}  {line}")
     rows = [("as of", "score", "tier", "delta", "moved most")]
     for entry in entries:
@@ -55,8 +55,8 @@ def command(account: str, db: str, ruleset: str | None, fmt: str) -> None:
                      _number(entry.delta, sign=True), moved))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        click.echo(f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  "
-                   f"{row[3]:>{widths[3]}}  {row[4]}".rstrip())
+        show(f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  "
+             f"{row[3]:>{widths[3]}}  {row[4]}".rstrip())
 
 
 def _number(value: float | None, *, sign: bool = False) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import HealthcoreError
-from .common import EXIT_CODES_HELP, fail
+from .common import EXIT_CODES_HELP, fail, show
 
 
 @click.command(name="override", epilog=EXIT_CODES_HELP)
@@ -67,4 +67,4 @@ def command(account: str, db: str, tier: str | None, freeze: bool, churned: bool
             "clear": "no longer overridden"}[override.kind]
     scope = f" for ruleset {ruleset}" if ruleset else ""
     span = f" from {override.starts}" + (f" until {override.until}" if override.until else "")
-    click.echo(f"{account} {what}{scope}{span} (by {override.author}: {reason})")
+    show(f"{account} {what}{scope}{span} (by {override.author}: {reason})")

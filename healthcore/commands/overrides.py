@@ -49,13 +49,15 @@ def command(account: str | None, db: str, trail: bool, as_of: str | None, fmt: s
     from rich.console import Console
     from rich.table import Table
 
+    from ..display import text_cell
+
     title = "every override change, oldest first" if trail else f"overrides in force on {day}"
     table = Table(title=title, title_justify="left")
     for name in ("account", "kind", "tier", "ruleset", "from", "until", "by", "recorded"):
         table.add_column(name, no_wrap=True)
     table.add_column("reason", overflow="fold", ratio=1)
     for row in rows.iter_rows(named=True):
-        table.add_row(row["account_id"], row["kind"], row["tier"] or "",
-                      row["ruleset"] or "all", row["starts"], row["until"] or "",
-                      row["author"], row["recorded_at"][:10], row["reason"])
+        table.add_row(*map(text_cell, (
+            row["account_id"], row["kind"], row["tier"], row["ruleset"] or "all", row["starts"],
+            row["until"], row["author"], row["recorded_at"][:10], row["reason"])))
     Console().print(table)

@@ -10,7 +10,7 @@ import click
 
 from ..errors import HealthcoreError
 from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, plugin_option,
-                     registry_or_fail, ruleset_or_fail, warn)
+                     registry_or_fail, ruleset_or_fail, show, warn)
 
 
 @click.command(name="summary", epilog=EXIT_CODES_HELP)
@@ -48,7 +48,7 @@ def command(ruleset: str, accounts: str, fmt: str, input_format: str | None,
     if fmt == "json":
         click.echo(json.dumps(summary.to_dict(), indent=2))
     else:
-        click.echo(render_text(summary))
+        show(render_text(summary))
     if results.unscorable:
         warn(f"{results.unscorable} of {len(results)} accounts could not be scored "
              "(status: error); they count in the accounts and the business figures, not in "

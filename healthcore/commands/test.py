@@ -9,7 +9,7 @@ import click
 
 from ..errors import HealthcoreError, RulesetError
 from .common import (EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, plugin_option, registry_or_fail,
-                     say_error, warn)
+                     say_error, show, warn)
 
 EXIT_CODES_TEST = """\b
 Exit codes:
@@ -69,16 +69,16 @@ def command(rulesets: tuple[str, ...], plugins: tuple[str, ...]) -> None:
             invalid += 1
             continue
         files += 1
-        click.echo(f"{tests_file} ({ruleset_file})")
+        show(f"{tests_file} ({ruleset_file})")
         for result in results:
             if result.passed:
                 passed += 1
                 got = (f"score {_score(result.score)}, {result.tier}" if result.status == "ok"
                        else "not scored")
-                click.echo(f"  PASS  {result.case.name}  ({got})")
+                show(f"  PASS  {result.case.name}  ({got})")
             else:
                 failed += 1
-                click.echo(f"  FAIL  {result.case.name}  (line {result.case.line}): "
+                show(f"  FAIL  {result.case.name}  (line {result.case.line}): "
                            f"{'; '.join(result.differences)}")
     total = passed + failed
     summary = f"{total} case{'s' if total != 1 else ''}: {passed} passed, {failed} failed"
