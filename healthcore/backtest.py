@@ -153,11 +153,14 @@ def auc_expr(values: pl.Expr, churned: pl.Expr) -> pl.Expr:
             .then((rank_sum - good_count * (good_count + 1) / 2) / (good_count * bad_count)))
 
 
-def flag(auc: float | None) -> str | None:
-    """``no_data``, ``no_separation`` (AUC within :data:`SEPARATION_BAND` of 0.5),
+def flag(auc: float | None, churned: int = 0, retained: int = 0) -> str | None:
+    """The flag of an indicator whose points have this ``auc`` and are known for ``churned``
+    and ``retained`` labelled accounts: without an AUC, ``no_data`` (no labelled account has
+    points), ``only_churned`` or ``only_retained`` (only accounts of that outcome have
+    points); else ``no_separation`` (AUC within :data:`SEPARATION_BAND` of 0.5),
     ``wrong_direction`` (higher points go with more churn) or None."""
     if auc is None:
-        return "no_data"
+        return "only_churned" if churned else "only_retained" if retained else "no_data"
     if abs(auc - 0.5) < SEPARATION_BAND:
         return "no_separation"
     return "wrong_direction" if auc < 0.5 else None
@@ -257,6 +260,9 @@ def measure(ruleset: "Ruleset", scores: pl.DataFrame, churned: pl.Series,
         pl.col("score").is_not_null().sum().alias("scored"),
         auc_expr(pl.col("score"), bad).alias("auc"),
         *(auc_expr(pl.col(f"{i.id}.points"), bad).alias(i.id) for i in ruleset.indicators),
+        *((pl.col(f"{i.id}.points").is_not_null() & outcome).sum().alias(f"{i.id}.{name}")
+          for i in ruleset.indicators for name, outcome in (("churned", bad),
+                                                            ("retained", bad.not_()))),
     ).row(0, named=True)
     base_rate = summary["churned"] / summary["labelled"]
     return Backtest(ruleset.name, churned.name, table.height, summary["labelled"],
@@ -278,7 +284,7 @@ def _tiers(ruleset: "Ruleset", labelled: pl.DataFrame, base_rate: float) -> list
     return rows
 
 
-def _indicators(ruleset: "Ruleset", table: pl.DataFrame, aucs: dict[str, Any]
+def _indicators(ruleset: "Ruleset", table: pl.DataFrame, summary: dict[str, Any]
                 ) -> list[IndicatorFigures]:
     scored = pl.col("score").is_not_null()
     stats = table.select(
@@ -287,8 +293,10 @@ def _indicators(ruleset: "Ruleset", table: pl.DataFrame, aucs: dict[str, Any]
         *(pl.col(f"{i.id}.contribution").fill_null(0.0).filter(scored).mean()
           .alias(f"{i.id}.contribution") for i in ruleset.indicators),
     ).row(0, named=True)
-    return [IndicatorFigures(i.id, aucs[i.id], stats[f"{i.id}.coverage"],
-                             stats[f"{i.id}.contribution"], flag(aucs[i.id]))
+    return [IndicatorFigures(i.id, summary[i.id], stats[f"{i.id}.coverage"],
+                             stats[f"{i.id}.contribution"],
+                             flag(summary[i.id], summary[f"{i.id}.churned"],
+                                  summary[f"{i.id}.retained"]))
             for i in ruleset.indicators]
 
 
@@ -296,7 +304,9 @@ def _indicators(ruleset: "Ruleset", table: pl.DataFrame, aucs: dict[str, Any]
 
 FLAG_WORDS = {"no_separation": "does not separate churned from retained accounts",
               "wrong_direction": "points the wrong way: more points go with more churn",
-              "no_data": "no labelled account has points for it"}
+              "no_data": "no labelled account has points for it",
+              "only_churned": "only churned labelled accounts have points for it",
+              "only_retained": "only retained labelled accounts have points for it"}
 
 
 def percent(value: float | None) -> str:

@@ -33,6 +33,7 @@ were.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -54,6 +55,9 @@ MIN_PER_CLASS = 10
 """Churned and retained accounts (each) needed to calibrate."""
 MIN_TIER_SHARE = 0.05
 """The smallest share of the training accounts a tier may hold when thresholds are chosen."""
+MAX_SEED = 2**32 - 1
+"""The largest seed of the choice of the held-out accounts (numpy's seeds go from 0 to it)."""
+DEFAULT_TEST_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -132,24 +136,24 @@ def check_output(path: str | Path, source: str, *, force: bool = False) -> None:
 
 def calibrate(ruleset: "Ruleset", accounts: Any, outcome: str, *,
               good_when: Iterable[str] | None = None, bad_when: Iterable[str] | None = None,
-              tiers: bool = False, seed: int = 0, test_share: float = 0.3,
+              tiers: bool = False, seed: int = 0, test_share: float = DEFAULT_TEST_SHARE,
               registry: "Registry | None" = None) -> Calibration:
     """Learn the weights of ``ruleset`` (and with ``tiers`` its tier thresholds) from the
     outcome field ``outcome`` of ``accounts`` (read as :func:`~healthcore.backtest.backtest`
     reads it). ``test_share`` of the accounts with a known outcome (chosen with ``seed``) are
     held out to compare the old and the new ruleset. ``registry``: the plugins the ruleset
-    needs (the default ones if None).
+    needs (the default ones if None). ``seed`` goes from 0 to :data:`MAX_SEED`.
 
-    Raises :class:`~healthcore.errors.InputError` when the ruleset or the accounts do not
-    allow it, saying why.
+    Raises :class:`~healthcore.errors.InputError` when the ruleset, the accounts, the seed or
+    the held-out share do not allow it, saying why.
     """
-    import numpy as np
-    from sklearn.model_selection import train_test_split
-
     from .engine import as_frame
     from .loader import loads_ruleset
 
     _refuse_unsupported(ruleset, tiers)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or \
+            not 0 <= seed <= MAX_SEED:
+        raise InputError(f"the seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
     if not 0 < test_share < 1:
         raise InputError(f"the held-out share must be between 0 and 1, not {test_share}")
     frame = as_frame(accounts)
@@ -161,8 +165,7 @@ def calibrate(ruleset: "Ruleset", accounts: Any, outcome: str, *,
         raise InputError(f"outcome field '{outcome}': {counts[0]} churned and {counts[1]} "
                          f"retained accounts; calibrating needs at least {MIN_PER_CLASS} of "
                          "each (and learns better with hundreds)")
-    train_rows, test_rows = (np.sort(rows) for rows in train_test_split(
-        np.arange(labelled.height), test_size=test_share, random_state=seed, stratify=bad))
+    train_rows, test_rows = _split(bad, test_share, seed)
     train, test = labelled[train_rows], labelled[test_rows]
     units = _units(ruleset)
     coefficients, notes = _learn(ruleset, train, bad[train_rows], units, warnings)
@@ -202,6 +205,30 @@ def _refuse_unsupported(ruleset: "Ruleset", tiers: bool) -> None:
                 f"segment '{segment.id}' changes the thresholds of the tiers "
                 f"{', '.join(sorted(segment.thresholds))}: --tiers chooses one set of "
                 "thresholds for all accounts; calibrate without --tiers")
+
+
+def _split(bad: "np.ndarray", test_share: float, seed: int
+           ) -> tuple["np.ndarray", "np.ndarray"]:
+    """The training and the held-out rows, chosen with ``seed`` and stratified by outcome
+    (``bad``: churned). Raises :class:`InputError` unless each part holds churned and
+    retained accounts."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    count = len(bad)
+    held = math.ceil(test_share * count)  # as scikit-learn counts them
+    where = f" and leaves {count - held} to learn from"
+    if min(held, count - held) >= 2:  # scikit-learn's own minimum, one per outcome
+        train, test = (np.sort(rows) for rows in train_test_split(
+            np.arange(count), test_size=test_share, random_state=seed, stratify=bad))
+        if all(0 < bad[rows].sum() < len(rows) for rows in (train, test)):
+            return train, test
+        outcomes = [f" ({int(bad[rows].sum())} churned, {int((~bad[rows]).sum())} retained)"
+                    for rows in (test, train)]
+        where = f"{outcomes[0]}{where}{outcomes[1]}"
+    raise InputError(f"a held-out share of {test_share:g} holds out {held} of the {count} "
+                     f"accounts with a known outcome{where}: each part needs churned and "
+                     f"retained accounts; give a share nearer {DEFAULT_TEST_SHARE:g}")
 
 
 def _units(ruleset: "Ruleset") -> list[tuple[str, str, float]]:

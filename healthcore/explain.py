@@ -9,6 +9,7 @@ The shape of the dict::
       "ruleset": "saas-b2b",
       "account_id": "ACC-1006",          # as given (text)
       "row": 5,                          # the account's position in the input, from 0
+      "rows": [5],                       # every row with that id (each is scored on its own)
       "status": "ok",                    # or "error" (no score; "errors" say why)
       "score": 61.0, "tier": "at_risk", "color": "yellow",
       "base": 76.0,                      # the weighted indicators, before actions (null: none)
@@ -49,39 +50,47 @@ from .ruleset import Indicator, Ruleset
 if TYPE_CHECKING:
     from .results import Results
 
-__all__ = ["explain", "indicator_reason", "normalizer_phrase", "number"]
+__all__ = ["explain", "indicator_reason", "normalizer_phrase", "number", "rows_text"]
 
 
-def explain(ruleset: Ruleset, results: "Results", account_id: Any) -> dict[str, Any]:
+def explain(ruleset: Ruleset, results: "Results", account_id: Any, *,
+            row: int | None = None) -> dict[str, Any]:
     """Everything behind the score of the account ``account_id`` in ``results`` (scored with
     ``ruleset``); see the module documentation for the shape.
 
-    Raises :class:`~healthcore.errors.InputError` when no account has that id. When several
-    have it, the first one is explained.
+    When several rows have that id (each is scored on its own), ``row`` (a position in the
+    input, from 0) says which one to explain; by default the first. ``rows`` in the result
+    lists them all.
+
+    Raises :class:`~healthcore.errors.InputError` when no account has that id, or when
+    ``row`` is not one of its rows.
     """
     wanted = str(account_id)
     frame = results.frame
     ids = ["" if value is None else str(value) for value in frame["account_id"].to_list()]
-    try:
-        row_index = ids.index(wanted)
-    except ValueError:
+    rows = [index for index, ident in enumerate(ids) if ident == wanted]
+    if not rows:
         from .schema import did_you_mean
 
         count = len(ids)
         hint = did_you_mean(wanted, [i for i in ids if i])
         raise InputError(f"no account has the id '{wanted}'{hint}: the {count} account"
                          f"{'s' if count != 1 else ''} of the input are identified by the field "
-                         f"'{ruleset.account_id}'; give one of their ids with --account") from None
-    row = frame.row(row_index, named=True)
-    segment_id = row.get("segment") if ruleset.segments else None
+                         f"'{ruleset.account_id}'; give one of their ids with --account")
+    if row is not None and row not in rows:
+        raise InputError(f"account '{wanted}' is on {rows_text(rows)} of the input (counted "
+                         f"from 0), not on row {row}: give one of them with --row")
+    row_index = rows[0] if row is None else row
+    record = frame.row(row_index, named=True)
+    segment_id = record.get("segment") if ruleset.segments else None
     segment = next((s for s in ruleset.segments if s.id == segment_id), None)
 
-    indicators, groups = _indicators_and_groups(ruleset, row)
-    fired = set(row["actions"] or [])
+    indicators, groups = _indicators_and_groups(ruleset, record)
+    fired = set(record["actions"] or [])
     actions = [{"id": a.id, "label": a.label, "points": a.points,
                 "reason": segment.reasons.get(a.id, a.reason) if segment else a.reason}
                for a in ruleset.actions if a.id in fired]
-    scored = row["score"] is not None
+    scored = record["score"] is not None
     contributions = [i["contribution"] for i in indicators if i["contribution"] is not None]
     base = sum(contributions) if scored and contributions else None
 
@@ -92,21 +101,22 @@ def explain(ruleset: Ruleset, results: "Results", account_id: Any) -> dict[str, 
             threshold = float(segment.thresholds[tier.name])
         tiers.append({"name": tier.name, "label": tier.label, "color": tier.color,
                       "kind": "percentile" if tier.percentile is not None else "min",
-                      "threshold": threshold, "current": tier.name == row["tier"]})
+                      "threshold": threshold, "current": tier.name == record["tier"]})
 
     all_scores = [s for s in results.scores["score"].to_list() if s is not None]
     rank = None
     if scored and all_scores:
-        rank = 100.0 * sum(1 for s in all_scores if s < row["score"]) / len(all_scores)
+        rank = 100.0 * sum(1 for s in all_scores if s < record["score"]) / len(all_scores)
 
     return {
         "ruleset": ruleset.name,
         "account_id": wanted,
         "row": row_index,
-        "status": row["status"],
-        "score": row["score"],
-        "tier": row["tier"],
-        "color": row["color"],
+        "rows": rows,
+        "status": record["status"],
+        "score": record["score"],
+        "tier": record["tier"],
+        "color": record["color"],
         "base": base,
         "adjustment": sum(a["points"] for a in actions),
         "segment": segment_id if ruleset.segments else None,
@@ -117,7 +127,7 @@ def explain(ruleset: Ruleset, results: "Results", account_id: Any) -> dict[str, 
         "population": {"accounts": len(ids), "scored": len(all_scores),
                        "percentile_rank": rank},
         "reasons": _reasons(ruleset, indicators, actions) if scored else [],
-        "errors": list(row["errors"] or []),
+        "errors": list(record["errors"] or []),
     }
 
 
@@ -221,6 +231,13 @@ def band_phrase(normalizer: Bands, value: float | None) -> str:
             return f"(band below {number(below)})" if below is not None else "(band)"
         below = band.min
     return ""
+
+
+def rows_text(rows: list[int]) -> str:
+    """``row 5``, ``rows 0 and 38``, ``rows 0, 7 and 38``."""
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    return f"rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
 
 
 def number(value: float) -> str:

@@ -34,7 +34,8 @@ class Impact:
     without any account scored by both), ``band_width`` and ``histogram`` (a list of
     ``{"from", "to", "count"}``; the band ``0`` to ``0`` holds the unchanged scores, each other
     band its end farthest from 0). ``movers`` are the accounts whose score moved most (an
-    account scored by one ruleset only comes after them, with ``shift`` None), ``frame`` every
+    account scored by one ruleset only comes after them, with ``shift`` None; an account whose
+    score did not change, or that neither ruleset scores, is not a mover), ``frame`` every
     account with ``old_score``, ``old_tier``, ``new_score``, ``new_tier``, ``shift``.
     """
 
@@ -94,7 +95,9 @@ def compare_scores(before: pl.DataFrame, after: pl.DataFrame, old_names: list[st
 
     shifts = frame["shift"].drop_nulls()
     shift = _shift_stats(shifts)
-    movers = (frame.with_columns(pl.col("shift").abs().alias("_abs"))
+    moved = (pl.col("shift").round(9) != 0).fill_null(
+        pl.col("old_score").is_null() != pl.col("new_score").is_null())
+    movers = (frame.filter(moved).with_columns(pl.col("shift").abs().alias("_abs"))
               .sort("_abs", descending=True, nulls_last=True, maintain_order=True)
               .head(max(top, 0)).drop("_abs"))
     return Impact(frame.height, changed, old_tiers, new_tiers,

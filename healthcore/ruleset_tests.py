@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import Diagnostic, RulesetError
 from .schema import did_you_mean
@@ -133,18 +133,10 @@ def parse_cases(data: Any, source: SourceMap, ruleset: "Ruleset") -> list[Case]:
                                     f"'{case_name}': give each case its own name")
         line = source.locate(at)[0]
         names.setdefault(case_name, line)
-        account = item.get("account")
-        if not isinstance(account, dict) or not account:
-            problem(at + ("account",) if "account" in item else at,
-                    "'account' is required: the account's fields, such as "
-                    f"{{{ruleset.account_id}: T-1, ...}}")
-            account = {}
-        expect = item.get("expect")
-        if not isinstance(expect, dict) or not expect:
-            problem(at + ("expect",) if "expect" in item else at,
-                    "'expect' is required: what the account must get (tier, score, actions, "
-                    "segment or status)")
-            expect = {}
+        account = _mapping(item, "account", at, problem, "the account's fields, such as "
+                           f"{{{ruleset.account_id}: T-1, ...}}")
+        expect = _mapping(item, "expect", at, problem, "what the account must get (tier, "
+                          "score, actions, segment or status)")
         for key, value in expect.items():
             where = at + ("expect", key)
             if key not in EXPECT_KEYS:
@@ -185,6 +177,34 @@ def parse_cases(data: Any, source: SourceMap, ruleset: "Ruleset") -> list[Case]:
     if problems:
         raise RulesetError(problems)
     return cases
+
+
+def _mapping(item: dict[str, Any], key: str, at: tuple, problem: Callable[..., None],
+             what: str) -> dict[str, Any]:
+    """The non-empty mapping at ``key`` of a case, else ``{}`` after saying what is wrong."""
+    value = item.get(key)
+    if isinstance(value, dict) and value:
+        return value
+    if key not in item:
+        problem(at, f"'{key}' is required: {what}")
+    elif isinstance(value, dict):
+        problem(at + (key,), f"'{key}' is empty: give {what}")
+    else:
+        problem(at + (key,), f"'{key}' must be a mapping of {what}, not {_kind(value)}")
+    return {}
+
+
+def _kind(value: Any) -> str:
+    """What a YAML value is, in words: ``a list``, ``the number 5``, ``the text 'x'``."""
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return f"the text {value!r}"
 
 
 def _number(value: Any) -> bool:

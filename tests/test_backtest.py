@@ -127,10 +127,32 @@ def test_auc_is_none_with_one_class_only():
 
 
 def test_flags_and_their_band():
-    assert flag(None) == "no_data"
+    assert flag(None) == flag(None, 0, 0) == "no_data"
+    assert flag(None, 2, 0) == "only_churned" and flag(None, 0, 3) == "only_retained"
     assert flag(0.5) == flag(0.5199) == flag(0.4801) == "no_separation"
     assert flag(0.52) is None and flag(0.9) is None
     assert flag(0.48) == flag(0.1) == "wrong_direction"
+
+
+def test_points_of_one_outcome_only_are_not_called_no_data():
+    # tickets is known for A1 (retained) and A3 (churned) only among labelled accounts; with
+    # A3's removed, only the retained A1 has tickets points; with A1's too, none has
+    text = "id,usage,tickets,churned\nA1,90,10,no\nA2,80,,no\nA3,75,30,yes\nA4,20,,yes\n"
+    only_retained = text.replace("75,30,yes", "75,,yes")
+    figures = {name: {i.id: i.flag for i in backtest(loads_ruleset(RULESET),
+                                                       accounts(data), "churned").indicators}
+               for name, data in (("both", text), ("retained", only_retained),
+                                  ("none", only_retained.replace("90,10,no", "90,,no")))}
+    assert figures == {"both": {"usage": None, "tickets": "wrong_direction"},
+                       "retained": {"usage": None, "tickets": "only_retained"},
+                       "none": {"usage": None, "tickets": "no_data"}}
+    report = render_text(backtest(loads_ruleset(RULESET), accounts(only_retained), "churned"))
+    assert report.splitlines()[-1] == ("tickets: only retained labelled accounts have points "
+                                       "for it (AUC -)")
+    churned_only = text.replace("90,10,no", "90,,no")
+    assert render_text(backtest(loads_ruleset(RULESET), accounts(churned_only), "churned")
+                       ).splitlines()[-1] == ("tickets: only churned labelled accounts have "
+                                              "points for it (AUC -)")
 
 
 def test_accounts_not_scored_are_counted_and_left_out_of_the_auc():

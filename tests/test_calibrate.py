@@ -264,11 +264,16 @@ actions:""")
                                  "accounts; calibrate without --tiers")
 
 
+def first_churned(count: int) -> pl.DataFrame:
+    """200 synthetic accounts of which the first ``count`` churned, and only they."""
+    return synthetic_accounts(200).with_columns(
+        churned=pl.when(pl.int_range(pl.len()) < count).then(pl.lit("yes")).otherwise(
+            pl.lit("no")))
+
+
 def test_too_few_accounts_of_one_outcome():
-    accounts = synthetic_accounts(200).with_columns(
-        churned=pl.when(pl.int_range(pl.len()) < 9).then(pl.lit("yes")).otherwise(pl.lit("no")))
     with pytest.raises(InputError) as caught:
-        calibrate(loads_ruleset(RULESET), accounts, "churned")
+        calibrate(loads_ruleset(RULESET), first_churned(9), "churned")
     assert str(caught.value) == ("outcome field 'churned': 9 churned and 191 retained accounts; "
                                  "calibrating needs at least 10 of each (and learns better "
                                  "with hundreds)")
@@ -321,6 +326,44 @@ def test_a_bad_held_out_share():
     with pytest.raises(InputError) as caught:
         calibrate(loads_ruleset(RULESET), synthetic_accounts(200), "churned", test_share=1.0)
     assert str(caught.value) == "the held-out share must be between 0 and 1, not 1.0"
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True])
+def test_a_seed_numpy_cannot_take_is_refused(seed):
+    with pytest.raises(InputError) as caught:
+        calibrate(loads_ruleset(RULESET), synthetic_accounts(200), "churned", seed=seed)
+    assert str(caught.value) == ("the seed must be a whole number from 0 to 4294967295, not "
+                                 f"{seed!r}")
+
+
+def test_the_largest_seed_is_taken():
+    result = calibrate(loads_ruleset(RULESET), synthetic_accounts(200), "churned",
+                       seed=2**32 - 1)
+    assert result.seed == 4294967295 and result.after.labelled == 60
+
+
+@pytest.mark.parametrize("share, held, left", [(0.999, 200, 0), (0.001, 1, 199),
+                                               (0.995, 199, 1)])
+def test_a_held_out_share_leaving_a_part_too_small(share, held, left):
+    # 200 accounts: a part of 0 or 1 account cannot hold a churned and a retained one
+    with pytest.raises(InputError) as caught:
+        calibrate(loads_ruleset(RULESET), synthetic_accounts(200), "churned", test_share=share)
+    assert str(caught.value) == (f"a held-out share of {share} holds out {held} of the 200 "
+                                 f"accounts with a known outcome and leaves {left} to learn "
+                                 "from: each part needs churned and retained accounts; give a "
+                                 "share nearer 0.3")
+
+
+def test_a_held_out_share_leaving_one_outcome_out_of_a_part():
+    # 10 churned, 190 retained; 2 % held out: 4 accounts. The stratified split keeps
+    # 196 x 10 / 200 = 9.8 churned (rounded up: the largest remainder) to learn from, so all
+    # 10, and 186 retained: the 4 held out are all retained
+    with pytest.raises(InputError) as caught:
+        calibrate(loads_ruleset(RULESET), first_churned(10), "churned", test_share=0.02)
+    assert str(caught.value) == ("a held-out share of 0.02 holds out 4 of the 200 accounts with "
+                                 "a known outcome (0 churned, 4 retained) and leaves 196 to "
+                                 "learn from (10 churned, 186 retained): each part needs "
+                                 "churned and retained accounts; give a share nearer 0.3")
 
 
 # -- the command --------------------------------------------------------------------------------
@@ -402,3 +445,21 @@ def test_command_without_output_writes_nothing(files, tmp_path):
     assert result.stdout.endswith("\nnot written: give -o NEW.yaml to write the calibrated "
                                   "ruleset\n")
     assert sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+def test_command_refuses_a_seed_out_of_range(files, seed):
+    result = CliRunner().invoke(main, ["calibrate", *files, "--outcome", "churned",
+                                       f"--seed={seed}"])
+    assert result.exit_code == 2
+    assert (f"Invalid value for '--seed': {seed} is not in the range 0<=x<=4294967295."
+            in result.stderr)
+
+
+def test_command_refuses_a_held_out_share_leaving_nothing_to_learn_from(files):
+    result = run("calibrate", *files, "--outcome", "churned", "--test-share", "0.9995")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: a held-out share of 0.9995 holds out 1000 of the 1000 "
+                             "accounts with a known outcome and leaves 0 to learn from: each "
+                             "part needs churned and retained accounts; give a share nearer "
+                             "0.3\n")

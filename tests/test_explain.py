@@ -225,9 +225,10 @@ def test_json_output_and_exit_code_0(files):
     result = run(*files, "--account", "E-1", "--format", "json")
     assert result.exit_code == EXIT_OK, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"ruleset", "account_id", "row", "status", "score", "tier", "color",
-                         "base", "adjustment", "segment", "groups", "indicators", "actions",
-                         "tiers", "population", "reasons", "errors"}
+    assert set(data) == {"ruleset", "account_id", "row", "rows", "status", "score", "tier",
+                         "color", "base", "adjustment", "segment", "groups", "indicators",
+                         "actions", "tiers", "population", "reasons", "errors"}
+    assert (data["row"], data["rows"]) == (0, [0])
     assert set(data["indicators"][0]) == {"id", "label", "group", "value", "points", "weight",
                                           "share", "contribution", "cost", "normalizer",
                                           "phrase"}
@@ -308,3 +309,93 @@ tiers:
     assert explain(compiled, compiled.score(rows + [{"id": "99", "x": 99.0},
                                                     {"id": "98", "x": 98.0}]), "30")["tier"] \
         == "rest"
+
+
+# ----------------------------------------------------------------------------- hostile text
+
+HOSTILE = """\
+healthcore: 1
+name: shop
+account_id: id
+indicators:
+  - {id: usage, label: "[/]seats\\e[2J", metric: field, params: {field: usage},
+     normalize: {linear: {worst: 0, best: 100}}, weight: 1}
+actions:
+  - {id: late, when: late, points: -10, reason: "[/] overdue [red]"}
+tiers:
+  - {name: ok, min: 50}
+  - {name: low, min: 0}
+"""
+
+
+def test_markup_and_control_characters_are_shown_as_written(tmp_path):
+    """Ids, labels, reasons and tiers come from exports and rulesets: rich markup in them is
+    not interpreted (it crashed the panel, or changed the id shown) and control characters
+    are escaped."""
+    ruleset = tmp_path / "hostile.yaml"
+    ruleset.write_text(HOSTILE)
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text('id,usage,late\n[/],80,true\n[bold red]boom,40,false\n'
+                        '"line\nbreak\x1b[2J",60,false\n')
+    out = CliRunner().invoke(main, ["explain", str(ruleset), str(accounts), "--account", "[/]"],
+                             catch_exceptions=False, terminal_width=100)
+    assert out.exit_code == EXIT_OK, out.output
+    for text in ("shop: account [/]", "score 70.0  ok", "[/]seats\\x1b[2J",
+                 "-10  [/] overdue [red]", "Tiers: [ok >= 50], low >= 0",
+                 "- [/] overdue [red] (-10 points)",
+                 "- [/]seats\\x1b[2J 80 (best 100) cost 20.0 points"):
+        assert text in out.stdout, text
+    assert "\x1b" not in out.stdout
+    out = CliRunner().invoke(main, ["explain", str(ruleset), str(accounts), "--account",
+                                    "[bold red]boom"], catch_exceptions=False, terminal_width=100)
+    assert "shop: account [bold red]boom" in out.stdout
+    assert "score 40.0  low" in out.stdout
+    out = CliRunner().invoke(main, ["explain", str(ruleset), str(accounts), "--account",
+                                    "line\nbreak\x1b[2J"], catch_exceptions=False,
+                             terminal_width=100)
+    assert out.exit_code == EXIT_OK, out.output
+    assert "account line\\x0abreak\\x1b[2J" in out.stdout and "\x1b" not in out.stdout
+
+
+# ----------------------------------------------------------------------------- repeated ids
+
+REPEATED = ACCOUNTS + "S-1,10,2,60,1,80,0,0\n"
+# the second S-1 (row 3): seat usage 2/10 = 0.2, target 0.8 zero at 0.8: 100 - 0.6 x 125 = 25
+#   usage (3 x 25 + 80) / 4 = 38.75, support min(100, 80) = 80: 0.6 x 38.75 + 0.4 x 80 = 55.25,
+#   not late: at_risk
+
+
+def test_a_repeated_id_explains_the_first_row_and_says_so(tmp_path):
+    ruleset = tmp_path / "explained.yaml"
+    ruleset.write_text(RULESET)
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(REPEATED)
+    first = run(str(ruleset), str(accounts), "--account", "S-1", "-f", "json")
+    assert first.exit_code == EXIT_OK, first.output
+    data = json.loads(first.stdout)
+    assert (data["row"], data["rows"], data["score"]) == (1, [1, 3], pytest.approx(79.0))
+    assert first.stderr == ("warning: account id 'S-1' is on 2 rows of the input (rows 1 and "
+                            "3, counted from 0): each row is scored on its own; row 1 is "
+                            "explained (--row N explains another); check the export\n")
+    other = run(str(ruleset), str(accounts), "--account", "S-1", "--row", "3", "-f", "json")
+    assert other.exit_code == EXIT_OK and other.stderr == ""
+    data = json.loads(other.stdout)
+    assert (data["row"], data["score"], data["tier"]) == (3, pytest.approx(55.25), "at_risk")
+    panel = CliRunner().invoke(main, ["explain", str(ruleset), str(accounts), "--account",
+                                      "S-1", "--row", "3"], terminal_width=100)
+    assert "explained: account S-1 (row 3)" in panel.stdout
+    wrong = run(str(ruleset), str(accounts), "--account", "S-1", "--row", "0")
+    assert wrong.exit_code == EXIT_INVALID
+    assert wrong.stderr == ("error: account 'S-1' is on rows 1 and 3 of the input (counted "
+                            "from 0), not on row 0: give one of them with --row\n")
+
+
+def test_the_row_of_a_unique_id(explained_of, files, builtin_registry):
+    assert explained_of("S-1")["rows"] == [1]
+    ruleset = load_ruleset(files[0], registry=builtin_registry)
+    results = ruleset.score(read_accounts(files[1]))
+    assert explain(ruleset, results, "S-1", row=1)["score"] == pytest.approx(79.0)
+    with pytest.raises(InputError) as caught:
+        explain(ruleset, results, "S-1", row=2)
+    assert str(caught.value) == ("account 'S-1' is on row 1 of the input (counted from 0), "
+                                 "not on row 2: give one of them with --row")

@@ -125,6 +125,35 @@ cases:
     ]
 
 
+def test_an_account_or_expect_that_is_not_a_mapping_says_so(write):
+    ruleset = files(write, """\
+cases:
+  - name: listed
+    account: [1, 2]
+    expect: {tier: top}
+  - name: empty
+    account: {}
+    expect: top
+  - name: nothing expected
+    account: {id: C}
+    expect:
+""")
+    tests = ruleset.replace("hand.yaml", "hand.tests.yaml")
+    result = run("test", ruleset)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{tests}:3:14: cases[0].account: 'account' must be a mapping of the account's "
+        "fields, such as {id: T-1, ...}, not a list",
+        f"{tests}:6:14: cases[1].account: 'account' is empty: give the account's fields, "
+        "such as {id: T-1, ...}",
+        f"{tests}:7:13: cases[1].expect: 'expect' must be a mapping of what the account must "
+        "get (tier, score, actions, segment or status), not the text 'top'",
+        f"{tests}:10:12: cases[2].expect: 'expect' must be a mapping of what the account must "
+        "get (tier, score, actions, segment or status), not null",
+        f"{tests}: not run (4 problems)",
+    ]
+
+
 def test_yaml_syntax_error_and_invalid_ruleset_exit_2(write):
     ruleset = files(write, "cases: [\n")
     result = run("test", ruleset)

@@ -29,8 +29,9 @@ Exit codes:
               help="Replace the --output file if it exists, even if it is RULESET itself.")
 @click.option("--tiers", is_flag=True,
               help="Also choose the tier thresholds (by default only the weights change).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the choice of the held-out accounts.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of the choice of the held-out accounts (as numpy takes it: 0 to "
+                   "4294967295).")
 @click.option("--test-share", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.3, show_default=True,
               help="Share of the accounts with a known outcome held out to compare the old "

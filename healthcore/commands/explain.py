@@ -20,12 +20,15 @@ from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, plugin_option, regist
 @click.option("--account", "account_id", required=True, metavar="ID",
               help="The id of the account to explain (the value of the ruleset's account_id "
                    "field).")
+@click.option("--row", type=click.IntRange(min=0), metavar="N",
+              help="When the id is on several rows of ACCOUNTS, the one to explain (its "
+                   "position in ACCOUNTS, from 0; default: the first).")
 @click.option("-f", "--format", "fmt", type=click.Choice(["panel", "json"]), default="panel",
               show_default=True, help="panel for people, json for tools.")
 @click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
               help="Format of ACCOUNTS when its extension does not tell (or it is '-').")
 @plugin_option
-def command(ruleset: str, accounts: str, account_id: str, fmt: str,
+def command(ruleset: str, accounts: str, account_id: str, row: int | None, fmt: str,
             input_format: str | None, plugins: tuple[str, ...]) -> None:
     """Explain the score of one account of ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for
     standard input) scored with RULESET: each indicator's value, points, weight and
@@ -41,17 +44,22 @@ def command(ruleset: str, accounts: str, account_id: str, fmt: str,
     The reasons say what each costly indicator cost, with its value:
       Seat usage 0.31 (target 0.8) cost 14.2 points
     """
-    from ..explain import explain
+    from ..explain import explain, rows_text
     from ..io.readers import read_accounts
 
     compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
     try:
         results = compiled.score(read_accounts(accounts, input_format), explain=True)
-        explained = explain(compiled, results, account_id)
+        explained = explain(compiled, results, account_id, row=row)
     except HealthcoreError as exc:
         fail(str(exc))
     for warning in results.warnings:
         warn(warning)
+    rows = explained["rows"]
+    if len(rows) > 1 and row is None:
+        warn(f"account id '{account_id}' is on {len(rows)} rows of the input ({rows_text(rows)}, "
+             f"counted from 0): each row is scored on its own; row {rows[0]} is explained "
+             "(--row N explains another); check the export")
     if fmt == "json":
         click.echo(json.dumps(explained, indent=2, ensure_ascii=False))
     else:
@@ -69,13 +77,15 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def render_panel(explained: dict[str, Any], console) -> None:
-    """Print an explanation of :func:`healthcore.explain.explain` as a rich panel."""
+    """Print an explanation of :func:`healthcore.explain.explain` as a rich panel. Every text
+    from the ruleset or the accounts is shown as written: rich markup is not interpreted and
+    control characters are escaped."""
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    from ..display import rich_color
+    from ..display import printable, rich_color, text_cell
     from ..explain import number
 
     style = rich_color(explained["color"]) or "bold"
@@ -84,13 +94,13 @@ def render_panel(explained: dict[str, Any], console) -> None:
         head.append("not scored", style="bold red")
     else:
         head.append(f"score {explained['score']:.1f}  ", style="bold")
-        head.append(explained["tier"] or "", style=style)
+        head.append(printable(explained["tier"] or ""), style=style)
         if explained["base"] is not None:
             head.append(f"   (indicators {explained['base']:.1f}")
             head.append(f", actions {explained['adjustment']:+g})" if explained["actions"]
                         else ")")
     if explained["segment"] is not None:
-        head.append(f"\nsegment {explained['segment']}")
+        head.append(f"\nsegment {printable(explained['segment'])}")
     rank = explained["population"]["percentile_rank"]
     head.append(f"\n{explained['population']['scored']} of "
                 f"{explained['population']['accounts']} accounts scored"
@@ -104,13 +114,13 @@ def render_panel(explained: dict[str, Any], console) -> None:
 
     def indicator_row(ind: dict[str, Any], indent: str = "") -> None:
         value = Text("missing", style="dim") if ind["value"] is None else number(ind["value"])
-        table.add_row(f"{indent}{ind['label']}", value, _num(ind["points"]),
+        table.add_row(text_cell(f"{indent}{ind['label']}"), value, _num(ind["points"]),
                       f"{ind['weight']:g}", _num(ind["contribution"], 2), _num(ind["cost"]))
 
     by_id = {ind["id"]: ind for ind in explained["indicators"]}
     if explained["groups"]:
         for group in explained["groups"]:
-            table.add_row(Text(f"{group['label']} ({group['combine']})", style="bold"), "",
+            table.add_row(text_cell(f"{group['label']} ({group['combine']})", style="bold"), "",
                           Text(_num(group["points"]), style="bold"), f"{group['weight']:g}",
                           Text(_num(group["contribution"], 2), style="bold"),
                           _num(group["cost"]), end_section=False)
@@ -125,7 +135,7 @@ def render_panel(explained: dict[str, Any], console) -> None:
     if explained["actions"]:
         actions = Text("Actions that fired:", style="bold")
         for action in explained["actions"]:
-            actions.append(f"\n  {action['points']:+g}  {action['reason']}",
+            actions.append(f"\n  {action['points']:+g}  {printable(action['reason'])}",
                            style="" if action["points"] >= 0 else "red")
         parts.append(actions)
     tiers = Text("Tiers: ", style="bold")
@@ -133,20 +143,19 @@ def render_panel(explained: dict[str, Any], console) -> None:
         if index:
             tiers.append(", ")
         sign = ">= " if tier["kind"] == "min" else "percentile >= "
-        text = f"{tier['name']} {sign}{tier['threshold']:g}"
+        text = f"{printable(tier['name'])} {sign}{tier['threshold']:g}"
         tier_style = rich_color(tier["color"])
         tiers.append(f"[{text}]" if tier["current"] else text,
                      style=f"bold {tier_style}" if tier["current"] else tier_style)
     parts.append(tiers)
-    if explained["reasons"]:
-        reasons = Text("Why not higher:", style="bold")
-        for reason in explained["reasons"]:
-            reasons.append(f"\n  - {reason}")
-        parts.append(reasons)
-    if explained["errors"]:
-        errors = Text("Errors:", style="bold red")
-        for error in explained["errors"]:
-            errors.append(f"\n  - {error}")
-        parts.append(errors)
-    console.print(Panel(Group(*parts), title=f"{explained['ruleset']}: account "
-                        f"{explained['account_id']}", title_align="left", border_style=style))
+    for heading, lines, heading_style in (("Why not higher:", explained["reasons"], "bold"),
+                                          ("Errors:", explained["errors"], "bold red")):
+        if lines:
+            listing = Text(heading, style=heading_style)
+            for line in lines:
+                listing.append(f"\n  - {printable(line)}")
+            parts.append(listing)
+    row = f" (row {explained['row']})" if len(explained["rows"]) > 1 else ""
+    console.print(Panel(Group(*parts), title=text_cell(
+        f"{explained['ruleset']}: account {explained['account_id']}{row}"),
+        title_align="left", border_style=style))
