@@ -104,13 +104,18 @@ def main() -> None:
         separator = "&" if "?" in args.postgres else "?"
         targets.append(("PostgreSQL",
                         f"{args.postgres}{separator}options=-csearch_path%3D{schema}"))
-    for name, target in targets:
-        first = timed(lambda: history.evaluate(ruleset, accounts, target, "2024-01-01"))
-        raised: list = []
-        second = timed(lambda: raised.extend(
-            history.evaluate(ruleset, later, target, "2024-02-01").alerts))
-        figures += [(f"{name}: first run", first), (f"{name}: second run ({len(raised):,} "
-                                                    "alerts raised)", second)]
+    try:
+        for name, target in targets:
+            first = timed(lambda: history.evaluate(ruleset, accounts, target, "2024-01-01"))
+            raised: list = []
+            second = timed(lambda: raised.extend(
+                history.evaluate(ruleset, later, target, "2024-02-01").alerts))
+            figures += [(f"{name}: first run", first), (f"{name}: second run ({len(raised):,} "
+                                                        "alerts raised)", second)]
+    finally:
+        if args.postgres:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     figures.append(("hand-written sqlite3 writes of the same rows (floor)", floor))
     for label, seconds in figures:
         print(f"  {label:<58} {seconds:8.2f} s  {args.rows / seconds:>12,.0f} accounts/s")

@@ -8,7 +8,7 @@ import json
 import os
 import pkgutil
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from .commands.common import (EXIT_CLOSED_PIPE, EXIT_CODES_HELP, EXIT_INTERRUPTE
                               plugin_option, registry_or_fail, ruleset_or_fail, say_error,
                               warn)
 from .errors import HealthcoreError, MetricError, RulesetError
+
+if TYPE_CHECKING:
+    from .results import Results
 
 __all__ = ["EXIT_CLOSED_PIPE", "EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_UNSCORED",
            "main"]
@@ -89,7 +92,9 @@ def main() -> None:
                    "(previous_score, score_delta, previous_tier).")
 @click.option("--as-of", metavar="YYYY-MM-DD",
               help="With --history: the date of this run (default: today); a run of the same "
-                   "ruleset on the same date is replaced.")
+                   "ruleset on the same date is replaced; a date after tomorrow is refused.")
+@click.option("--allow-future", is_flag=True,
+              help="With --history: accept an --as-of date after tomorrow (test histories).")
 @click.option("--limit", default=100, show_default=True,
               help="Rows shown by the table format, worst first (0: all).")
 @click.option("-q", "--quiet", is_flag=True,
@@ -102,8 +107,9 @@ def main() -> None:
 def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | None,
              input_format: str | None, delimiter: str | None, encoding: str | None,
              db: str | None, query: str | None, table: str | None, to_db: str | None,
-             to_table: str | None, history: str | None, as_of: str | None, limit: int,
-             quiet: bool, strict: bool, plugins: tuple[str, ...]) -> None:
+             to_table: str | None, history: str | None, as_of: str | None,
+             allow_future: bool, limit: int, quiet: bool, strict: bool,
+             plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input), or the rows
     of a database (--db), with RULESET.
 
@@ -118,6 +124,8 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
       healthcore evaluate rulesets/saas-b2b.yaml accounts.csv --history history.db
     """
     _check_sources(accounts, input_format, delimiter, encoding, db, query, table)
+    if allow_future and history is None:
+        fail("--allow-future is for a run recorded in a history: give --history DB too")
     if as_of is not None:
         if history is None:
             fail("--as-of dates a run recorded in a history: give --history DB too")
@@ -158,25 +166,22 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
                 frame = read_accounts(accounts, input_format, delimiter=delimiter,
                                       encoding=encoding)
             phases.phase("scoring", f"scoring {frame.height:,} accounts")
+
+            def write_outputs(results: "Results") -> None:
+                _write_outputs(results, phases, to_db, to_table, output, fmt)
+
             if history is not None:
                 from .history import evaluate as evaluate_with_history
 
                 phases.detail("scoring and recording the run in the history")
+                # the outputs first: one that fails leaves the history as it was, no alert
                 results = evaluate_with_history(compiled, frame, history, as_of, explain=True,
-                                                registry=registry, strict=strict)
+                                                registry=registry, strict=strict,
+                                                before_recording=write_outputs,
+                                                allow_future=allow_future)
             else:
                 results = compiled.score(frame, explain=True, strict=strict)
-            phases.phase("writing", "writing")
-            if to_db is not None:
-                from .io.database import write_table
-
-                total = len(results)
-                write_table(results, to_db, to_table, on_rows=lambda done: phases.detail(
-                    f"writing {done:,} of {total:,} rows"))
-            if output:
-                from .io.writers import write_file
-
-                write_file(results, fmt, output)
+                write_outputs(results)
         except MetricError as exc:  # --strict: a plugin's fault stops the run, nothing written
             phases.close()
             say_error(f"error: {exc}")
@@ -208,6 +213,23 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
         say(f"{results.unscorable} of {len(results)} accounts could not be scored "
              "(status: error)")
         sys.exit(EXIT_UNSCORED)
+
+
+def _write_outputs(results: "Results", phases: "Phases", to_db: str | None,
+                   to_table: str | None, output: str | None, fmt: str | None) -> None:
+    """Write ``results`` into the table ``to_table`` of ``to_db`` and into the file
+    ``output`` (in ``fmt``), those that are given."""
+    phases.phase("writing", "writing")
+    if to_db is not None:
+        from .io.database import write_table
+
+        total = len(results)
+        write_table(results, to_db, to_table, on_rows=lambda done: phases.detail(
+            f"writing {done:,} of {total:,} rows"))
+    if output:
+        from .io.writers import write_file
+
+        write_file(results, fmt, output)
 
 
 def _alerts_line(alerts: list[dict[str, Any]], history: str | None) -> str:

@@ -88,6 +88,19 @@ Biggest movers (top 2):
 """
 
 
+def test_accounts_whose_score_did_not_move_are_not_movers(write, builtin_registry):
+    old, new, accounts = files(write)
+    # R and T keep their score; V is scored by neither ruleset
+    result = run("diff", old, new, str(write("more.csv", ACCOUNTS + "V,,\n")), "-f", "json")
+    assert [m["account_id"] for m in json.loads(result.stdout)["movers"]] == ["P", "Q", "S"]
+    same = run("diff", old, old, accounts, "--top", "3")
+    assert same.exit_code == 0
+    assert "Biggest movers" not in same.stdout
+    assert same.stdout.splitlines()[-1] == "  0      5  " + "#" * 40
+    ruleset = loads_ruleset(OLD, registry=builtin_registry)
+    assert compare(ruleset, ruleset, [{"id": "P", "a": 1.0, "b": 2.0}]).movers == []
+
+
 def test_renamed_tiers_and_unscored_accounts(write, builtin_registry):
     old = loads_ruleset(OLD, registry=builtin_registry)
     new = loads_ruleset(NEW.replace("name: high", "name: top").replace(
@@ -122,3 +135,35 @@ def test_unscored_accounts_exit_1_and_errors_exit_2(write):
 def test_help_has_exit_codes_and_examples():
     text = run("diff", "--help").stdout
     assert "Exit codes:" in text and "Examples:" in text
+
+
+# -- the overrides table at 80 columns, the width when the output is not a terminal ------------
+
+def test_overrides_table_keeps_the_reason_readable_at_80_columns(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    db = str(tmp_path / "history.db")
+    reason = "customer asked for a pause while they migrate; revisit after the migration is done"
+    for args in (["ACC-1001", "--freeze", "--from", "2024-01-15", "--reason",
+                  "champion left, renewal in doubt", "--by", "ana"],
+                 ["ACC-1002", "--tier", "low", "--ruleset", "old", "--from", "2024-03-01",
+                  "--until", "2024-12-31", "--reason", reason, "--by",
+                  "maria.gonzalez@example.com"]):
+        assert run("override", *args, "--history", db).exit_code == 0
+    rows = json.loads(run("overrides", "--history", db, "--as-of", "2024-06-01", "-f",
+                          "json").stdout)["overrides"]
+    first, second = (row["recorded_at"][:10] for row in rows)
+    result = run("overrides", "--history", db, "--as-of", "2024-06-01")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "overrides in force on 2024-06-01" + " " * 48,
+        "┏━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓",
+        "┃ account  ┃ override ┃ in force      ┃ reason                                 ┃",
+        "┡━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩",
+        "│ ACC-1001 │ freeze   │ 2024-01-15    │ champion left, renewal in doubt        │",
+        f"│          │          │               │ recorded {first} by ana             │",
+        "│ ACC-1002 │ tier low │ 2024-03-01 to │ customer asked for a pause while they  │",
+        "│          │ for old  │ 2024-12-31    │ migrate; revisit after the migration   │",
+        "│          │          │               │ is done                                │",
+        f"│          │          │               │ recorded {second} by                 │",
+        "│          │          │               │ maria.gonzalez@example.com             │",
+        "└──────────┴──────────┴───────────────┴────────────────────────────────────────┘"]

@@ -182,6 +182,43 @@ def test_each_kind_of_alert_and_the_cool_down(tmp_path, target):
     assert raised_on(tmp_path, target, "2024-11-01", 2000) == ["huge"]  # a value, not points
 
 
+def test_windows_reaching_before_the_year_1_hold_every_earlier_run(tmp_path, target):
+    assert raised_on(tmp_path, target, "0001-01-01", 10) == ["low"]
+    assert raised_on(tmp_path, target, "0001-01-15", 50) == []
+    # the highest score within 45 days is 50 (Jan 15): a fall of 40; low holds again 31 days
+    # after its last run, within its 40-day cool-down: the episode resumes, no new alert
+    assert raised_on(tmp_path, target, "0001-02-01", 10) == ["drop"]
+    assert [(a["alert"], a["since"]) for a in open_alerts(target)] == [
+        ("low", "0001-01-01"), ("drop", "0001-02-01")]
+
+
+def test_a_failed_output_raises_no_alert_until_the_run_is_recorded(tmp_path, target):
+    run(tmp_path, target, "2024-01-01", SLIDE["2024-01-01"])
+    broken = tmp_path / "notes.db"
+    broken.write_text("not a database", encoding="utf-8")
+    failed = run(tmp_path, target, "2024-02-01", SLIDE["2024-02-01"], RULESET,
+                 "--to-db", f"sqlite:///{broken}", "--to-table", "scores")
+    assert failed.exit_code == 2 and "cannot create table 'scores'" in failed.stderr
+    assert "alert" not in failed.stderr and open_alerts(target) == []
+    fixed = run(tmp_path, target, "2024-02-01", SLIDE["2024-02-01"], RULESET,
+                "--to-db", f"sqlite:///{tmp_path / 'scores.db'}", "--to-table", "scores")
+    assert fixed.exit_code == 0, fixed.output
+    assert "1 alert raised (slipped x1)" in fixed.stderr
+    assert [(a["account_id"], a["raised"]) for a in open_alerts(target)] == [("A", True)]
+
+
+def test_deleting_a_run_deletes_its_alerts(tmp_path, target):
+    for day, accounts in SLIDE.items():
+        scored(run(tmp_path, target, day, accounts))
+    deleted = cli("history", "--delete", "--as-of", "2024-03-01", "--history", target,
+                  "--ruleset", "usage-slide")
+    assert deleted.stdout == "deleted the run of usage-slide on 2024-03-01: 3 accounts, 1 alert\n"
+    # the latest run is now Feb 1, which raised the alert
+    assert [(a["as_of"], a["account_id"], a["raised"], a["message"])
+            for a in open_alerts(target)] == [
+        ("2024-02-01", "A", True, "tier fell from healthy to watch")]
+
+
 def test_stays_in_tier_needs_enough_runs(tmp_path, target):
     assert raised_on(tmp_path, target, "2024-01-01", 10) == ["low"]
     assert raised_on(tmp_path, target, "2024-02-01", 10) == []
@@ -298,6 +335,36 @@ def test_freeze_keeps_the_recorded_score_until_cleared(tmp_path, target):
                            "json").stdout)["overrides"]
     assert [(o["kind"], o["reason"]) for o in trail] == [("freeze", "data migration"),
                                                          ("clear", "migration done")]
+
+
+def in_force_listed(target: str, day: str) -> list[tuple]:
+    listed = json.loads(cli("overrides", "--history", target, "--as-of", day, "-f",
+                            "json").stdout)["overrides"]
+    return [(o["account_id"], o["kind"], o["ruleset"], o["except_rulesets"]) for o in listed]
+
+
+def test_overrides_lists_exactly_what_runs_apply(tmp_path, target):
+    scored(run(tmp_path, target, "2024-01-01", SLIDE["2024-01-01"]))
+    override = ("override", "--history", target, "--reason", "why", "--by", "ana")
+    # A: a tier for this ruleset, then a clear for every ruleset: nothing applies
+    cli(*override, "A", "--tier", "at_risk", "--ruleset", "usage-slide", "--from", "2024-02-01")
+    cli(*override, "A", "--clear", "--from", "2024-02-05")
+    # B: a tier for every ruleset, then a clear for this ruleset: applies to others only
+    cli(*override, "B", "--tier", "at_risk", "--from", "2024-02-01")
+    cli(*override, "B", "--clear", "--ruleset", "usage-slide", "--from", "2024-02-05")
+    # C: a freeze for every ruleset, then a tier for another ruleset
+    cli(*override, "C", "--freeze", "--from", "2024-02-01")
+    cli(*override, "C", "--tier", "watch", "--ruleset", "other", "--from", "2024-02-02")
+    assert in_force_listed(target, "2024-02-10") == [
+        ("B", "tier", None, ["usage-slide"]), ("C", "freeze", None, ["other"]),
+        ("C", "tier", "other", [])]
+    assert in_force_listed(target, "2024-02-03") == [
+        ("A", "tier", "usage-slide", []), ("B", "tier", None, []),
+        ("C", "freeze", None, ["other"]), ("C", "tier", "other", [])]
+    later = scored(run(tmp_path, target, "2024-02-10", SLIDE["2024-02-01"]))
+    assert [(later[k]["tier"], later[k]["override"]) for k in "AB"] == [
+        ("watch", None), ("healthy", None)]
+    assert later["C"]["override"] == "frozen (by ana: why)"
 
 
 @pytest.mark.parametrize("args, message", [

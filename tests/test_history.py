@@ -6,6 +6,7 @@ a schema of its own (the URL's search_path), dropped at the end.
 
 from __future__ import annotations
 
+import datetime
 import json
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from click.testing import CliRunner
 
 from healthcore import history
 from healthcore.history import store as store_module
+from healthcore.history.dates import check_not_future
 from healthcore.history.tables import MIGRATIONS
 from healthcore.history.tables import RUNS as RUNS_TABLE
 from healthcore.cli import main
@@ -210,6 +212,143 @@ def test_duplicate_account_ids_are_not_recorded(files, sqlite_history):
     assert run_counts(sqlite_history) == {}
 
 
+def test_an_empty_export_is_refused_and_the_next_run_keeps_its_trend(files, target, tmp_path):
+    records(files, target, "2024-01-01")
+    records(files, target, "2024-02-01")
+    files["2024-03-01"].write_text("account_id,usage,tickets\n", encoding="utf-8")
+    output = tmp_path / "scores.csv"
+    empty = evaluate(files, target, "2024-03-01", "-o", str(output))
+    assert empty.exit_code == 2
+    assert empty.stderr.endswith(
+        ": no accounts to record: the accounts are empty; nothing was recorded (an empty "
+        "export is usually a failed one: check it, then run again)\n")
+    files["2024-03-01"].write_text("account_id,usage,tickets\n,50,0\n", encoding="utf-8")
+    no_id = evaluate(files, target, "2024-03-01")
+    assert no_id.exit_code == 2
+    assert "no accounts to record: none of the 1 accounts has an id in field 'account_id'" \
+        in no_id.stderr
+    assert not output.exists()
+    assert run_counts(target) == {"2024-01-01": 2, "2024-02-01": 3}
+    files["2024-03-01"].write_text(RUNS["2024-03-01"], encoding="utf-8")
+    third = records(files, target, "2024-03-01")
+    assert [(third[a]["previous_score"], third[a]["score_delta"]) for a in "ABC"] == [
+        (77.5, -15.0), (70.0, -15.0), (100.0, 0.0)]
+
+
+def test_a_failing_to_db_output_leaves_the_history_as_it_was(files, target, tmp_path):
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_text("meeting notes\n", encoding="utf-8")
+    failed = evaluate(files, target, "2024-01-01", "--to-db", f"sqlite:///{not_a_database}",
+                      "--to-table", "scores")
+    assert failed.exit_code == 2
+    assert (f"error: sqlite:///{not_a_database}: cannot create table 'scores': file is not a "
+            "database; the table keeps its previous content") in failed.stderr
+    assert run_counts(target) == {}
+    table = tmp_path / "scores.db"
+    fixed = evaluate(files, target, "2024-01-01", "--to-db", f"sqlite:///{table}",
+                     "--to-table", "scores")
+    assert fixed.exit_code == 0, fixed.output
+    assert run_counts(target) == {"2024-01-01": 2}
+    import sqlite3
+
+    with sqlite3.connect(table) as connection:
+        assert connection.execute("SELECT account_id, score FROM scores ORDER BY account_id"
+                                  ).fetchall() == [("A", 92.5), ("B", 85.0)]
+
+
+def test_previous_with_days_back_before_the_year_1(files, target):
+    """A window reaching before 0001-01-01 holds no run: previous(..., N) is null, no crash."""
+    text = RULESET + """actions:
+  - id: fell
+    when: "usage < previous(usage, 10)"
+    points: -10
+    reason: usage fell in 10 days
+"""
+    files["ruleset"].write_text(text, encoding="utf-8")
+    for day, source in (("0001-01-01", "2024-01-01"), ("0001-01-05", "2024-02-01"),
+                        ("0001-01-12", "2024-03-01")):
+        files[day] = files[source]
+    first = records(files, target, "0001-01-01")
+    assert (first["A"]["score"], first["A"]["actions"]) == (92.5, [])
+    # 4 days later the run of 10 days before does not exist: no action; usage 90 -> 70
+    early = records(files, target, "0001-01-05")
+    assert (early["A"]["score"], early["A"]["actions"], early["A"]["score_delta"]) == (
+        77.5, [], -15.0)
+    # 11 days after the first run: previous(usage, 10) reads it (usage 90 > 50)
+    later = records(files, target, "0001-01-12")
+    assert (later["A"]["score"], later["A"]["actions"]) == (52.5, ["fell"])
+
+
+def test_a_future_as_of_is_refused(files, target):
+    files["9999-12-31"] = files["2024-01-01"]
+    future = evaluate(files, target, "9999-12-31")
+    assert future.exit_code == 2
+    assert "error: the as-of date 9999-12-31 is in the future (today is " in future.stderr
+    assert future.stderr.endswith("a run is dated the day its accounts were exported, and a "
+                                  "future one would pass for the latest run, before every "
+                                  "real one; check the date\n")
+    assert run_counts(target) == {}
+    today = datetime.date(2024, 3, 31)
+    check_not_future("2024-04-01", today)  # a day of margin for time zones
+    with pytest.raises(InputError, match=r"the as-of date 2024-04-02 is in the future \(today "
+                                         r"is 2024-03-31\)"):
+        check_not_future("2024-04-02", today)
+    assert evaluate(files, target, "9999-12-31", "--allow-future").exit_code == 0
+    assert run_counts(target) == {"9999-12-31": 2}
+
+
+def test_deleting_a_run_removes_its_scores_and_points(files, target):
+    for day in RUNS:
+        records(files, target, day)
+    runner = CliRunner()
+    deleted = runner.invoke(main, ["history", "--delete", "--as-of", "2024-02-01", "--history",
+                                   target])
+    assert deleted.exit_code == 0, deleted.output
+    assert deleted.stdout == "deleted the run of usage-watch on 2024-02-01: 3 accounts, 0 alerts\n"
+    assert run_counts(target) == {"2024-01-01": 2, "2024-03-01": 3}
+    with history.open(target) as store, store._transaction("count", write=False) as connection:
+        counts = [connection.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar()
+                  for table in ("healthcore_scores", "healthcore_points")]
+    assert counts == [5, 10]
+    with history.open(target) as store:
+        assert [(e.as_of, e.delta) for e in store.timeline("A")] == [
+            ("2024-01-01", None), ("2024-03-01", -30.0)]
+    again = runner.invoke(main, ["history", "--delete", "--as-of", "2024-02-01", "--history",
+                                 target, "--ruleset", "usage-watch"])
+    assert again.exit_code == 2
+    assert again.stderr.endswith(": no run of ruleset 'usage-watch' on 2024-02-01; latest "
+                                 "runs: usage-watch 2024-03-01, usage-watch 2024-01-01\n")
+    json_out = runner.invoke(main, ["history", "--delete", "--as-of", "2024-03-01",
+                                    "--history", target, "-f", "json"])
+    assert json.loads(json_out.stdout) == {"deleted": {
+        "ruleset": "usage-watch", "as_of": "2024-03-01", "accounts": 3, "alerts": 0}}
+    for args, message in (
+            (["--delete"], "--delete needs the date of the run to delete: --as-of YYYY-MM-DD"),
+            (["A", "--delete", "--as-of", "2024-01-01"],
+             "--delete deletes a whole run, not the history of one account: leave out 'A'"),
+            (["A", "--as-of", "2024-01-01"], "--as-of goes with --delete"),
+            ([], "give the ACCOUNT whose history to show, or --delete --as-of DATE")):
+        result = runner.invoke(main, ["history", *args, "--history", target])
+        assert result.exit_code == 2 and message in result.stderr, (args, result.output)
+    assert run_counts(target) == {"2024-01-01": 2}
+
+
+def test_report_trends_say_when_the_runs_have_no_accounts(target):
+    from healthcore.report import tier_mix
+
+    with history.open(target) as store, store._transaction("fill", write=True) as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO healthcore_runs (ruleset, as_of, content_hash, recorded_at, accounts) "
+            "VALUES ('usage-watch', '2024-01-01', 'x', '2024-01-01T00:00', 0)")
+    with pytest.raises(InputError) as caught:
+        tier_mix(target, "usage-watch")
+    assert str(caught.value).endswith(
+        "has 1 run of the ruleset 'usage-watch' (2024-01-01), none with accounts (empty "
+        "accounts files were recorded): delete them with healthcore history --delete --as-of "
+        "DATE --history DB, and record runs with healthcore evaluate RULESET ACCOUNTS "
+        "--history DB")
+
+
 # ------------------------------------------------------------------------------ the schema
 
 def test_schema_is_versioned_and_upgrades_apply_in_order(target, monkeypatch):
@@ -269,6 +408,73 @@ def test_a_version_1_history_is_upgraded_keeping_its_runs(target, files, monkeyp
         entry, = store.timeline("A")
         assert (entry.score, entry.points, entry.override) == (92.5, {"usage": 90.0}, None)
     assert records(files, target, "2024-02-01")["A"]["previous_score"] == 92.5
+
+
+def foreign_table(target: str, sql: str) -> None:
+    with history.open(target, upgrade=False) as store, \
+            store._transaction("create", write=True) as connection:
+        for statement in sql.split(";"):
+            connection.exec_driver_sql(statement)
+
+
+def table_names(target: str) -> list[str]:
+    import sqlalchemy
+
+    with history.open(target, upgrade=False) as store, \
+            store._transaction("list", write=False) as connection:
+        return sorted(sqlalchemy.inspect(connection).get_table_names())
+
+
+@pytest.mark.parametrize("sql, detail", [
+    ("CREATE TABLE healthcore_runs (id INTEGER, foo TEXT)", "healthcore_runs that healthcore "
+                                                            "did not create (columns id, foo)"),
+    ("CREATE TABLE healthcore_schema_version (version TEXT, applied_at TEXT, description TEXT);"
+     "INSERT INTO healthcore_schema_version VALUES ('abc', 'x', 'y')",
+     "healthcore_schema_version that healthcore did not create (its version 'abc' is not a "
+     "number)"),
+    ("CREATE TABLE healthcore_schema_version (v INTEGER)",
+     "healthcore_schema_version that healthcore did not create (columns v)"),
+    ("CREATE TABLE healthcore_schema_version (version INTEGER, applied_at TEXT, "
+     "description TEXT); INSERT INTO healthcore_schema_version VALUES (2, 'x', 'y');"
+     "CREATE TABLE healthcore_runs (id INTEGER, foo TEXT)",
+     "healthcore_runs that healthcore did not create (columns id, foo)"),
+])
+def test_tables_of_another_tool_are_refused_and_left_alone(target, files, sql, detail):
+    foreign_table(target, sql)
+    before = table_names(target)
+    result = evaluate(files, target, "2024-01-01")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+    assert result.stderr.endswith(f" has a table {detail}: use another database, or another "
+                                  "PostgreSQL schema, for the history; nothing was changed\n")
+    assert table_names(target) == before
+    shown = CliRunner().invoke(main, ["history", "A", "--history", target])
+    assert shown.exit_code == 2 and detail in shown.stderr
+
+
+def test_a_directory_or_another_file_is_not_taken_for_a_history(files, tmp_path):
+    folder = tmp_path / "histories"
+    folder.mkdir()
+    notes = tmp_path / "notes.db"
+    notes.write_text("meeting notes\n", encoding="utf-8")
+    runner = CliRunner()
+    for command in (["evaluate", str(files["ruleset"]), str(files["2024-01-01"])],
+                    ["overrides"], ["alerts"]):
+        into_folder = runner.invoke(main, [*command, "--history", str(folder)])
+        assert into_folder.exit_code == 2
+        assert into_folder.stderr == (f"error: {folder} is a directory: give a file path "
+                                      f"(SQLite), as in {folder / 'history.db'}, or a database "
+                                      "URL\n"), command
+        into_notes = runner.invoke(main, [*command, "--history", str(notes)])
+        assert into_notes.exit_code == 2
+        assert into_notes.stderr == (f"error: {notes} is not a SQLite database (it does not "
+                                     "begin with SQLite's header): give a new file name for "
+                                     "the history, or the right file\n"), command
+    assert notes.read_text(encoding="utf-8") == "meeting notes\n"
+    assert list(folder.iterdir()) == []
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert evaluate(files, str(empty), "2024-01-01").exit_code == 0  # an empty file is fine
 
 
 def test_a_newer_schema_is_refused(sqlite_history, monkeypatch):

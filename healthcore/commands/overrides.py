@@ -20,8 +20,9 @@ from .common import EXIT_CODES_HELP, fail
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for tools.")
 def command(account: str | None, db: str, trail: bool, as_of: str | None, fmt: str) -> None:
-    """List the manual overrides in force (of ACCOUNT, or of every account), or with --all
-    every change made with healthcore override: who, why, when, from and until.
+    """List the manual overrides in force (of ACCOUNT, or of every account), exactly as the
+    runs of healthcore evaluate --history apply them, or with --all every change made with
+    healthcore override: who, why, when, from and until.
 
     \b
     Examples:
@@ -30,7 +31,7 @@ def command(account: str | None, db: str, trail: bool, as_of: str | None, fmt: s
     """
     from ..history import as_of_date
     from ..history import open as open_history
-    from ..history.overrides import in_force
+    from ..history.overrides import in_force_everywhere
 
     try:
         day = as_of_date(as_of)
@@ -39,7 +40,7 @@ def command(account: str | None, db: str, trail: bool, as_of: str | None, fmt: s
     except HealthcoreError as exc:
         fail(str(exc))
     if not trail:
-        rows = in_force(rows, None, day)
+        rows = in_force_everywhere(rows, day)
     if fmt == "json":
         click.echo(json.dumps({"overrides": rows.to_dicts()}, indent=2))
         return
@@ -47,17 +48,35 @@ def command(account: str | None, db: str, trail: bool, as_of: str | None, fmt: s
         click.echo("no override recorded" if trail else f"no override in force on {day}")
         return
     from rich.console import Console
+
+    Console().print(_table(rows, "every override change, oldest first" if trail
+                           else f"overrides in force on {day}"))
+
+
+def _table(rows, title: str):
+    """The overrides as a rich table that keeps the reason readable at 80 columns: four
+    columns, the override with the rulesets it is for (unless it is for all), and the reason
+    with who recorded it and when."""
     from rich.table import Table
+    from rich.text import Text
 
     from ..display import text_cell
 
-    title = "every override change, oldest first" if trail else f"overrides in force on {day}"
     table = Table(title=title, title_justify="left")
-    for name in ("account", "kind", "tier", "ruleset", "from", "until", "by", "recorded"):
-        table.add_column(name, no_wrap=True)
-    table.add_column("reason", overflow="fold", ratio=1)
+    table.add_column("account", overflow="fold", max_width=24)
+    table.add_column("override", overflow="fold", max_width=20)
+    table.add_column("in force", max_width=13)
+    table.add_column("reason", overflow="fold")
     for row in rows.iter_rows(named=True):
-        table.add_row(*map(text_cell, (
-            row["account_id"], row["kind"], row["tier"], row["ruleset"] or "all", row["starts"],
-            row["until"], row["author"], row["recorded_at"][:10], row["reason"])))
-    Console().print(table)
+        override = text_cell(row["kind"] if row["tier"] is None
+                             else f"{row['kind']} {row['tier']}")
+        rulesets = row["ruleset"] or (row.get("except_rulesets") and
+                                      f"all but {', '.join(row['except_rulesets'])}")
+        if rulesets:
+            override += Text("\n") + text_cell(f"for {rulesets}", style="dim")
+        until = f" to {row['until']}" if row["until"] else ""
+        reason = text_cell(row["reason"]) + Text("\n") + text_cell(
+            f"recorded {row['recorded_at'][:10]} by {row['author']}", style="dim")
+        table.add_row(text_cell(row["account_id"]), override,
+                      text_cell(f"{row['starts']}{until}"), reason)
+    return table

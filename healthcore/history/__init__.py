@@ -14,12 +14,13 @@ used.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import polars as pl
 
+from .dates import as_of_date, check_not_future
 from .overrides import Override, in_force, unknown_tiers
-from .store import HistoryStore, Recorded, as_of_date, database_url, open
+from .store import HistoryStore, Recorded, database_url, open, recorded_frame
 from .timeline import Entry, sparkline
 
 if TYPE_CHECKING:
@@ -33,14 +34,24 @@ __all__ = ["Entry", "HistoryStore", "Override", "Recorded", "as_of_date", "datab
 
 def evaluate(ruleset: "Ruleset", accounts: Any, history: str,
              as_of: str | _dt.date | None = None, *, explain: bool = True,
-             registry: "Registry | None" = None, strict: bool = False) -> "Results":
+             registry: "Registry | None" = None, strict: bool = False,
+             before_recording: "Callable[[Results], None] | None" = None,
+             allow_future: bool = False) -> "Results":
     """Score ``accounts`` as the run of ``as_of`` (default: today) and record it in
     ``history``: ``previous(...)`` reads the earlier runs, the overrides in force apply
     (churned accounts keep their last score and are left out of percentile tiers and alerts),
     each result gets its trend against the previous run, the alerts are evaluated, and those
     raised go to the plugins' ``healthcore_deliver_alerts`` hook (their problems are added to
-    the results' warnings). What :command:`healthcore evaluate --history` does."""
+    the results' warnings). What :command:`healthcore evaluate --history` does.
+
+    ``before_recording`` (writing the outputs, say) is called with the results once they are
+    known to be recordable and before the run is recorded: if it raises, nothing is recorded
+    and no alert is raised. Refused with an :class:`~healthcore.errors.InputError`: an as-of
+    date after tomorrow (unless ``allow_future``), and accounts of which none can be recorded
+    (an empty export)."""
     day = as_of_date(as_of)
+    if not allow_future:
+        check_not_future(day)
     with open(history) as store:
         trail = store.override_trail()
         overrides, warnings = unknown_tiers(in_force(trail, ruleset.name, day), ruleset)
@@ -52,6 +63,9 @@ def evaluate(ruleset: "Ruleset", accounts: Any, history: str,
         kept = store.kept_scores(ruleset.name, day, keeping["account_id"].to_list())
         results = (results.with_overrides(overrides, kept)
                    .with_trend(store.previous(ruleset.name, day)))
+        if before_recording is not None:
+            recorded_frame(results, store.name)  # refuse what cannot be recorded first
+            before_recording(results)
         recorded = store.record(results, day)
     results.warnings = [*results.warnings, *warnings]
     results.alerts = recorded.raised

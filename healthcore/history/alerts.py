@@ -18,11 +18,12 @@ runs before it).
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 import polars as pl
+
+from .dates import FIRST_DAY, days_before
 
 if TYPE_CHECKING:
     from ..ruleset import AlertRule, Ruleset
@@ -81,8 +82,7 @@ def evaluate(ruleset: "Ruleset", current: pl.DataFrame, context: Context) -> pl.
 
 def _states(rule: "AlertRule", current: pl.DataFrame, context: Context,
             ranks: dict[str, int]) -> pl.DataFrame:
-    day = _dt.date.fromisoformat(context.day)
-    cutoff = (day - _dt.timedelta(days=rule.cooldown_days)).isoformat()
+    cutoff = days_before(context.day, rule.cooldown_days) or FIRST_DAY
     last = (context.last_states.filter(pl.col("alert") == rule.id)
             .select("account_id", pl.col("as_of").alias("last_as_of"),
                     pl.col("since").alias("last_since"), pl.col("baseline").alias("last_baseline")))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..errors import InputError
+from .dates import as_of_date
 
 if TYPE_CHECKING:
     from ..ruleset import Ruleset
@@ -69,19 +70,39 @@ def current_author() -> str:
 
 
 def in_force(rows: pl.DataFrame, ruleset_name: str | None, day: str) -> pl.DataFrame:
-    """The override in force on ``day`` for each account (one row each, :data:`COLUMNS`)
-    among ``rows``, the audit trail, for the ruleset ``ruleset_name``; with None, those in
-    force for each ruleset named in an override and for every ruleset."""
-    started = rows.filter(pl.col("starts") <= day)
-    keys = ["account_id"]
-    if ruleset_name is None:
-        keys.append("ruleset")
-    else:
-        started = started.filter(pl.col("ruleset").is_null()
-                                 | (pl.col("ruleset") == ruleset_name))
-    latest = started.sort("id").group_by(keys, maintain_order=True).last().select(*COLUMNS)
-    return latest.filter((pl.col("kind") != "clear")
-                         & (pl.col("until").is_null() | (pl.col("until") >= day)))
+    """The override that the runs of the ruleset ``ruleset_name`` on ``day`` apply to each
+    account (one row each, :data:`COLUMNS`) among ``rows``, the audit trail: its latest
+    override for that ruleset or for every ruleset that has started, unless it is a clear or
+    has expired. None stands for a ruleset that no override names (the overrides for every
+    ruleset only)."""
+    scope = pl.col("ruleset").is_null()
+    if ruleset_name is not None:
+        scope = scope | (pl.col("ruleset") == ruleset_name)
+    started = rows.filter((pl.col("starts") <= day) & scope)
+    latest = started.sort("id").group_by("account_id", maintain_order=True).last()
+    return latest.select(*COLUMNS).filter(
+        (pl.col("kind") != "clear") & (pl.col("until").is_null() | (pl.col("until") >= day)))
+
+
+def in_force_everywhere(rows: pl.DataFrame, day: str) -> pl.DataFrame:
+    """Every override that runs on ``day`` apply, by :func:`in_force` for each ruleset: the
+    overrides for one ruleset in force for it, and those for every ruleset with
+    ``except_rulesets``, the rulesets they do not apply to (where a later override for that
+    ruleset alone replaces them). :data:`COLUMNS` and ``except_rulesets``, by account."""
+    everywhere = in_force(rows, None, day)
+    found, excepted = [], [pl.DataFrame(schema={"id": pl.Int64, "except": pl.String})]
+    for name in sorted(rows["ruleset"].drop_nulls().unique().to_list()):
+        scoped = in_force(rows, name, day)
+        found.append(scoped.filter(pl.col("ruleset") == name))
+        excepted.append(everywhere.join(scoped.select("id"), on="id", how="anti")
+                        .select("id", pl.lit(name).alias("except")))
+    none = pl.lit([], pl.List(pl.String))
+    exceptions = pl.concat(excepted).group_by("id").agg(
+        pl.col("except").sort().alias("except_rulesets"))
+    everywhere = everywhere.join(exceptions, on="id", how="left").with_columns(
+        pl.col("except_rulesets").fill_null(none))
+    return pl.concat([everywhere, *(frame.with_columns(none.alias("except_rulesets"))
+                                    for frame in found)]).sort("account_id", "id")
 
 
 def describe(kind: pl.Expr, tier: pl.Expr, until: pl.Expr, author: pl.Expr,
@@ -97,8 +118,6 @@ def describe(kind: pl.Expr, tier: pl.Expr, until: pl.Expr, author: pl.Expr,
 
 def validated_date(value: str | _dt.date | None, option: str) -> str | None:
     """``value`` as YYYY-MM-DD for ``option`` (None stays None)."""
-    from .store import as_of_date
-
     if value is None:
         return None
     try:

@@ -34,9 +34,10 @@ from ..results import listed
 from ..io.database import (_parse, _reason, _sqlalchemy, create_engine, insert_frame,
                            safe_url)
 from . import alerts as alerting
+from .dates import FIRST_DAY, as_of_date, days_before
 from .overrides import COLUMNS as OVERRIDE_COLUMNS
 from .overrides import Override
-from .tables import MIGRATIONS, SCHEMA_VERSION_TABLE, tables
+from .tables import MIGRATIONS, SCHEMA_VERSION_TABLE, TABLE_NAMES, tables
 from .timeline import Entry, delta, movers
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 LOCK_KEY = 0x6863_6869  # the PostgreSQL advisory lock that serializes writers ("hchi")
 SQLITE_TIMEOUT = 60.0
 """Seconds a SQLite writer waits for another one to finish."""
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first bytes of every SQLite database file."""
 
 
 def database_url(target: str) -> str:
@@ -99,9 +102,12 @@ class HistoryStore:
         try:
             connection = self._engine.connect()
         except sqlalchemy.exc.DBAPIError as exc:
-            raise InputError(f"cannot open the history {self.name}: {_reason(exc)}; check the "
-                             "path, or that the database server is running and the URL's "
-                             "host, port, user, password and database name") from None
+            hint = ("check the path and that you may read and write the file and its folder"
+                    if self._engine.dialect.name == "sqlite" else
+                    "check that the database server is running and the URL's host, port, "
+                    "user, password and database name")
+            raise InputError(f"cannot open the history {self.name}: {_reason(exc)}; {hint}"
+                             ) from None
         try:
             with connection, connection.begin():
                 if write and connection.dialect.name == "postgresql":
@@ -117,20 +123,22 @@ class HistoryStore:
     def version(self) -> int:
         """The schema version of the database (0: no history tables yet)."""
         with self._transaction("read the schema version", write=False) as connection:
-            return _current_version(connection)
+            return _current_version(connection, self.name)
 
     def upgrade(self) -> int:
         """Create the tables, or apply the missing upgrades in order, in one transaction.
-        Returns the schema version."""
+        Returns the schema version. A database whose tables of these names healthcore did not
+        create is refused before anything is created in it."""
         sqlalchemy = _sqlalchemy()
         latest = MIGRATIONS[-1][0] if MIGRATIONS else 0
         with self._transaction("create or upgrade the history tables", write=True) as connection:
+            _check_ours(connection, self.name)
             sqlalchemy.Table(SCHEMA_VERSION_TABLE, sqlalchemy.MetaData(),
                              sqlalchemy.Column("version", sqlalchemy.Integer, primary_key=True),
                              sqlalchemy.Column("applied_at", sqlalchemy.String(32)),
                              sqlalchemy.Column("description", sqlalchemy.Text)
                              ).create(connection, checkfirst=True)
-            current = _current_version(connection)
+            current = _current_version(connection, self.name)
             if current > latest:
                 raise InputError(f"{self.name}: the history has schema version {current}, "
                                  f"newer than this healthcore knows ({latest}); upgrade "
@@ -148,13 +156,14 @@ class HistoryStore:
     def record(self, results: "Results", as_of: str | _dt.date | None = None) -> Recorded:
         """Record ``results`` as the run of their ruleset on ``as_of`` (default: today), in
         one transaction, replacing a run of the same ruleset name on the same date, with the
-        states of the ruleset's alerts. Accounts without an id are not recorded; duplicate ids
-        are an error. Returns the run's id and the alerts it raised (an alert the replaced run
-        had raised already is not raised again)."""
+        states of the ruleset's alerts. Accounts without an id are not recorded; duplicate ids,
+        or no account to record, are an error (:func:`recorded_frame`). Returns the run's id and
+        the alerts it raised (an alert the replaced run had raised already is not raised
+        again)."""
         sqlalchemy = _sqlalchemy()
         day = as_of_date(as_of)
         ruleset = results.ruleset
-        frame = _recorded_frame(results, self.name)
+        frame = recorded_frame(results, self.name)
         indicators = [indicator.id for indicator in ruleset.indicators]
         t = tables()
         with self._transaction(f"record the run of {ruleset.name} on {day}",
@@ -166,9 +175,7 @@ class HistoryStore:
                 raised_before = {(r.alert, r.account_id) for r in connection.execute(
                     sqlalchemy.select(t.alerts.c.alert, t.alerts.c.account_id)
                     .where(t.alerts.c.run_id == old, t.alerts.c.raised))}
-                for table in (t.alerts, t.points, t.scores):
-                    connection.execute(table.delete().where(table.c.run_id == old))
-                connection.execute(t.runs.delete().where(t.runs.c.id == old))
+                _delete_run(connection, old)
             states = self._alert_states(connection, ruleset, frame, day)
             run_id = connection.execute(t.runs.insert().values(
                 ruleset=ruleset.name, as_of=day, content_hash=ruleset.content_hash,
@@ -189,6 +196,43 @@ class HistoryStore:
             else states, ruleset, day, frame)
         return Recorded(run_id, raised)
 
+    def delete_run(self, as_of: str | _dt.date, ruleset_name: str | None = None
+                   ) -> dict[str, Any]:
+        """Delete the run of ``ruleset_name`` on ``as_of`` (the ruleset may be left out when
+        one ruleset only has a run that day) with its scores, points and alert states, in one
+        transaction. Returns what was deleted: ``ruleset``, ``as_of``, ``accounts`` and
+        ``alerts`` (the alert states)."""
+        sqlalchemy = _sqlalchemy()
+        day = as_of_date(as_of)
+        runs = tables().runs
+        with self._transaction(f"delete the run of {day}", write=True) as connection:
+            found = connection.execute(
+                sqlalchemy.select(runs.c.id, runs.c.ruleset, runs.c.accounts)
+                .where(runs.c.as_of == day).order_by(runs.c.ruleset)).fetchall()
+            chosen = [run for run in found if ruleset_name in (None, run.ruleset)]
+            if len(chosen) != 1:
+                raise InputError(self._no_single_run(connection, day, ruleset_name,
+                                                     [run.ruleset for run in found]))
+            run = chosen[0]
+            alerts = _delete_run(connection, run.id)
+        return {"ruleset": run.ruleset, "as_of": day, "accounts": run.accounts,
+                "alerts": alerts}
+
+    def _no_single_run(self, connection: "Connection", day: str, ruleset_name: str | None,
+                       that_day: list[str]) -> str:
+        """Why :meth:`delete_run` found no run, or several, to delete."""
+        if len(that_day) > 1 and ruleset_name is None:
+            return (f"{self.name}: several rulesets have a run on {day} ({', '.join(that_day)}); "
+                    "choose one with --ruleset NAME")
+        sqlalchemy = _sqlalchemy()
+        runs = tables().runs
+        latest = [f"{r.ruleset} {r.as_of}" for r in connection.execute(
+            sqlalchemy.select(runs.c.ruleset, runs.c.as_of)
+            .order_by(runs.c.as_of.desc(), runs.c.ruleset).limit(10))]
+        what = f"ruleset '{ruleset_name}'" if ruleset_name else "any ruleset"
+        return (f"{self.name}: no run of {what} on {day}; latest runs: "
+                f"{', '.join(latest) or 'none'}")
+
     def _alert_states(self, connection: "Connection", ruleset: "Ruleset", frame: pl.DataFrame,
                       day: str) -> pl.DataFrame:
         """The states of the ruleset's alerts in the run of ``day`` (churned accounts left
@@ -208,7 +252,8 @@ class HistoryStore:
                 sqlalchemy.select(t.scores.c.account_id, t.scores.c.tier)
                 .where(t.scores.c.run_id == earlier[0].id)), {"account_id": pl.String,
                                                               "tier": pl.String})
-            since = min(earlier[0].as_of, _days_before(day, alerting.longest_cooldown(ruleset)))
+            since = min(earlier[0].as_of,
+                        days_before(day, alerting.longest_cooldown(ruleset)) or FIRST_DAY)
             states = _frame(connection.execute(
                 sqlalchemy.select(t.alerts.c.alert, t.alerts.c.account_id, t.runs.c.as_of,
                                   t.alerts.c.since, t.alerts.c.baseline)
@@ -224,7 +269,7 @@ class HistoryStore:
                 sqlalchemy.select(t.scores.c.account_id, sqlalchemy.func.max(t.scores.c.score))
                 .select_from(t.scores.join(t.runs, t.scores.c.run_id == t.runs.c.id))
                 .where(t.runs.c.ruleset == ruleset.name, t.runs.c.as_of < day,
-                       t.runs.c.as_of >= _days_before(day, days))
+                       t.runs.c.as_of >= (days_before(day, days) or FIRST_DAY))
                 .group_by(t.scores.c.account_id)), {"account_id": pl.String, "peak": pl.Float64})
         for count in alerting.needs_streaks(ruleset):
             if len(earlier) >= count - 1:
@@ -355,12 +400,7 @@ class HistoryStore:
         looked = pl.DataFrame(schema={"account_id": pl.String})
         with self._transaction("read previous runs", write=False) as connection:
             for name, (reference, days) in sorted(ruleset.history_references.items()):
-                window = (t.runs.c.as_of < day if days == 0
-                          else t.runs.c.as_of <= _days_before(day, days))
-                run = connection.execute(
-                    sqlalchemy.select(t.runs.c.id).where(t.runs.c.ruleset == ruleset.name,
-                                                         window)
-                    .order_by(t.runs.c.as_of.desc()).limit(1)).scalar()
+                run = self._latest_run(connection, ruleset.name, day, days)
                 schema = {"account_id": pl.String,
                           name: pl.String if reference == "tier" else pl.Float64}
                 if run is None:
@@ -376,6 +416,21 @@ class HistoryStore:
                         schema)
                 looked = looked.join(values, on="account_id", how="full", coalesce=True)
         return looked
+
+    @staticmethod
+    def _latest_run(connection: "Connection", ruleset_name: str, day: str, days: int
+                    ) -> int | None:
+        """The id of the latest run of ``ruleset_name`` at least ``days`` days before
+        ``day`` (0: the latest before it), if any."""
+        sqlalchemy = _sqlalchemy()
+        runs = tables().runs
+        latest = days_before(day, days)
+        if latest is None:  # before 0001-01-01: no run is that old
+            return None
+        window = runs.c.as_of < day if days == 0 else runs.c.as_of <= latest
+        return connection.execute(
+            sqlalchemy.select(runs.c.id).where(runs.c.ruleset == ruleset_name, window)
+            .order_by(runs.c.as_of.desc()).limit(1)).scalar()
 
     # ------------------------------------------------------------------------ overrides
 
@@ -495,6 +550,7 @@ def open(url: str, *, create: bool = True, upgrade: bool = True) -> HistoryStore
         if database in ("", ":memory:") or database.startswith("file:"):
             raise InputError(f"{safe_url(url)}: give the path of a SQLite file for the history, "
                              "as in --history history.db or sqlite:////data/history.db")
+        _check_sqlite_file(Path(database))
         if not create and not Path(database).is_file():
             raise InputError(f"no history at {safe_url(url)}: the file '{database}' does not exist; "
                              "record runs with healthcore evaluate RULESET ACCOUNTS "
@@ -513,39 +569,87 @@ def open(url: str, *, create: bool = True, upgrade: bool = True) -> HistoryStore
     return store
 
 
-# ---------------------------------------------------------------------------- helpers
-
-def as_of_date(value: str | _dt.date | None) -> str:
-    """``value`` as an ISO date ``YYYY-MM-DD`` (None: today)."""
-    if value is None:
-        return _dt.date.today().isoformat()
-    if isinstance(value, _dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, _dt.date):
-        return value.isoformat()
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a directory, or a file that is neither empty nor a SQLite database, as the
+    history's SQLite file (a missing one is fine: it is created)."""
+    if path.is_dir():
+        raise InputError(f"{path} is a directory: give a file path (SQLite), as in "
+                         f"{path / 'history.db'}, or a database URL")
     try:
-        return _dt.date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise InputError(f"'{value}' is not a date: write the as-of date as YYYY-MM-DD, as in "
-                         "2024-03-31") from None
+        with path.open("rb") as file:
+            start = file.read(len(SQLITE_HEADER))
+    except OSError:
+        return  # missing or unreadable: opening it says why
+    if start and start != SQLITE_HEADER:
+        raise InputError(f"{path} is not a SQLite database (it does not begin with SQLite's "
+                         "header): give a new file name for the history, or the right file")
 
+
+# ---------------------------------------------------------------------------- helpers
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _current_version(connection: "Connection") -> int:
+def _current_version(connection: "Connection", name: str = "the database") -> int:
+    """The schema version recorded in ``connection``'s database (0: none); a version table
+    that healthcore did not write is refused (``name`` names the database)."""
     sqlalchemy = _sqlalchemy()
-    if not sqlalchemy.inspect(connection).has_table(SCHEMA_VERSION_TABLE):
+    inspector = sqlalchemy.inspect(connection)
+    if not inspector.has_table(SCHEMA_VERSION_TABLE):
         return 0
+    columns = [column["name"] for column in inspector.get_columns(SCHEMA_VERSION_TABLE)]
+    if set(columns) != {"version", "applied_at", "description"}:
+        raise InputError(_not_ours(name, SCHEMA_VERSION_TABLE, f"columns {', '.join(columns)}"))
     found = connection.execute(sqlalchemy.text(
         f"SELECT MAX(version) FROM {SCHEMA_VERSION_TABLE}")).scalar()
-    return int(found or 0)
+    try:
+        return int(found or 0)
+    except (TypeError, ValueError):
+        raise InputError(_not_ours(name, SCHEMA_VERSION_TABLE,
+                                   f"its version {found!r} is not a number")) from None
 
 
-def _recorded_frame(results: "Results", name: str) -> pl.DataFrame:
-    """What a run records: one row per account with an id (as text): status, score, tier,
-    segment and override (null when the results have none), each indicator's points and value."""
+def _check_ours(connection: "Connection", name: str) -> None:
+    """Refuse a database holding tables named like the history's that healthcore did not
+    create: history tables without a schema version, or a runs table without its columns."""
+    sqlalchemy = _sqlalchemy()
+    inspector = sqlalchemy.inspect(connection)
+    present = [table for table in TABLE_NAMES if inspector.has_table(table)]
+    if not present:
+        return
+    if _current_version(connection, name) == 0:
+        raise InputError(_not_ours(name, present[0], "columns " + ", ".join(
+            column["name"] for column in inspector.get_columns(present[0]))))
+    runs = tables().runs
+    if runs.name in present:
+        columns = [column["name"] for column in inspector.get_columns(runs.name)]
+        if not {column.name for column in runs.columns} <= set(columns):
+            raise InputError(_not_ours(name, runs.name, "columns " + ", ".join(columns)))
+
+
+def _not_ours(name: str, table: str, detail: str) -> str:
+    return (f"{name} has a table {table} that healthcore did not create ({detail}): use another "
+            "database, or another PostgreSQL schema, for the history; nothing was changed")
+
+
+def _delete_run(connection: "Connection", run_id: int) -> int:
+    """Delete the run ``run_id`` with its alert states, points and scores; returns how many
+    alert states were deleted."""
+    t = tables()
+    alerts = connection.execute(t.alerts.delete().where(t.alerts.c.run_id == run_id)).rowcount
+    for table in (t.points, t.scores):
+        connection.execute(table.delete().where(table.c.run_id == run_id))
+    connection.execute(t.runs.delete().where(t.runs.c.id == run_id))
+    return alerts
+
+
+def recorded_frame(results: "Results", name: str) -> pl.DataFrame:
+    """What a run of ``results`` records in the history ``name``: one row per account with an
+    id (as text): status, score, tier, segment and override (null when the results have none),
+    each indicator's points and value. An :class:`InputError` when an id appears twice or no
+    account is left to record (an empty export is a broken one: recording it would end every
+    account's trend and alert episodes)."""
     ruleset = results.ruleset
     frame = results.scores
     optional = [pl.col(column) if column in frame.columns else pl.lit(None, pl.String)
@@ -560,6 +664,11 @@ def _recorded_frame(results: "Results", name: str) -> pl.DataFrame:
         raise InputError(f"{name}: cannot record the run: account ids must be unique to keep "
                          f"a history, and these appear more than once: {listed(repeated)}; "
                          f"fix the accounts' '{ruleset.account_id}' field")
+    if frame.is_empty():
+        why = ("the accounts are empty" if len(results) == 0 else
+               f"none of the {len(results)} accounts has an id in field '{ruleset.account_id}'")
+        raise InputError(f"{name}: no accounts to record: {why}; nothing was recorded (an "
+                         "empty export is usually a failed one: check it, then run again)")
     return frame
 
 
@@ -567,6 +676,3 @@ def _frame(rows: Any, schema: dict[str, Any]) -> pl.DataFrame:
     """Query result rows as a DataFrame with ``schema``."""
     return pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
 
-
-def _days_before(day: str, days: int) -> str:
-    return (_dt.date.fromisoformat(day) - _dt.timedelta(days=days)).isoformat()

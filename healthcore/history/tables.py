@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION_TABLE = "healthcore_schema_version"
 RUNS, SCORES, POINTS = "healthcore_runs", "healthcore_scores", "healthcore_points"
 OVERRIDES, ALERTS = "healthcore_overrides", "healthcore_alerts"
+TABLE_NAMES = (RUNS, SCORES, POINTS, OVERRIDES, ALERTS)
 
 
 def _v1(connection: "Connection") -> None:

@@ -49,13 +49,25 @@ def render_report(results: "Results", accounts: "pl.DataFrame | Any", *,
 
 
 def tier_mix(history: str, ruleset_name: str) -> "pl.DataFrame":
-    """The tier mix of every recorded run of ``ruleset_name`` in the history at ``history``;
-    an :class:`InputError` when there is none."""
+    """The tier mix of every recorded run of ``ruleset_name`` in the history at ``history``
+    (a run without accounts has none: it is left out); an :class:`InputError` when no run has
+    accounts."""
     from ..history import open as open_history
     from ..io.database import safe_url
 
     with open_history(history, create=False) as store:
         mix = store.tier_mix(ruleset_name)
+        runs = store.runs(ruleset_name) if mix.height == 0 else None
+    if runs is not None and runs.height:
+        from ..results import listed
+
+        dates = listed(runs["as_of"].to_list())
+        raise InputError(f"the history {safe_url(history)} has {runs.height} run"
+                         f"{'s' if runs.height != 1 else ''} of the ruleset '{ruleset_name}' "
+                         f"({dates}), none with accounts (empty accounts files were "
+                         "recorded): delete them with healthcore history --delete --as-of DATE "
+                         "--history DB, and record runs with healthcore evaluate RULESET "
+                         "ACCOUNTS --history DB")
     if mix.height == 0:
         raise InputError(f"the history {safe_url(history)} has no run of the ruleset '{ruleset_name}': "
                          "record runs with healthcore evaluate RULESET ACCOUNTS --history DB")
