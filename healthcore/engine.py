@@ -103,7 +103,7 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
                              f"ruleset names as account_id{hint}; fields found: "
                              f"{', '.join(frame.columns[:20])}")
     id_type = frame.schema[ruleset.account_id]
-    if not readable_as_text(id_type):
+    if not readable_as_text(id_type) or id_type == pl.Boolean:
         raise InputError(f"the accounts' '{ruleset.account_id}' (their ids) holds {id_type}: "
                          "an account id is text or a number")
     _reject_shadowed_parameters(ruleset, frame.columns)
@@ -133,6 +133,20 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
     if explain:
         return Results(ruleset, computed.select(query.names()), lambda: computed, warnings)
     return Results(ruleset, computed, query.everything, warnings)
+
+
+def _identified(frame: pl.DataFrame, account_id: str) -> pl.Expr:
+    """Whether each account has an id: not missing, blank (spaces only), NaN or infinite."""
+    column, dtype = pl.col(account_id), frame.schema[account_id]
+    if dtype.is_float():
+        return column.is_finite().fill_null(False)
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        text = column.cast(pl.String)
+        blank = text.str.strip_chars().str.len_bytes() == 0
+        # a blank id sorts before "!": look for one among those few, not every id
+        if frame.lazy().filter(text < "!").select(blank.any()).collect().item():
+            return column.is_not_null() & blank.not_()
+    return column.is_not_null()
 
 
 def _with_history(ruleset: Ruleset, frame: pl.DataFrame, looked_back: pl.DataFrame | None
@@ -272,7 +286,8 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str],
             plan.problems.append(pl.format(
                 clean(f"indicator '{ind.id}': the value {{}} gets no points from its normalizer "
                       f"({ind.normalizer.describe()}); it is left out"), unscored))
-    return _scores(ruleset, lazy, plan.problems, by_segment)
+    return _scores(ruleset, lazy, plan.problems, by_segment,
+                   _identified(frame, ruleset.account_id))
 
 
 def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan) -> Computed:
@@ -392,7 +407,8 @@ def _pts(indicator: Indicator) -> str:
 
 
 def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr],
-            by_segment: BySegment) -> _Query:
+            by_segment: BySegment, identified: pl.Expr) -> _Query:
+    """The score columns of the query; ``identified`` says which accounts have an id."""
     indicators = ruleset.indicators
     counted, effective = {}, {}
     for ind in indicators:
@@ -412,7 +428,7 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr],
         or [pl.lit(0.0)])
     account_id = pl.col(ruleset.account_id)
     den = pl.col(f"{_HIDDEN}den")
-    refusals = [(account_id.is_null(), f"the account has no '{ruleset.account_id}'")]
+    refusals = [(identified.not_(), f"the account has no '{ruleset.account_id}'")]
     refusals += [(pl.col(_pts(i)).is_null(),
                   f"indicator '{i.id}' has no value and its missing policy is 'error'")
                  for i in indicators if i.missing == "error"]

@@ -13,12 +13,18 @@ that is not finite (checked where a chain of arithmetic ends, and after each pow
 chain IEEE rules apply).
 :meth:`Expression.to_polars` compiles the tree to one polars expression for a whole batch and
 :meth:`Expression.evaluate` evaluates it for one account with simpleeval; both give the same answers.
+
+A chain of operators of one kind written one after the other (``a + b - c + ...``,
+``a * b / c * ...``) is one level of nesting, however long: every pass over a tree walks such a
+chain in a loop, left to right, not by recursion.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import re
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
@@ -41,6 +47,8 @@ its NAME in the latest run at least DAYS days before this one. NAME is ``score``
 indicator id (its value). Without a history, or for an account not in that run, it is null."""
 
 _ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_CHAINS = {ast.Add: "+-", ast.Sub: "+-", ast.Mult: "*/", ast.Div: "*/"}
+"""The operators that chain without nesting: + with -, and * with /."""
 _ORDERING = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _EQUALITY = {ast.Eq: "==", ast.NotEq: "!="}
 _MEMBERSHIP = {ast.In: "in", ast.NotIn: "not in"}
@@ -124,23 +132,33 @@ def parse(source: str, functions: Mapping[str, ExpressionFunction],
     """
     if len(source) > MAX_LENGTH:
         raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
-    if source.count("(") > MAX_DEPTH * 2 or source.count("[") > MAX_DEPTH:
+    if _bracket_depth(source) > MAX_DEPTH * 2:  # before Python's parser recurses into them
         raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep")
+    text = source.strip()
     try:
-        tree = SimpleEval.parse(source)
+        with warnings.catch_warnings():  # such as "'is' with a literal": refused below anyway
+            warnings.simplefilter("ignore")
+            statements = ast.parse(text).body
     except SyntaxError as exc:
         raise ExpressionError(f"this is not a valid expression: {exc.msg}", exc.offset) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep") from None
-    except Exception as exc:  # simpleeval's InvalidExpression for an empty text
+    except ValueError as exc:  # a NUL character
         raise ExpressionError(str(exc)) from None
-    if not isinstance(tree, ast.Expr):
+    if not statements:
+        raise ExpressionError("the expression is empty")
+    if len(statements) > 1:
+        second = shortened(ast.get_source_segment(text, statements[1]) or "", 40)
+        raise ExpressionError(f"only one expression is allowed here, but '{second}' follows "
+                              "the first one; to combine conditions, join them with 'and' or 'or'",
+                              _column(text, statements[1]))
+    if not isinstance(statements[0], ast.Expr):
         raise ExpressionError("only an expression is allowed here, not a statement "
                               "(no '=', import, def or other Python statements)")
-    _check_limits(tree.value, source)
-    history = _HistoryReferences(constants)
-    body = history.visit(tree.value)
-    checker = _Checker(functions, constants, dict(extra_names or {}))
+    _check_limits(statements[0].value, text)
+    history = _HistoryReferences(constants, text)
+    body = history.replace(statements[0].value)
+    checker = _Checker(functions, constants, dict(extra_names or {}), text)
     kind = checker.check(body, want, depth=0)
     if want == "boolean" and kind != "boolean":
         raise ExpressionError("a condition must be true or false: compare a value, "
@@ -156,21 +174,45 @@ def parse(source: str, functions: Mapping[str, ExpressionFunction],
                       frozenset(checker.used_constants), dict(history.found))
 
 
-class _HistoryReferences(ast.NodeTransformer):
+class _HistoryReferences:
     """Replaces each ``previous(NAME[, DAYS])`` call by a name that the engine fills from the
     score history, after checking its arguments."""
 
-    def __init__(self, constants: Mapping[str, Any]):
+    def __init__(self, constants: Mapping[str, Any], source: str):
         self.constants = constants
+        self.source = source
         self.found: dict[str, tuple[str, int]] = {}
         self.columns: dict[str, int] = {}
 
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        if not (isinstance(node.func, ast.Name) and node.func.id == HISTORY_REFERENCE):
-            return self.generic_visit(node)
+    def replace(self, tree: ast.expr) -> ast.expr:
+        """``tree`` with its ``previous(...)`` calls replaced, walked in order without
+        recursion."""
+        holder = ast.Expression(body=tree)
+        stack: list[tuple[ast.AST, str, int | None]] = [(holder, "body", None)]
+        while stack:
+            parent, name, index = stack.pop()
+            node = getattr(parent, name) if index is None else getattr(parent, name)[index]
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                    node.func.id == HISTORY_REFERENCE:
+                if index is None:
+                    setattr(parent, name, self.reference(node))
+                else:
+                    getattr(parent, name)[index] = self.reference(node)
+                continue
+            children: list[tuple[ast.AST, str, int | None]] = []
+            for field_name, value in ast.iter_fields(node):
+                if isinstance(value, list):
+                    children += [(node, field_name, i) for i, item in enumerate(value)
+                                 if isinstance(item, ast.AST)]
+                elif isinstance(value, ast.AST):
+                    children.append((node, field_name, None))
+            stack.extend(reversed(children))
+        return holder.body
+
+    def reference(self, node: ast.Call) -> ast.Name:
         usage = ("previous() takes what to look back at and, optionally, how many days back: "
                  "previous(score), previous(tier), previous(usage, 30) for an indicator 'usage'")
-        column = node.col_offset + 1
+        column = _column(self.source, node)
         if node.keywords or not 1 <= len(node.args) <= 2 or not isinstance(node.args[0],
                                                                           ast.Name):
             raise ExpressionError(usage, column)
@@ -181,7 +223,7 @@ class _HistoryReferences(ast.NodeTransformer):
             if number is None or number != int(number) or not 0 <= number <= MAX_LOOKBACK_DAYS:
                 raise ExpressionError(f"previous({reference}, ...): the days back must be a "
                                       f"whole number from 0 to {MAX_LOOKBACK_DAYS}, written in "
-                                      "the expression", node.args[1].col_offset + 1)
+                                      "the expression", _column(self.source, node.args[1]))
             days = int(number)
         name = f"previous({reference})" if days == 0 else f"previous({reference}, {days})"
         self.found[name] = (reference, days)
@@ -193,8 +235,9 @@ class _Checker:
     """Walks a parsed tree: rejects what is not allowed, infers and records kinds."""
 
     def __init__(self, functions: Mapping[str, ExpressionFunction], constants: Mapping[str, Any],
-                 bound: dict[str, Kind]):
+                 bound: dict[str, Kind], source: str):
         self.functions = functions
+        self.source = source
         self.constants = constants
         self.bound = bound
         self.names: dict[str, Kind] = {}
@@ -203,7 +246,18 @@ class _Checker:
         self.nodes = 0
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
-        return ExpressionError(message, getattr(node, "col_offset", -1) + 1 or None)
+        return ExpressionError(message, _column(self.source, node))
+
+    def show(self, node: ast.expr) -> str:
+        """A node as the author wrote it, quoted unless it is text in quotes already."""
+        text = shortened(ast.get_source_segment(self.source, node) or "", 60)
+        return text if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            else f"'{text}'"
+
+    def count(self, node: ast.AST) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(node, f"the expression has more than {MAX_NODES} parts; split it")
 
     def static_kind(self, node: ast.expr) -> Kind | None:
         """The kind of a node that does not depend on context, if any."""
@@ -231,9 +285,7 @@ class _Checker:
         return None
 
     def check(self, node: ast.expr, want: Kind, depth: int) -> Kind:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise self.fail(node, f"the expression has more than {MAX_NODES} parts; split it")
+        self.count(node)
         if depth > MAX_DEPTH:
             raise self.fail(node, f"the expression is nested more than {MAX_DEPTH} levels deep")
         handler = getattr(self, f"_{type(node).__name__}", None)
@@ -241,7 +293,7 @@ class _Checker:
             raise self.fail(node, _forbidden(node))
         kind = handler(node, want, depth + 1)
         if want != "any" and kind != "any" and kind != want:
-            raise self.fail(node, f"{_show(node)} is {_article(kind)}, "
+            raise self.fail(node, f"{self.show(node)} is {_article(kind)}, "
                                   f"but {_article(want)} is needed here")
         return kind
 
@@ -275,8 +327,12 @@ class _Checker:
         if type(node.op) not in _ARITHMETIC:
             raise self.fail(node, f"the operator '{_op_text(node.op)}' is not available: "
                                   "use + - * / ** and functions")
-        self.check(node.left, "number", depth)
-        self.check(node.right, "number", depth)
+        first, links = _chain(node)
+        for link in links[:-1]:  # ``node`` itself is counted already
+            self.count(link)
+        self.check(first, "number", depth)
+        for link in links:
+            self.check(link.right, "number", depth)
         if isinstance(node.op, ast.Pow):
             exponent = _constant_number(node.right, self.constants)
             if exponent is None:
@@ -382,22 +438,71 @@ class _Checker:
 
 
 def _check_limits(tree: ast.expr, source: str) -> None:
-    """Refuse nesting deeper than :data:`MAX_DEPTH` and numbers beyond the range of floats,
-    walking the tree without recursion, so that no later pass over it can exhaust the stack."""
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (a chain such as ``a + b - c`` is one
+    level), numbers beyond the range of floats, and names written with characters that Python
+    reads as other ones (fullwidth letters), walking the tree without recursion, so that no later
+    pass over it can exhaust the stack."""
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep",
-                                  getattr(node, "col_offset", 0) + 1)
+                                  _column(source, node) or 1)
         if (isinstance(node, ast.Constant) and value_kind(node.value) == "number"
                 and not finite_number(node.value)):
-            written = ast.get_source_segment(source, node) or ""
-            written = written if len(written) <= 20 else f"{written[:20]}..."
+            written = shortened(ast.get_source_segment(source, node) or "", 20)
             raise ExpressionError(f"the number {written} is too large: numbers are between "
-                                  "-1e308 and 1e308", node.col_offset + 1)
-        stack.extend((child, depth + isinstance(child, ast.expr))
+                                  "-1e308 and 1e308", _column(source, node))
+        if isinstance(node, ast.Name) and ast.get_source_segment(source, node) != node.id:
+            raise ExpressionError(f"'{ast.get_source_segment(source, node)}' is written with "
+                                  f"characters that stand for other ones: write it as "
+                                  f"'{node.id}'", _column(source, node))
+        chained = _CHAINS.get(type(getattr(node, "op", None)))
+        stack.extend((child, depth if chained and child is getattr(node, "left", None) and
+                      _CHAINS.get(type(getattr(child, "op", None))) == chained
+                      else depth + isinstance(child, ast.expr))
                      for child in ast.iter_child_nodes(node))
+
+
+def _bracket_depth(source: str) -> int:
+    """How deeply the brackets of ``source`` nest (brackets in quotes count too)."""
+    depth = deepest = 0
+    for character in source:
+        if character in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in ")]":
+            depth -= 1
+    return deepest
+
+
+def _chain(node: ast.BinOp) -> tuple[ast.expr, list[ast.BinOp]]:
+    """The operations of a chain such as ``a + b - c`` (``a * b / c``), in order, each with its
+    ``op`` and ``right``, and the chain's first operand (``a``). Any other operation is a chain
+    of one. Found in a loop: a chain of 300 terms is 300 levels of the tree."""
+    links = [node]
+    kind = _CHAINS.get(type(node.op))
+    while kind is not None and isinstance(links[-1].left, ast.BinOp) and \
+            _CHAINS.get(type(links[-1].left.op)) == kind:
+        links.append(links[-1].left)
+    links.reverse()
+    return links[0].left, links
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _column(source: str, node: ast.AST) -> int | None:
+    """The 1-based column of ``node`` in characters on its line (``ast`` counts UTF-8 bytes)."""
+    if not hasattr(node, "col_offset"):
+        return None
+    line = _LINE_BREAK.split(source)[node.lineno - 1].encode("utf-8")
+    return len(line[:node.col_offset].decode("utf-8", "replace")) + 1
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters and ``...``, if longer, to be quoted in a message."""
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def finite_number(value: int | float) -> bool:
@@ -438,14 +543,18 @@ def _constant_number(node: ast.expr, constants: Mapping[str, Any]) -> float | No
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _constant_number(node.operand, constants)
         return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
-    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC and not isinstance(node.op, ast.Pow):
-        left, right = _constant_number(node.left, constants), _constant_number(node.right, constants)
-        if left is None or right is None:
-            return None
-        try:
-            return _finite(_ARITH_SCALAR[type(node.op)](left, right))
-        except ZeroDivisionError:  # a written division by zero is null, not a number
-            return None
+    if isinstance(node, ast.BinOp) and type(node.op) in _CHAINS:
+        first, links = _chain(node)
+        value = _constant_number(first, constants)
+        for link in links:
+            right = _constant_number(link.right, constants)
+            if value is None or right is None:
+                return None
+            try:
+                value = _finite(_ARITH_SCALAR[type(link.op)](value, right))
+            except ZeroDivisionError:  # a written division by zero is null, not a number
+                return None
+        return value
     return None
 
 
@@ -471,12 +580,6 @@ def _forbidden(node: ast.AST) -> str:
         "Slice": "slices are not allowed in expressions",
     }
     return reasons.get(kind, f"{kind} is not allowed in expressions")
-
-
-def _show(node: ast.expr) -> str:
-    """A node as the author wrote it, quoted unless it is text in quotes already."""
-    text = ast.unparse(node)
-    return text if isinstance(node, ast.Constant) and isinstance(node.value, str) else f"'{text}'"
 
 
 def _op_text(op: ast.AST) -> str:
@@ -572,8 +675,11 @@ class _ScalarEval(SimpleEval):
     def _arithmetic(self, node: ast.expr) -> Any:
         """An arithmetic chain with IEEE semantics; the caller turns non-finite into null."""
         if isinstance(node, ast.BinOp):
-            return self.operators[type(node.op)](self._arithmetic(node.left),
-                                                 self._arithmetic(node.right))
+            first, links = _chain(node)
+            value = self._arithmetic(first)
+            for link in links:
+                value = self.operators[type(link.op)](value, self._arithmetic(link.right))
+            return value
         if isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not):
             return self.operators[type(node.op)](self._arithmetic(node.operand))
         return self._eval(node)
@@ -604,14 +710,14 @@ def _evaluate(expression: Expression, names: dict[str, Any]) -> Any:
 
 # ----------------------------------------------------------------------------- batch path
 
-def exact_divisor(dividend: "pl.Expr", divisor: "pl.Expr | float") -> "pl.Expr":
-    """``divisor`` as a column as long as ``dividend``.
+def divisor_column(divisor: float) -> "pl.Expr":
+    """``divisor`` as a column as long as the table, so that dividing by it is exact, as
+    Python's ``/`` is (polars divides a column by a scalar through the scalar's reciprocal,
+    which can differ in the last bit). It does not repeat the dividend: an expression that
+    repeats a part of itself grows exponentially with nesting."""
+    import polars as pl
 
-    polars divides a column by a scalar through the scalar's reciprocal, which can differ from
-    IEEE division in the last bit; dividing by a column is exact, as Python's ``/`` is, so the
-    batch and scalar paths give identical results.
-    """
-    return dividend * 0.0 + divisor
+    return pl.lit(divisor, pl.Float64).repeat_by(pl.len()).explode()
 
 
 class _PolarsCompiler:
@@ -624,9 +730,12 @@ class _PolarsCompiler:
         self.expression = expression
         self.column = column
 
-    def finite(self, expr: "pl.Expr") -> "pl.Expr":
-        pl = self.pl
-        return pl.when(expr.is_finite()).then(expr)
+    @staticmethod
+    def finite(expr: "pl.Expr") -> "pl.Expr":
+        """``expr`` with infinities and NaN made null. Every expression compiled here holds
+        each of its parts once: one that repeats a part (``when(e.is_finite()).then(e)``,
+        ``e.fill_nan(None)``) grows exponentially with nesting."""
+        return expr.replace([math.inf, -math.inf, math.nan], None)
 
     def compile(self, node: ast.expr, in_arithmetic: bool = False) -> "pl.Expr":
         """Compile ``node``; an arithmetic chain is checked for non-finite values once, where
@@ -648,20 +757,11 @@ class _PolarsCompiler:
                 return pl.lit(float(value) if value_kind(value) == "number" else value)
             return self.column(node.id, self.expression.names.get(node.id, "number"))
         if isinstance(node, ast.BinOp):
-            left, right = self.compile(node.left, True), self.compile(node.right, True)
-            if isinstance(node.op, ast.Add):
-                return left + right
-            if isinstance(node.op, ast.Sub):
-                return left - right
-            if isinstance(node.op, ast.Mult):
-                return left * right
-            if isinstance(node.op, ast.Div):
-                if _constant_number(node.right, self.expression.constants) is not None:
-                    right = exact_divisor(left, right)
-                return pl.when(right != 0).then(left / right)
-            # checked at once: implementations differ on powers of infinities (polars takes
-            # x ** 0.5 as a square root: NaN for -inf, where IEEE pow gives inf)
-            return self.finite(left.pow(right))
+            first, links = _chain(node)
+            result = self.compile(first, True)
+            for link in links:
+                result = self.operation(link, result)
+            return result
         if isinstance(node, ast.UnaryOp):
             operand = self.compile(node.operand, isinstance(node.op, (ast.USub, ast.UAdd)))
             if isinstance(node.op, ast.Not):
@@ -693,12 +793,39 @@ class _PolarsCompiler:
                 for i, a in enumerate(node.args)))
         raise ExpressionError(_forbidden(node))  # unreachable after checking
 
+    def operation(self, node: ast.BinOp, left: "pl.Expr") -> "pl.Expr":
+        """``left`` (the chain so far) combined with ``node.right`` by ``node.op``."""
+        if isinstance(node.op, ast.Div):
+            divisor = self.constant(node.right)
+            if divisor == 0:
+                return self.pl.lit(None, self.pl.Float64)
+            if divisor is not None:
+                return left / divisor_column(divisor)
+            return left / self.compile(node.right, True).replace(0.0, None)  # x / 0 is null
+        right = self.compile(node.right, True)
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        # checked at once: implementations differ on powers of infinities (polars takes
+        # x ** 0.5 as a square root: NaN for -inf, where IEEE pow gives inf)
+        return self.finite(left.pow(right))
+
+    def constant(self, node: ast.expr) -> float | None:
+        """The value of ``node`` when it is the same for every account: numbers written in
+        the expression and parameters that no segment changes."""
+        if any(isinstance(n, ast.Name) and self.parameter(n.id) is not None
+               for n in ast.walk(node)):
+            return None
+        return _constant_number(node, self.expression.constants)
+
     def compare(self, op: ast.cmpop, left_node: ast.expr, right_node: ast.expr) -> "pl.Expr":
-        pl = self.pl
         left = self.compile(left_node)
         if type(op) in _MEMBERSHIP:
             values = [_literal(e) for e in right_node.elts]  # type: ignore[attr-defined]
-            member = pl.when(left.is_not_null()).then(left.is_in(values))
+            member = left.is_in(values)  # null for a null value
             return member if isinstance(op, ast.In) else member.not_()
         right = self.compile(right_node)
         return {ast.Eq: left.eq, ast.NotEq: left.ne, ast.Lt: left.lt, ast.LtE: left.le,

@@ -1,8 +1,8 @@
 """Preparing account fields for metrics and expressions, column-wise.
 
 A field is read as a kind (number, count, text, boolean). A value that cannot be read as that kind
-(text in a number field, NaN, infinity, a negative count) becomes null and yields a problem message
-that names the field and the value; a blank value is simply missing.
+(text or true/false in a number field, NaN, infinity, a negative count) becomes null and yields a
+problem message that names the field and the value; a blank value is simply missing.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
         return column, None
     if kind == "numbers":
         return _numbers(field, column, dtype)
+    if dtype == pl.Boolean and kind in ("number", "count"):  # true is not 1: named as text
+        column, dtype = column.cast(pl.String), pl.String
     if kind == "text":  # spaces around a value are ignored, as for numbers
         if dtype == pl.String:
             return column.str.strip_chars(), None
@@ -63,7 +65,7 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
             lowered = text.str.to_lowercase()
             value = (pl.when(lowered.is_in(_TRUE)).then(True)
                      .when(lowered.is_in(_FALSE)).then(False).otherwise(None))
-    elif dtype.is_integer() or dtype == pl.Boolean:  # always finite
+    elif dtype.is_integer():  # always finite
         number = column.cast(pl.Float64)
         if kind == "number":
             return number, None  # nothing can be wrong with it

@@ -6,6 +6,7 @@ all problems of a file are raised together in one :class:`~healthcore.errors.Rul
 
 from __future__ import annotations
 
+import math
 import string
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,6 +20,11 @@ from .ruleset import (DEFAULT_SEGMENT, Action, AlertRule, Group, Indicator, Inpu
                       Segment, Tier)
 from .schema import did_you_mean, ruleset_schema, validate
 from .yamlsource import SourceMap, load_yaml, read_text
+
+MAX_REASON = 1000
+"""The most characters a reason may have once its placeholders are filled in."""
+Pieces = list[tuple[str, str | None]]
+"""A reason split at its placeholders: (text, then the parameter named or None)."""
 
 _FIELD_KINDS: dict[str, str] = {"number": "number", "count": "number", "numbers": "numbers",
                                 "text": "text", "boolean": "boolean"}
@@ -49,7 +55,7 @@ class _Compiler:
         self.registry = registry
         self.problems: list[Diagnostic] = []
         self.expression_sites: list[tuple[DocPath, str, Kind, Mapping[str, Kind] | None]] = []
-        self.reason_texts: dict[str, str] = {}
+        self.reason_pieces: dict[str, tuple[int, Pieces]] = {}
         self.history_sites: list[tuple[DocPath, Expression]] = []
 
     # -- helpers --------------------------------------------------------------------------
@@ -294,7 +300,8 @@ class _Compiler:
                 continue
             compiled.append(Segment(ident, str(item.get("label") or ident), condition,
                                     {k: float(v) for k, v in weights.items() if k in others},
-                                    parameters, thresholds, self.segment_reasons(parameters)))
+                                    parameters, thresholds,
+                                    self.segment_reasons(path, parameters)))
         return compiled
 
     def segment_parameters(self, path: DocPath, overrides: dict[str, Any]
@@ -340,11 +347,22 @@ class _Compiler:
                          code="tier-order")
         return {k: float(v) for k, v in overrides.items() if k in names}
 
-    def segment_reasons(self, overrides: dict[str, Any]) -> dict[str, str]:
+    def segment_reasons(self, path: DocPath, overrides: dict[str, Any]) -> dict[str, str]:
         """The action reasons that read a parameter the segment changes, filled in."""
         merged = {**self.parameters, **overrides}
-        return {action: text.format(**merged) for action, text in self.reason_texts.items()
-                if any(name in overrides for _, name, _, _ in string.Formatter().parse(text))}
+        reasons = {}
+        for action, (index, pieces) in self.reason_pieces.items():
+            if not any(name in overrides for _, name in pieces):
+                continue
+            text = _filled(pieces, merged)
+            if text is None:
+                self.problem(path + ("parameters",), f"with these parameters the reason of "
+                                                     f"actions[{index}] is longer than "
+                                                     f"{MAX_REASON:,} characters; shorten them",
+                             code="placeholder")
+                continue
+            reasons[action] = text
+        return reasons
 
     def metric(self, path: DocPath, name: Any):
         if not isinstance(name, str):
@@ -401,6 +419,11 @@ class _Compiler:
             if worst == best:
                 self.problem(path + ("linear",), f"worst and best are both {worst}: give two "
                                                  "different values", code="linear-range")
+                return None
+            if not math.isfinite(float(best) - float(worst)):
+                self.problem(path + ("linear",), f"worst {worst} and best {best} are too far "
+                                                 "apart to compute with: bring them closer",
+                             code="linear-range")
                 return None
             return Linear(float(worst), float(best))
         if kind == "bands" and isinstance(body, list):
@@ -472,9 +495,10 @@ class _Compiler:
                     not _is_number(points):
                 continue
             label = str(item.get("label") or ident)
-            compiled.append(Action(ident, label, condition, float(points), reason or label))
-            if item.get("reason"):
-                self.reason_texts[ident] = item["reason"]
+            text, pieces = reason
+            compiled.append(Action(ident, label, condition, float(points), text or label))
+            if any(name is not None for _, name in pieces):
+                self.reason_pieces[ident] = (index, pieces)
         return compiled
 
     def alerts(self, items: list[tuple[int, Any]], indicators: list[Indicator],
@@ -525,19 +549,20 @@ class _Compiler:
                 runs=item.get("runs")))
         return compiled
 
-    def reason(self, path: DocPath, text: Any) -> str | None:
-        """The reason text with its {parameter} placeholders filled in, once, at load."""
+    def reason(self, path: DocPath, text: Any) -> tuple[str, Pieces] | None:
+        """The reason text with its {parameter} placeholders filled in, once, at load, and
+        its pieces; None (reported) unless each placeholder is a parameter's name alone."""
         if text is None:
-            return ""
+            return "", []
         if not isinstance(text, str):
             return None
         try:
-            pieces = list(string.Formatter().parse(text))
+            parsed = list(string.Formatter().parse(text))
         except ValueError as exc:
             self.problem(path, f"the reason text has a broken placeholder: {exc}; write "
                                "'{{' and '}}' for literal braces", code="placeholder")
             return None
-        for _, name, _, _ in pieces:
+        for _, name, spec, conversion in parsed:
             if name is None:
                 continue
             if name not in self.parameters:
@@ -546,11 +571,19 @@ class _Compiler:
                     (f": {', '.join(self.parameters)})" if self.parameters else ")"))
                 self.problem(path, f"unknown placeholder {{{name}}}{hint}", code="placeholder")
                 return None
-        try:
-            return text.format(**self.parameters)
-        except (ValueError, TypeError) as exc:
-            self.problem(path, f"the reason text cannot be filled in: {exc}", code="placeholder")
+            if spec or conversion:
+                written = f"{{{name}{'!' + conversion if conversion else ''}" \
+                          f"{':' + spec if spec else ''}}}"
+                self.problem(path, f"a placeholder is a parameter's name alone: write "
+                                   f"{{{name}}}, not {written}", code="placeholder")
+                return None
+        pieces = [(literal, name) for literal, name, _, _ in parsed]
+        filled = _filled(pieces, self.parameters)
+        if filled is None:
+            self.problem(path, f"the reason is longer than {MAX_REASON:,} characters once its "
+                               "placeholders are filled in; shorten it", code="placeholder")
             return None
+        return filled, pieces
 
     def tiers(self, items: list[tuple[int, Any]]) -> tuple[list[Tier], str]:
         compiled: list[Tier] = []
@@ -596,6 +629,19 @@ ALERT_KEYS = {"tier_worsened": set(), "score_drop": {"points", "within_days"},
               "indicator": {"indicator", "of", "below", "above"},
               "stays_in_tier": {"tier", "runs"}}
 """The keys each kind of alert takes besides the common ones."""
+
+
+def _filled(pieces: Pieces, values: Mapping[str, Any]) -> str | None:
+    """A reason with the values of its placeholders, or None if longer than MAX_REASON
+    (found before the text is built)."""
+    parts: list[str] = []
+    length = 0
+    for literal, name in pieces:
+        parts.append(literal if name is None else literal + str(values[name]))
+        length += len(parts[-1])
+        if length > MAX_REASON:
+            return None
+    return "".join(parts)
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -5,24 +5,67 @@ duplicate keys, accepts non-string keys, NaN and infinite numbers, and expands a
 keys (``<<``) without bound. This module composes the node tree with the safe loader (counting
 nodes as they come) and converts it itself, so that it can reject those cases with a precise
 location and record the line and column of every value for later error messages.
+
+Plain values are read as YAML 1.2 reads them (its core schema), not as YAML 1.1 does: ``1e3`` is
+a number, ``0o17`` and ``0x1F`` are whole numbers, and ``yes``, ``on``, ``1:20``, ``1_000``,
+``0b101`` and dates are text. Merge keys (``<<``) are kept.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
 from .errors import Diagnostic, DocPath, RulesetError
-from .expressions import finite_number, value_kind
+from .expressions import finite_number, shortened, value_kind
 
 MAX_FILE_BYTES = 1_000_000
 MAX_VALUES = 100_000
 MAX_DEPTH = 64
-_MERGE = "tag:yaml.org,2002:merge"
-_PLAIN = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_TAG = "tag:yaml.org,2002:"
+_MERGE = _TAG + "merge"
+_PLAIN = (_TAG + "map", _TAG + "seq")
+_MAX_DIGITS = 400
+"""An integer with more digits is far beyond the range of floats (and Python refuses to convert
+one of more than 4,300 digits): it is read as infinite, so refused as any number that large."""
+
+_NULL = r"~|null|Null|NULL|"
+_BOOL = r"true|True|TRUE|false|False|FALSE"
+_INT = r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+_FLOAT = (r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+          r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+
+
+def _integer(text: str) -> int | float:
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    if len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+        return -math.inf if text.startswith("-") else math.inf
+    return int(text)
+
+
+def _float(text: str) -> float:
+    """A YAML 1.2 float, which Python reads once ``.inf`` and ``.nan`` lose their dot."""
+    return float(re.sub(r"\.(?=inf|nan)", "", text, flags=re.I))
+
+
+_CORE: dict[str, tuple[str, Callable[[str], Any], str]] = {
+    _TAG + "str": (r".*", str, "text"),
+    _TAG + "null": (_NULL, lambda text: None, "null or ~"),
+    _TAG + "bool": (_BOOL, lambda text: text.lower() == "true", "true or false"),
+    _TAG + "int": (_INT, _integer, "a whole number such as 42"),
+    _TAG + "float": (_FLOAT, _float, "a number such as 2.5"),
+}
+"""The tags of YAML 1.2's core schema: what a value of each must look like, how it is read, and
+what to write instead of a value that does not fit."""
+_HINTS = {_TAG + "timestamp": "a date such as 2024-01-31"}
+_INVALID = object()
+"""What a scalar that cannot be read stands for, once the problem is reported."""
 
 
 @dataclass
@@ -45,6 +88,13 @@ class SourceMap:
                    code: str = "invalid") -> Diagnostic:
         line, column = self.locate(path, key=key)
         return Diagnostic(message, self.file, line, column, tuple(path), code)
+
+
+def _line_column(data: str | bytes, offset: int) -> tuple[int, int]:
+    """Line and column (1-based) of the character (or byte) at ``offset`` of ``data``."""
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    start = data.rfind(newline, 0, offset) + 1  # type: ignore[arg-type]
+    return data.count(newline, 0, offset) + 1, offset - start + 1  # type: ignore[arg-type]
 
 
 class _Converter:
@@ -78,14 +128,33 @@ class _Converter:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        value = self.constructor.construct_object(node, deep=True)
+        value = self._construct(node, path)
         if value_kind(value) == "number" and not finite_number(value):
             line, column = self._mark(node)
-            shown = node.value if len(node.value) <= 20 else f"{node.value[:20]}..."
             self.problems.append(Diagnostic(
-                f"'{shown}' is not a usable number: write a finite number between -1e308 and "
-                "1e308", self.source.file, line, column, path, "invalid-number"))
+                f"'{shortened(node.value, 20)}' is not a usable number: write a finite number "
+                "between -1e308 and 1e308", self.source.file, line, column, path, "invalid-number"))
         return value
+
+    def _construct(self, node: yaml.ScalarNode, path: DocPath) -> Any:
+        """A scalar's value, read as YAML 1.2 reads it; a value its tag cannot hold
+        (``!!float abc``) is a problem, and :data:`_INVALID` is returned instead."""
+        try:
+            if node.tag in _CORE:
+                pattern, read, _ = _CORE[node.tag]
+                if not re.fullmatch(pattern, node.value, re.S):
+                    raise ValueError(node.value)
+                return read(node.value)
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            line, column = self._mark(node)
+            hint = _CORE[node.tag][2] if node.tag in _CORE else _HINTS.get(node.tag,
+                                                                           "another value")
+            self.problems.append(Diagnostic(
+                f"'{shortened(node.value, 20)}' cannot be read as "
+                f"{node.tag.replace(_TAG, '!!')}: write {hint}, or leave out the tag",
+                self.source.file, line, column, path, "yaml-tag"))
+            return _INVALID
 
     def _mapping(self, node: yaml.MappingNode, path: DocPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -95,11 +164,17 @@ class _Converter:
             if key_node.tag == _MERGE:
                 merges.append(value_node)
                 continue
-            key = self.constructor.construct_object(key_node, deep=True)
+            scalar = isinstance(key_node, yaml.ScalarNode)
+            key = self._construct(key_node, path) if scalar else None
             line, column = self._mark(key_node)
+            if key is _INVALID:
+                continue
             if not isinstance(key, str):
+                start, end = key_node.start_mark, key_node.end_mark
+                written = " ".join(start.buffer[start.index:end.index].split())
+                shown = repr(key) if scalar else shortened(written, 40)
                 self.problems.append(Diagnostic(
-                    f"the key {key!r} is not text; write it in quotes if it is meant as a name",
+                    f"the key {shown} is not text; write it in quotes if it is meant as a name",
                     self.source.file, line, column, path, "non-string-key"))
                 continue
             if key in seen:
@@ -139,7 +214,9 @@ class _TooLarge(Exception):
 
 class _Loader(yaml.SafeLoader):
     """The safe loader, refusing too many nodes or levels while it composes the document,
-    before the whole tree is built."""
+    before the whole tree is built; plain values resolved as in YAML 1.2's core schema."""
+
+    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
 
     def __init__(self, stream: str):
         super().__init__(stream)
@@ -161,23 +238,33 @@ class _Loader(yaml.SafeLoader):
             self.depth -= 1
 
 
+for _tag, _pattern, _first in (
+        ("null", _NULL, ["~", "n", "N", ""]), ("bool", _BOOL, "tTfF"),
+        ("int", _INT, "-+0123456789"), ("float", _FLOAT, "-+0123456789."),
+        ("merge", "<<", "<")):  # int before float: the first that matches wins
+    _Loader.add_implicit_resolver(_TAG + _tag, re.compile(f"(?:{_pattern})\\Z"), list(_first))
+
+
 def read_text(path: Path | str) -> str:
-    """Read a ruleset file as UTF-8, refusing oversized or undecodable files with a location."""
+    """Read a ruleset file as UTF-8, refusing oversized or undecodable files with a location.
+
+    At most one byte more than :data:`MAX_FILE_BYTES` is read, whatever the file is: a device
+    such as ``/dev/zero``, a pipe (``<(command)``) or a link to one of them."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes() if Path(path).stat().st_size <= MAX_FILE_BYTES else None
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise RulesetError([Diagnostic(f"cannot read the file: {exc.strerror or exc}", name,
                                        code="unreadable")]) from None
-    if raw is None:
+    if len(raw) > MAX_FILE_BYTES:
         raise RulesetError([Diagnostic(
             f"the file is larger than {MAX_FILE_BYTES:,} bytes; a ruleset should be far smaller",
             name, code="too-large")])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line, column = _line_column(raw, exc.start)
         raise RulesetError([Diagnostic(
             f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
             name, line, column, code="encoding")]) from None
@@ -202,6 +289,11 @@ def load_yaml(text: str, file: str = "<ruleset>") -> tuple[Any, SourceMap]:
             message += " (indent with spaces, not tabs)"
         raise RulesetError([Diagnostic(f"YAML syntax error: {message}", file, line, column,
                                        code="yaml-syntax")]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line, column = _line_column(text, exc.position)
+        raise RulesetError([Diagnostic(
+            f"the character U+{exc.character:04X} is not allowed in a YAML file; remove it",
+            file, line, column, code="yaml-syntax")]) from None
     except yaml.YAMLError as exc:
         raise RulesetError([Diagnostic(f"YAML error: {exc}", file, code="yaml-syntax")]) from None
     except RecursionError:

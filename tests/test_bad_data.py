@@ -303,3 +303,199 @@ def test_a_corrupt_parquet_file_is_refused_not_a_crash(tmp_path):
     assert done.stderr.splitlines()[-1].startswith(
         f"error: {tmp_path / 'a.parquet'}: not a readable Parquet file: ")
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ hostile account files
+
+BIG = "1" + "0" * 400  # beyond the largest float
+HUGE = "1" + "0" * 4400  # more digits than Python converts to an integer
+SHOWN = "'1" + "0" * 59 + "'"  # a value is shown by its first 60 characters
+
+
+def test_json_integers_no_number_type_holds_keep_their_digits(tmp_path):
+    content = ('[{"account_id": 12345678901234567891, "active": ' + BIG + ', "seats": 10, '
+               '"p": 6, "n": 2, "d": 2},\n'
+               ' {"account_id": 12345678901234567892, "active": 5, "seats": ' + HUGE + ', '
+               '"p": 6, "n": 2, "d": 2}]').encode()
+    result = evaluate(tmp_path, "a.json", content)
+    assert result.exit_code == 0
+    assert result.stderr == ""  # two distinct ids, not one float twice
+    assert scored(result, 2) == [
+        ("12345678901234567891", "ok", NPS_ONLY, [f"field 'active': {SHOWN} is not a number"]),
+        ("12345678901234567892", "ok", NPS_ONLY, [f"field 'seats': {SHOWN} is not a number"])]
+
+
+def test_json_integers_mixed_with_decimals_keep_their_digits(tmp_path):
+    rows = [{"account_id": 2**53 + 1, "active": 5}, {"account_id": 2**53, "active": 5},
+            {"account_id": 1.5, "active": 5}]
+    result = evaluate(tmp_path, "a.json", json.dumps(
+        [{**row, "seats": 10, "p": 6, "n": 2, "d": 2} for row in rows]).encode())
+    assert result.exit_code == 0 and "appears on more than one row" not in result.stderr
+    assert [row[:3] for row in scored(result, 3)] == [
+        ("9007199254740993", "ok", BOTH), ("9007199254740992", "ok", BOTH), ("1.5", "ok", BOTH)]
+
+
+def test_json_nested_too_deeply_is_refused(tmp_path):
+    content = b'[{"account_id": "A1", "active": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]"
+    result = evaluate(tmp_path, "a.json", content)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {tmp_path / 'a.json'}: not readable: lists or objects are nested too deeply "
+        "in it (hundreds of levels); an account's fields hold numbers, text, true/false or "
+        "lists of them\n")
+
+
+@pytest.mark.parametrize("name,content,where", [
+    ("a.json", b'[{"account_id": "A1"}, {"account_id": "B\\ud800", "active": 5}]',
+     "account 2, field 'account_id': the escape \\ud800"),
+    ("a.jsonl", b'{"account_id": "A1"}\n{"account_id": "A2", "act\\udc00": ["x\\udc00"]}\n',
+     "account 2, field 'act\\udc00': the escape \\udc00"),
+])
+def test_half_of_a_utf16_pair_in_json_text_is_refused(tmp_path, name, content, where):
+    result = evaluate(tmp_path, name, content)
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path / name}: {where} is half of a UTF-16 pair, "
+                             "not a character; correct the value in the export\n")
+
+
+def test_json_lists_of_different_shapes_are_text_named_on_their_accounts(tmp_path):
+    rows = [{"account_id": "A1", "active": [[1, 2], [3]]},
+            {"account_id": "A2", "active": [[1], "a"]}, {"account_id": "A3", "active": None}]
+    content = json.dumps([{**row, "seats": 10, "p": 6, "n": 2, "d": 2} for row in rows])
+    result = evaluate(tmp_path, "a.json", content.encode())
+    assert result.exit_code == 0
+    assert scored(result, 3) == [
+        ("A1", "ok", NPS_ONLY, ["field 'active': '[[1, 2], [3]]' is not a number"]),
+        ("A2", "ok", NPS_ONLY, ["field 'active': '[[1], \"a\"]' is not a number"]),
+        ("A3", "ok", NPS_ONLY, [])]
+
+
+WITH_LATE = RULESET.replace("tiers:", "actions:\n  - {id: late, when: late, points: -10}\n"
+                                      "tiers:")
+
+
+def test_true_and_false_are_not_numbers_but_are_true_false_values(tmp_path):
+    """In JSON and in Parquet's boolean columns: a count of true is not one answer."""
+    (tmp_path / "rs.yaml").write_text(WITH_LATE)
+    rows = [{"account_id": "A1", "active": True, "seats": 10, "p": 6, "n": 2, "d": 2,
+             "late": True},
+            {"account_id": "A2", "active": 5, "seats": 10, "p": False, "n": 2, "d": 2,
+             "late": False}]
+    (tmp_path / "a.json").write_text(json.dumps(rows))
+    pl.DataFrame({"account_id": ["A1", "A2"], "active": [True, False], "seats": [10, 10],
+                  "p": [6, 6], "n": [2, 2], "d": [2, 2], "late": [True, False]}
+                 ).write_parquet(tmp_path / "a.parquet")
+    as_json, as_parquet = (CliRunner().invoke(main, ["evaluate", str(tmp_path / "rs.yaml"),
+                                                     str(tmp_path / name), "-f", "json"])
+                           for name in ("a.json", "a.parquet"))
+    # A1: NPS alone, 70, and late, -10; A2 in JSON: usage alone, 50; in Parquet: NPS, 70
+    assert as_json.exit_code == 0
+    assert scored(as_json, 2) == [
+        ("A1", "ok", NPS_ONLY - 10, ["field 'active': 'true' is not a number"]),
+        ("A2", "ok", USAGE_ONLY,
+         ["field 'p': 'false' is not a valid count (a number, 0 or more)"])]
+    assert as_parquet.exit_code == 0
+    assert scored(as_parquet, 2) == [
+        ("A1", "ok", NPS_ONLY - 10, ["field 'active': 'true' is not a number"]),
+        ("A2", "ok", NPS_ONLY, ["field 'active': 'false' is not a number"])]
+
+
+NO_ID = "the account has no 'account_id'"
+
+
+def test_blank_nan_and_infinite_ids_are_accounts_without_an_id(tmp_path):
+    csv = f'{HEADER}"  ",5,10,6,2,2\n{CLEAN}'.encode()
+    assert scored(evaluate(tmp_path, "a.csv", csv), 2) == [("  ", "error", None, [NO_ID]),
+                                                           ("A1", "ok", BOTH, [])]
+    rows = [{"account_id": key, "active": 5, "seats": 10, "p": 6, "n": 2, "d": 2}
+            for key in ["", " \t", "A1"]]
+    assert scored(evaluate(tmp_path, "a.json", json.dumps(rows).encode()), 3) == [
+        ("", "error", None, [NO_ID]), (" \t", "error", None, [NO_ID]), ("A1", "ok", BOTH, [])]
+    parquet = io.BytesIO()
+    pl.DataFrame([{**row, "account_id": key} for row, key in
+                  zip(rows, [float("nan"), float("inf"), 1.5])]).write_parquet(parquet)
+    result = evaluate(tmp_path, "a.parquet", parquet.getvalue())
+    assert result.exit_code == 1
+    assert scored(result, 3) == [(None, "error", None, [NO_ID]), (None, "error", None, [NO_ID]),
+                                 (1.5, "ok", BOTH, [])]  # JSON has no NaN or infinity: null
+
+
+def test_true_false_ids_refuse_the_file(tmp_path):
+    parquet = io.BytesIO()
+    pl.DataFrame({"account_id": [True, False], "active": [5, 9]}).write_parquet(parquet)
+    result = evaluate(tmp_path, "a.parquet", parquet.getvalue())
+    assert result.exit_code == 2
+    assert result.stderr == ("error: the accounts' 'account_id' (their ids) holds Boolean: an "
+                             "account id is text or a number\n")
+
+
+@pytest.mark.parametrize("name,separator", [("a.csv", ","), ("a.tsv", "\t")])
+def test_line_breaks_of_carriage_returns_alone_are_line_breaks(tmp_path, name, separator):
+    content = f"{HEADER}A2,9,10,5,5,0\n{CLEAN}".replace("\n", "\r").replace(",", separator)
+    assert scored(evaluate(tmp_path, name, content.encode()), 2) == [("A2", "ok", 82.5, []),
+                                                                      ("A1", "ok", BOTH, [])]
+
+
+@pytest.mark.parametrize("name,header,message", [
+    ("a.csv", "account_id,active,seats,seats,p,n,d", "'seats' twice (columns 3 and 4)"),
+    ("a.tsv", "account_id\taccount_id\tactive\tseats\tp\tn\td",
+     "'account_id' twice (columns 1 and 2)"),
+])
+def test_a_header_naming_a_column_twice_refuses_the_file(tmp_path, name, header, message):
+    separator = "\t" if name.endswith(".tsv") else ","
+    row = separator.join(["A1", "B1", "5", "10", "6", "2", "2"])
+    result = evaluate(tmp_path, name, f"{header}\n{row}\n".encode())
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path / name}: the header names {message}; give "
+                             "each column its own name\n")
+
+
+def test_blank_lines_and_rows_of_separators_are_not_accounts(tmp_path):
+    csv = f"{HEADER}\nA2,9,10,5,5,0\n\n,,,,,\n   \n\r\n{CLEAN},,,,,\n".encode()
+    result = evaluate(tmp_path, "a.csv", csv)
+    assert result.exit_code == 0
+    assert scored(result, 2) == [("A2", "ok", 82.5, []), ("A1", "ok", BOTH, [])]
+
+
+def test_jsonl_lines_end_in_line_feeds_only(tmp_path):
+    rows = [{"account_id": f"A\u2028{n}\x85", "active": 5, "seats": 10, "p": 6, "n": 2, "d": 2}
+            for n in (1, 2)]
+    content = "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).encode()
+    assert scored(evaluate(tmp_path, "a.jsonl", content), 2) == [
+        ("A\u20281\x85", "ok", BOTH, []), ("A\u20282\x85", "ok", BOTH, [])]
+    result = evaluate(tmp_path, "a.jsonl", b'{"account_id": "A1"}\n{"account_id": "A\x0c2"}\n')
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path / 'a.jsonl'}:2:18: not valid JSON: Invalid "
+                             "control character at\n")
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("a.json", b'[{"account_id": "A1"}, {"account_id": "A2", "active": 90, "active": "n/a"}]',
+     ": account 2 gives the key 'active' twice"),
+    ("a.json", b'[{"account_id": "A1", "plan": {"tier": "gold", "tier": "free"}}]',
+     ": account 1 gives the key 'tier' twice in its field 'plan'"),
+    ("a.jsonl", b'{"account_id": "A1"}\n\n{"account_id": "A2", "account_id": "A3"}\n',
+     ":3: account 2 gives the key 'account_id' twice"),
+])
+def test_a_key_given_twice_in_a_json_account_refuses_the_file(tmp_path, name, content,
+                                                              message):
+    result = evaluate(tmp_path, name, content)
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path / name}{message}, so it means two "
+                             "things; keep one of them\n")
+
+
+@pytest.mark.parametrize("last", ["A2,<200 KB>", "A2,9\r1"])
+def test_any_last_row_can_be_found_cut_off(tmp_path, last):
+    last = last.replace("<200 KB>", "x" * 200_000)
+    result = evaluate(tmp_path, "a.csv", f"{HEADER}{CLEAN}{last}".encode())
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'a.csv'}:3: the file ends in the "
+                                    "middle of a row (2 of the header's 6 fields")
+
+
+def test_a_header_with_a_value_over_128_kb_is_refused(tmp_path):
+    result = evaluate(tmp_path, "a.csv", f'account_id,p,p,"{"x" * 200_000}"\nA1,1,2,3\n'.encode())
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path / 'a.csv'}:1: the header holds a value longer "
+                             "than 128 KB (a quote left open?); check the file\n")

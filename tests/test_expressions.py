@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import polars as pl
 import pytest
@@ -196,3 +197,94 @@ def test_parameters_varying_by_account_agree_in_both_paths(builtin_registry):
                   ["r"].to_list())
     scalar = [expression.evaluate(row, {"p": p}) for row, p in zip(rows, (5, 7))]
     assert vectorized == scalar == [10.0, -7.0]
+
+
+# ------------------------------------------------------------------ chains, statements, names
+
+@pytest.mark.parametrize("source,row,expected", [
+    (" + ".join(["x"] * 40), {"x": 2.5}, 100.0),                      # 40 terms: one level
+    (" - ".join(["x"] * 60), {"x": 1.5}, -87.0),
+    ("x" + " * 2 / 2" * 40, {"x": 3.0}, 3.0),
+    ("x + x - x" + " + 0" * 40, {"x": 1e308}, None),                  # left to right: inf first
+    ("x" + " / 2" * 200, {"x": 2.0 ** 200}, 1.0),
+    ("abs(" * 30 + " + ".join(["x"] * 40) + ")" * 30, {"x": -1.0}, 40.0),
+    ("1 / (x - x" + " + x - x" * 19 + ")", {"x": 1.0}, None),         # a division by zero
+])
+def test_long_chains_are_one_level_and_keep_their_order(source, row, expected, builtin_registry):
+    expression = compile_expr(source, builtin_registry)
+    full = {"x": None, "y": None, "z": None, "s": None, "flag": None, **row}
+    assert expression.evaluate(full) == expected
+    assert batch(expression, [full]) == [expected]
+
+
+def test_nesting_still_counts_around_chains(builtin_registry):
+    with pytest.raises(ExpressionError) as caught:
+        compile_expr("abs(" * 33 + "x + y" + ")" * 33, builtin_registry)
+    assert str(caught.value) == "the expression is nested more than 32 levels deep"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(terms=st.lists(st.tuples(st.sampled_from(["+", "-", "*", "/"]), number_leaf),
+                      min_size=33, max_size=120),
+       first=number_leaf, data=rows)
+def test_batch_and_scalar_evaluation_agree_on_long_chains(terms, first, data, builtin_registry):
+    source = first + "".join(f" {op} {leaf}" for op, leaf in terms)
+    expression = compile_expr(source, builtin_registry)
+    vectorized = batch(expression, data)
+    scalar = [expression.evaluate(row) for row in data]
+    assert all(same(v, s) for v, s in zip(vectorized, scalar)), (source, data, vectorized,
+                                                                 scalar)
+
+
+@pytest.mark.parametrize("template", [
+    "abs({} + 1)",          # each arithmetic ends in a finiteness check
+    "({} ** 2)",            # each power too
+    "x / ({})",             # a division by a column: by zero it is null
+    "({} / 3 + 1)",         # a division by a number: exact
+    "(1 if {} in (1, 2) else 2)",
+])
+def test_each_part_is_compiled_once(template, builtin_registry):
+    """An expression that repeated a part of itself (``when(e.is_finite()).then(e)``) would
+    grow exponentially with nesting: 12 levels took minutes to compile."""
+    source = "x"
+    for _ in range(12):
+        source = template.format(source)
+    compiled = compile_expr(source, builtin_registry).to_polars(lambda name, kind: pl.col(name))
+    assert str(compiled).count('col("x")') == source.count("x")
+
+
+def test_division_by_a_number_is_exact_as_in_python(builtin_registry):
+    expression = compile_expr("x / 10", builtin_registry)
+    values = [3.0, 7.0, 0.3, 123456.789, -1e-300]
+    assert batch(expression, [{"x": v} for v in values]) == [v / 10 for v in values]
+
+
+def test_division_by_a_parameter_a_segment_sets_to_zero_is_null(builtin_registry):
+    expression = compile_expr("x / p", builtin_registry)
+    vectorized = (pl.DataFrame({"x": [6.0, 6.0], "seg_p": [3.0, 0.0]})
+                  .select(expression.to_polars(
+                      lambda name, kind: pl.col(name),
+                      lambda name: pl.col("seg_p") if name == "p" else None).alias("r"))
+                  ["r"].to_list())
+    scalar = [expression.evaluate({"x": 6.0}, {"p": p}) for p in (3, 0)]
+    assert vectorized == scalar == [2.0, None]
+
+
+@pytest.mark.parametrize("source,message,column", [
+    ("x > 1; import os", "only one expression is allowed here, but 'import os' follows the "
+     "first one; to combine conditions, join them with 'and' or 'or'", 8),
+    ("x > 1\ny < 2", "only one expression is allowed here, but 'y < 2' follows the first one; "
+     "to combine conditions, join them with 'and' or 'or'", 1),
+    ("s == 'café' and \uff58 > 1", "'\uff58' is written with characters that stand for other "
+     "ones: write it as 'x'", 17),                     # columns count characters, not bytes
+    ("s == 'café' and x.real > 1", "attribute access (a '.') is not allowed in expressions",
+     17),
+    ("x is 1", "the comparison 'is' is not available: use == != < <= > >= in", 1),
+])
+def test_refusals_name_their_column_and_no_warning_escapes(source, message, column,
+                                                           builtin_registry):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would be raised here instead
+        with pytest.raises(ExpressionError) as caught:
+            parse(source, builtin_registry.functions, PARAMS)
+    assert (str(caught.value), caught.value.column) == (message, column)

@@ -57,7 +57,8 @@ FOUND = {  # parts of rulesets that once crashed the ruleset loader target, and 
     "alerts:\n  - {id: low, kind: stays_in_tier, tier: null, runs: 2}": [
         "found.yaml:7:42: alerts[0].tier: None is not valid under any of the given schemas"],
     "alerts:\n  - {id: low, kind: tier_worsened, cooldown_days: 1e400}": [
-        "found.yaml:7:51: alerts[0].cooldown_days: '1e400' is not of type 'integer'"],
+        "found.yaml:7:51: alerts[0].cooldown_days: '1e400' is not a usable number: write a "
+        "finite number between -1e308 and 1e308"],
     "alerts:\n  - {id: low, kind: {x: 1}}": [
         "found.yaml:7:21: alerts[0].kind: {'x': 1} is not one of ['tier_worsened', "
         "'score_drop', 'indicator', 'stays_in_tier']"],

@@ -99,8 +99,49 @@ def test_a_byte_order_mark_in_json_and_tsv(ruleset, tmp_path):
     assert list(scores(run(ruleset, str(path), "-f", "json"))) == ["001"]
 
 
+RECORDS = [{"id": "001", "active": 5, "seats": 10, "p": 6, "n": 3, "d": 1, "overdue": 0}]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_file_with_its_byte_order_mark_is_read_as_utf16(ruleset, tmp_path, encoding):
+    bom = "\ufeff".encode(encoding)
+    texts = {"accounts.csv": ACCOUNTS_CSV, "accounts.json": json.dumps(RECORDS),
+             "accounts.jsonl": json.dumps(RECORDS[0]) + "\n"}
+    for name, text in texts.items():
+        path = tmp_path / name
+        path.write_bytes(bom + text.encode(encoding))
+        expected = EXPECTED if name.endswith(".csv") else {"001": EXPECTED["001"]}
+        assert scores(run(ruleset, str(path), "-f", "json")) == expected, name
+
+
+def test_a_utf16_file_read_as_utf8_is_named_not_cut_off(ruleset, tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(ACCOUNTS_CSV.encode("utf-16"))
+    result = run(ruleset, str(path), "--encoding", "utf-8")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {path}:1: byte 0xff is not valid UTF-8; save the file as "
+                             "UTF-8, or give its encoding (such as --encoding latin-1)\n")
+
+
+@pytest.mark.parametrize("bom", [b"\xef\xbb\xbf", b"\xff\xfe"])
+def test_a_byte_order_mark_on_standard_input_keeps_json_json(ruleset, bom):
+    text = json.dumps(RECORDS)
+    data = bom + (text.encode("utf-16-le") if bom == b"\xff\xfe" else text.encode())
+    result = CliRunner().invoke(main, ["evaluate", ruleset, "-", "-f", "json"], input=data)
+    assert scores(result) == {"001": EXPECTED["001"]}
+
+
+def test_a_codec_that_cannot_read_the_file_is_named(ruleset, tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text(ACCOUNTS_CSV)
+    result = run(ruleset, str(path), "--encoding", "punycode")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {path}: cannot be read as punycode: ")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--encoding", "klingon"], "unknown encoding 'klingon'"),
+    (["--encoding", "hex"], "unknown encoding 'hex'"),
     (["--delimiter", ";;"], "the CSV delimiter must be one character"),
     (["--delimiter", '"'], "the CSV delimiter must be one character"),
 ])

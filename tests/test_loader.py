@@ -266,3 +266,64 @@ def test_unknown_name_in_a_normalizer_gives_one_message(builtin_registry):
     assert problems(text, builtin_registry) == [
         "rs.yaml:8:29: indicators[0].normalize.expression: a normalizer can use only 'value' "
         "and parameters, not 'factor'"]
+
+
+def test_values_are_read_as_yaml_1_2_reads_them(builtin_registry):
+    """Exponents without a decimal point are numbers, as are YAML 1.2's octal and hexadecimal
+    whole numbers; YAML 1.1's yes/no words and base-60 numbers are text."""
+    text = ("healthcore: 1\nname: t\nparameters: {big: 1e308, small: -2.5E-3, octal: 0o17, "
+            "hex: 0x1F, answer: yes, switch: off, time: 1:20, old_octal: 010}\n"
+            + INDICATOR.replace("weight: 1", "weight: 1e3") + GOOD_TAIL)
+    ruleset = loads_ruleset(text, registry=builtin_registry)
+    assert ruleset.parameters == {"big": 1e308, "small": -0.0025, "octal": 15, "hex": 31,
+                                  "answer": "yes", "switch": "off", "time": "1:20",
+                                  "old_octal": 10}
+    assert ruleset.indicators[0].weight == 1000.0
+
+
+@pytest.mark.parametrize("written", ["1:20", "1_000", "0b101", "1,000"])
+def test_numbers_yaml_1_1_reads_otherwise_are_refused_as_text(written, builtin_registry):
+    text = "healthcore: 1\nname: t\n" + INDICATOR.replace("weight: 1", f"weight: {written}") \
+        + GOOD_TAIL
+    assert problems(text, builtin_registry) == [
+        f"rs.yaml:8:13: indicators[0].weight: '{written}' is not of type 'number'"]
+
+
+def test_validate_refuses_a_base_60_weight(tmp_path):
+    """YAML 1.1 would read ``1:20`` as 80 and score with it."""
+    from click.testing import CliRunner
+
+    from healthcore.cli import main
+
+    path = tmp_path / "sixty.yaml"
+    path.write_text("healthcore: 1\nname: t\n" + INDICATOR.replace("weight: 1", "weight: 1:20")
+                    + GOOD_TAIL)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{path}:8:13: indicators[0].weight: '1:20' is not of type 'number'",
+        "error: 1 of 1 rulesets are invalid"]
+
+
+@pytest.mark.parametrize("reason,expected", [
+    ("Late by {late_days} days, {{late_days}} in braces", "Late by 30 days, {late_days} in braces"),
+    ("{plan} plan", "gold plan"),
+    ("no placeholder", "no placeholder"),
+])
+def test_reason_placeholders_are_parameter_names(reason, expected, builtin_registry):
+    text = ("healthcore: 1\nname: t\nparameters: {late_days: 30, plan: gold}\n" + INDICATOR +
+            f"actions:\n  - id: late\n    when: active > late_days\n    points: -5\n"
+            f"    reason: \"{reason}\"\n" + GOOD_TAIL)
+    [action] = loads_ruleset(text, registry=builtin_registry).actions
+    assert action.reason == expected
+
+
+def test_a_segment_fills_in_its_own_parameters(builtin_registry):
+    text = ("healthcore: 1\nname: t\nparameters: {late_days: 30}\n" + INDICATOR +
+            "actions:\n  - {id: late, when: active > late_days, points: -5, "
+            "reason: 'over {late_days} days'}\n"
+            "segments:\n  - {id: slow, when: seats > 100, parameters: {late_days: 60.5}}\n"
+            + GOOD_TAIL)
+    ruleset = loads_ruleset(text, registry=builtin_registry)
+    assert ruleset.actions[0].reason == "over 30 days"
+    assert ruleset.segments[0].reasons == {"late": "over 60.5 days"}

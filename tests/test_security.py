@@ -2,16 +2,20 @@
 names the line, and a whole batch of them is refused by ``healthcore validate`` and
 ``healthcore evaluate`` within fixed CPU-time and memory limits.
 
-The attack classes counted in docs/security.md are the keys of EXPRESSION_ATTACKS and
-YAML_ATTACKS.
+The attack classes counted in docs/security.md are the keys of EXPRESSION_ATTACKS,
+RULESET_ATTACKS and YAML_ATTACKS, and four files refused before they are parsed: one larger than
+the limit, one not in UTF-8, an endless pipe and a link to an endless device.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import resource
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -41,6 +45,9 @@ STATEMENT = ("only an expression is allowed here, not a statement (no '=', impor
 FIXED_EXPONENT = ("the exponent of ** must be a number written in the expression, such as "
                   "x ** 2 or x ** 0.5")
 ATTRIBUTE = "attribute access (a '.') is not allowed in expressions"
+PARTS = "the expression has more than 500 parts; split it"
+SECOND = "only one expression is allowed here, but "
+FOLLOWS = " follows the first one; to combine conditions, join them with 'and' or 'or'"
 
 EXPRESSION_ATTACKS: dict[str, tuple[str, int, str]] = {
     # name: (expression, column in the file, message)
@@ -63,12 +70,11 @@ EXPRESSION_ATTACKS: dict[str, tuple[str, int, str]] = {
     "long_text": ("seats if '" + "a" * 1001 + "' == 'a' else 0", 30,
                   "text longer than 1000 characters is not allowed"),
     "long_expression": ("seats + " * 300 + "1", 20, TOO_LONG),
-    "many_parts": ("min(" + ",".join(["a"] * 600) + ")", 1023,
-                   "the expression has more than 500 parts; split it"),
+    "many_parts": ("min(" + ",".join(["a"] * 600) + ")", 1023, PARTS),
     "nesting_1000_parentheses": ("(" * 1000 + "seats" + ")" * 1000, 20, TOO_LONG),
     "nesting_500_parentheses": ("(" * 500 + "seats" + ")" * 500, 20, NESTED),
     "nesting_1000_unary": ("-" * 1000 + "seats", 54, NESTED),
-    "nesting_990_additions": ("a" + "+a" * 990, 1937, NESTED),
+    "sum_of_990_terms": ("a" + "+a" * 990, 21, PARTS),
     "lambda": ("lambda: 1", 21, "lambda is not allowed in expressions"),
     "lambda_call": ("(lambda: 1)()", 21,
                     "only functions called by name are allowed, such as max(a, b)"),
@@ -82,6 +88,12 @@ EXPRESSION_ATTACKS: dict[str, tuple[str, int, str]] = {
     "starred_argument": ("max(*seats)", 21, "'*' arguments are not allowed"),
     "statement_import": ("import os", 20, STATEMENT),
     "statement_assign": ("x = 1", 20, STATEMENT),
+    "statement_after_semicolon": ("seats > 1; import os", 32, SECOND + "'import os'" + FOLLOWS),
+    "dunder_after_semicolon": ("seats; ().__class__.__bases__[0].__subclasses__()", 28,
+                               SECOND + "'().__class__.__bases__[0].__subclasses__...'" + FOLLOWS),
+    "fullwidth_name": ("\uff53\uff45\uff41\uff54\uff53 + 1", 21,
+                       "'\uff53\uff45\uff41\uff54\uff53' is written with characters that stand "
+                       "for other ones: write it as 'seats'"),
     "floor_division": ("seats // 0", 21,
                        "the operator '//' is not available: use + - * / ** and functions"),
 }
@@ -169,7 +181,7 @@ YAML_ATTACKS: dict[str, tuple[str, list[str]]] = {
          "meant as a name",
          "hostile.yaml:4:1: (document): the key None is not text; write it in quotes if it is "
          "meant as a name",
-         "hostile.yaml:5:3: (document): the key ['a', 'b'] is not text; write it in quotes if it "
+         "hostile.yaml:5:3: (document): the key [a, b] is not text; write it in quotes if it "
          "is meant as a name"]),
     "tab_indentation": (
         "healthcore: 1\nname: t\nindicators:\n\t- id: x\n",
@@ -191,6 +203,33 @@ YAML_ATTACKS: dict[str, tuple[str, list[str]]] = {
     "integer_beyond_floats": (
         "healthcore: 1\nname: t\nparameters: {cap: 1" + "0" * 400 + "}\n",
         [f"hostile.yaml:3:19: parameters.cap: '10000000000000000000...' {UNUSABLE}"]),
+    "integer_of_5000_digits": (  # beyond what Python converts to an int from text
+        "healthcore: 1\nname: t\nparameters: {cap: -" + "9" * 5000 + "}\n",
+        [f"hostile.yaml:3:19: parameters.cap: '-9999999999999999999...' {UNUSABLE}"]),
+    "float_tag_on_text": (
+        "healthcore: 1\nname: t\nparameters: {a: !!float abc}\n",
+        ["hostile.yaml:3:17: parameters.a: 'abc' cannot be read as !!float: write a number such "
+         "as 2.5, or leave out the tag"]),
+    "int_tag_on_text": (
+        "healthcore: 1\nname: t\nparameters: {a: !!int abc}\n",
+        ["hostile.yaml:3:17: parameters.a: 'abc' cannot be read as !!int: write a whole number "
+         "such as 42, or leave out the tag"]),
+    "bool_tag_on_text": (
+        "healthcore: 1\nname: t\nparameters: {a: !!bool maybe}\n",
+        ["hostile.yaml:3:17: parameters.a: 'maybe' cannot be read as !!bool: write true or "
+         "false, or leave out the tag"]),
+    "timestamp_tag_on_text": (
+        "healthcore: 1\nname: !!timestamp notadate\n",
+        ["hostile.yaml:2:7: name: 'notadate' cannot be read as !!timestamp: write a date such as "
+         "2024-01-31, or leave out the tag"]),
+    "tag_on_a_key": (
+        "healthcore: 1\nname: t\n? !!float abc\n: 1\n",
+        ["hostile.yaml:3:3: (document): 'abc' cannot be read as !!float: write a number such as "
+         "2.5, or leave out the tag"]),
+    "nul_character": (
+        "healthcore: 1\nname: ba\0se\n",
+        ["hostile.yaml:2:9: (document): the character U+0000 is not allowed in a YAML file; "
+         "remove it"]),
     "undefined_alias": (
         "healthcore: 1\nname: *nowhere\n",
         ["hostile.yaml:2:7: (document): YAML syntax error: found undefined alias 'nowhere'"]),
@@ -206,6 +245,80 @@ def test_yaml_attack_is_refused_with_its_line(attack, builtin_registry):
     assert refused(text, builtin_registry) == messages
 
 
+def ruleset_with_action(action: str, parameters: str = "{late_days: 30}",
+                        segments: str = "") -> str:
+    """A valid ruleset but for its one action (from line 8) and its segments."""
+    return f"""\
+healthcore: 1
+name: hostile
+parameters: {parameters}
+indicators:
+  - {{id: usage, metric: field, params: {{field: usage}}, weight: 1,
+     normalize: {{linear: {{worst: 0, best: 10}}}}}}
+actions:
+{action}{segments}tiers:
+  - {{name: all, min: 0}}
+"""
+
+
+def late_reason(reason: str) -> str:
+    """An action whose reason (at line 11, column 13) is ``reason``."""
+    return ("  - id: late\n    when: overdue > late_days\n    points: -10\n"
+            f"    reason: \"{reason}\"\n")
+
+
+FORMAT = ("hostile.yaml:11:13: actions[0].reason: a placeholder is a parameter's name alone: "
+          "write {late_days}, not ")
+NOTE = "n" * 600
+
+RULESET_ATTACKS: dict[str, tuple[str, list[str]]] = {
+    "statements_in_a_block": (
+        ruleset_with_action("  - id: late\n    when: |\n      overdue > late_days\n"
+                            "      usage < 10\n    points: -10\n"),
+        [f"hostile.yaml:9:11: actions[0].when: {SECOND}'usage < 10'{FOLLOWS}"]),
+    "reason_format_width": (ruleset_with_action(late_reason("x {late_days:>999999999} y")),
+                            [FORMAT + "{late_days:>999999999}"]),
+    "reason_format_precision": (ruleset_with_action(late_reason("{late_days:.999999999f}")),
+                                [FORMAT + "{late_days:.999999999f}"]),
+    "reason_nested_format": (ruleset_with_action(late_reason("{late_days:{late_days}}"),
+                                                 "{late_days: 999999999}"),
+                             [FORMAT + "{late_days:{late_days}}"]),
+    "reason_conversion": (ruleset_with_action(late_reason("{late_days!r}")),
+                          [FORMAT + "{late_days!r}"]),
+    "reason_format_failing_with_a_segment": (
+        ruleset_with_action(late_reason("over {late_days:d} days"), segments=(
+            "segments:\n  - {id: slow, when: usage < 1, parameters: {late_days: 30.5}}\n")),
+        [FORMAT + "{late_days:d}"]),
+    "reason_longer_than_1000_once_filled": (
+        ruleset_with_action(late_reason("{note} and {note}"), f"{{late_days: 30, note: {NOTE}}}"),
+        ["hostile.yaml:11:13: actions[0].reason: the reason is longer than 1,000 characters "
+         "once its placeholders are filled in; shorten it"]),
+    "reason_longer_than_1000_with_a_segment": (
+        ruleset_with_action(late_reason("{note} and {note}"), "{late_days: 30, note: short}",
+                            segments=("segments:\n  - {id: slow, when: usage < 1, parameters: "
+                                      f"{{note: {NOTE}}}}}\n")),
+        ["hostile.yaml:13:45: segments[0].parameters: with these parameters the reason of "
+         "actions[0] is longer than 1,000 characters; shorten them"]),
+    "linear_range_beyond_floats": (
+        ruleset_with_action(late_reason("late"), "{late_days: 30}").replace(
+            "{worst: 0, best: 10}", "{worst: 1e308, best: -1e308}"),
+        ["hostile.yaml:6:26: indicators[0].normalize.linear: worst 1e+308 and best -1e+308 are "
+         "too far apart to compute with: bring them closer"]),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(RULESET_ATTACKS))
+def test_ruleset_attack_is_refused_with_its_line(attack, builtin_registry):
+    text, messages = RULESET_ATTACKS[attack]
+    assert refused(text, builtin_registry) == messages
+
+
+def test_a_long_reason_under_the_limit_is_filled_in(builtin_registry):
+    text = ruleset_with_action(late_reason("{note}!"), f"{{late_days: 30, note: {'n' * 999}}}")
+    [action] = loads_ruleset(text, "long.yaml", registry=builtin_registry).actions
+    assert action.reason == "n" * 999 + "!"
+
+
 def test_a_file_larger_than_the_limit_is_not_even_parsed(tmp_path, builtin_registry):
     path = tmp_path / "huge.yaml"
     path.write_text("healthcore: 1\nname: t\ndescription: '" + "a" * 1_000_000 + "'\n")
@@ -213,6 +326,56 @@ def test_a_file_larger_than_the_limit_is_not_even_parsed(tmp_path, builtin_regis
         load_ruleset(path, registry=builtin_registry)
     assert str(caught.value) == (f"{path}: (document): the file is larger than 1,000,000 bytes; "
                                  "a ruleset should be far smaller")
+
+
+def pipe_of(path: Path, size: int) -> tuple[threading.Thread, list[int]]:
+    """A named pipe at ``path`` that a thread feeds with ``size`` bytes of comment lines, or
+    fewer if its reader closes it first; the list holds how many bytes went in."""
+    os.mkfifo(path)
+    written = [0]
+
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError), open(path, "wb", buffering=0) as pipe:
+            while written[0] < size:
+                written[0] += pipe.write(b"#" * 65_535 + b"\n")
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return thread, written
+
+
+def test_a_pipe_is_read_up_to_the_limit_only(tmp_path, builtin_registry):
+    """A pipe has no size to check beforehand (``<(command)``, or an endless one)."""
+    path = tmp_path / "endless.yaml"
+    feeder, written = pipe_of(path, 5_000_000)
+    with pytest.raises(RulesetError) as caught:
+        load_ruleset(path, registry=builtin_registry)
+    feeder.join(timeout=60)
+    assert written[0] < 2_000_000  # the reader closed the pipe after 1,000,001 bytes
+    assert str(caught.value) == (f"{path}: (document): the file is larger than 1,000,000 bytes; "
+                                 "a ruleset should be far smaller")
+
+
+def test_a_ruleset_from_a_pipe_loads(tmp_path, builtin_registry):
+    """As ``healthcore validate <(generate-ruleset)`` gives it."""
+    path = tmp_path / "piped.yaml"
+    os.mkfifo(path)
+    writer = threading.Thread(target=path.write_text,
+                              args=(EXPRESSION_RULESET.replace("EXPR", "seats * 2"),))
+    writer.start()
+    ruleset = load_ruleset(path, registry=builtin_registry)
+    writer.join(timeout=60)
+    assert [i.params["expr"] for i in ruleset.indicators] == ["seats * 2"]
+
+
+def test_validate_refuses_a_link_to_an_endless_device(tmp_path):
+    link = tmp_path / "zeros.yaml"
+    link.symlink_to("/dev/zero")
+    done = run_limited("validate", str(link))
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.splitlines() == [
+        f"{link}: (document): the file is larger than 1,000,000 bytes; a ruleset should be far "
+        "smaller", "error: 1 of 1 rulesets are invalid"]
 
 
 def test_non_utf8_bytes_are_named_with_their_line(tmp_path, builtin_registry):
@@ -268,7 +431,7 @@ def hostile_files(directory: Path) -> dict[Path, list[str]]:
     for attack, (expression, column, message) in EXPRESSION_ATTACKS.items():
         files[directory / f"{attack}.yaml"] = (EXPRESSION_RULESET.replace("EXPR", expression),
                                                [AT.format(column) + message])
-    for attack, (text, messages) in YAML_ATTACKS.items():
+    for attack, (text, messages) in {**YAML_ATTACKS, **RULESET_ATTACKS}.items():
         files[directory / f"{attack}.yaml"] = (text, messages)
     expected = {}
     for path, (text, messages) in files.items():
@@ -287,7 +450,8 @@ def test_validate_refuses_every_attack_within_cpu_and_memory_limits(tmp_path):
     assert done.stdout == ""
 
 
-@pytest.mark.parametrize("attack", ["billion_laughs", "merge_key_bomb", "power_tower"])
+@pytest.mark.parametrize("attack", ["billion_laughs", "merge_key_bomb", "power_tower",
+                                    "reason_format_failing_with_a_segment"])
 def test_evaluate_refuses_an_attack_before_reading_any_account(attack, tmp_path):
     path = tmp_path / f"{attack}.yaml"
     expected = hostile_files(tmp_path)[path]
@@ -298,3 +462,43 @@ def test_evaluate_refuses_an_attack_before_reading_any_account(attack, tmp_path)
     assert done.stderr.splitlines() == expected + [
         f"error: {path}: 1 problem; the ruleset was not used"]
     assert done.stdout == ""
+
+
+def nested(function: str, depth: int) -> str:
+    """``function`` (with X for its argument) applied ``depth`` times to ``x``."""
+    expression = "x"
+    for _ in range(depth):
+        expression = function.replace("X", expression)
+    return expression
+
+
+NESTED = {  # indicator -> (expression, its value for x = 5.55)
+    "rounds": (nested("round(X, 1)", 16), 5.6),
+    "minima": (nested("min(X, 9)", 16), 5.55),
+    "maxima": (nested("max(X, 2)", 16), 5.55),
+    "absolutes": (nested("abs(X + 1)", 16), 21.55),
+    "halvings": (" / ".join(["x"] + ["2"] * 10), 5.55 / 1024),
+    "fallbacks": (nested("coalesce(X, 1) * 1", 16), 5.55),
+}
+
+
+def test_deeply_nested_functions_are_scored_within_cpu_and_memory_limits(tmp_path):
+    """Each part of a compiled expression is used once: before, nesting 16 functions made the
+    column-wise expression grow exponentially and the run never ended."""
+    indicators = "".join(
+        f"  - {{id: {name}, metric: expression, params: {{expr: \"{expression}\"}}, "
+        "normalize: {linear: {worst: 0, best: 100}}, weight: 1}\n"
+        for name, (expression, _) in NESTED.items())
+    ruleset = tmp_path / "nested.yaml"
+    ruleset.write_text(f"healthcore: 1\nname: nested\nindicators:\n{indicators}"
+                       "tiers:\n  - {name: any, min: 0}\n")
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account_id,x\nA1,5.55\nA2,\n")
+    done = run_limited("evaluate", str(ruleset), str(accounts), "-f", "json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = (record["indicators"] for record in json.loads(done.stdout))
+    assert {name: first[name]["value"] for name in NESTED} == pytest.approx(
+        {name: value for name, (_, value) in NESTED.items()}, abs=1e-12)
+    # A2 has no x: only coalesce(x, 1) gives a value
+    assert {name: second[name]["value"] for name in NESTED} == {
+        **dict.fromkeys(NESTED), "fallbacks": 1.0}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..expressions import ExpressionFunction, exact_divisor
+from ..expressions import ExpressionFunction, divisor_column
 from ..hookspecs import hookimpl
 
 
@@ -13,16 +13,22 @@ def _any_null(values: tuple[Any, ...]) -> bool:
     return any(v is None for v in values)
 
 
-def _vector_min(*args):
+def _vector_extreme(args: tuple, smallest: bool):
+    """The smallest or largest of ``args``, null if any is null. Each argument is used once:
+    an expression repeating a part of itself grows exponentially when nested (min(min(...)))."""
     import polars as pl
-    return pl.when(pl.any_horizontal(*(a.is_null() for a in args)).not_()).then(
-        pl.min_horizontal(*args))
+    element = pl.element()
+    extreme = element.min() if smallest else element.max()
+    values = pl.concat_list([arg.cast(pl.Float64) for arg in args])
+    return values.list.eval(pl.when(element.null_count() == 0).then(extreme)).list.first()
+
+
+def _vector_min(*args):
+    return _vector_extreme(args, smallest=True)
 
 
 def _vector_max(*args):
-    import polars as pl
-    return pl.when(pl.any_horizontal(*(a.is_null() for a in args)).not_()).then(
-        pl.max_horizontal(*args))
+    return _vector_extreme(args, smallest=False)
 
 
 def _scalar_round(value: float | None, digits: float | None = 0.0) -> float | None:
@@ -39,9 +45,8 @@ def _vector_round(value, digits: float = 0.0):
     if digits != int(digits) or abs(digits) > 15:
         return pl.lit(None, pl.Float64)
     scale = 10.0 ** int(digits)
-    scaled = value * scale
-    rounded = pl.when(scaled.is_finite()).then(scaled.round(0))
-    return rounded / exact_divisor(rounded, scale)
+    rounded = (value * scale).round(0).replace([math.inf, -math.inf, math.nan], None)
+    return rounded / divisor_column(scale)
 
 
 def _vector_coalesce(*args):
