@@ -13,7 +13,7 @@ import dataclasses
 import numbers
 import reprlib
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Mapping
+from typing import Any, Callable, Collection, Iterable, Mapping
 
 import polars as pl
 
@@ -66,16 +66,31 @@ class _Plan:
 
 
 def as_frame(accounts: Any) -> pl.DataFrame:
-    """Accept a polars DataFrame/LazyFrame, or an iterable of mappings (one per account)."""
+    """Accept a polars DataFrame/LazyFrame, or an iterable of mappings (one per account);
+    anything else is an :class:`InputError` saying what was given."""
     if isinstance(accounts, pl.LazyFrame):
-        return accounts.collect()
+        try:
+            return accounts.collect()
+        except pl.exceptions.PolarsError as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise InputError(f"the accounts' query failed: {type(exc).__name__}: {reason}"
+                             ) from None
     if isinstance(accounts, pl.DataFrame):
         return accounts
+    expected = "accounts must be a table or a list of mappings (one per account)"
+    if isinstance(accounts, Mapping):
+        raise InputError(f"{expected}; for one account, give a list of one: [account]")
+    if isinstance(accounts, (str, bytes)) or not isinstance(accounts, Iterable):
+        raise InputError(f"{expected}, not {type(accounts).__name__}")
     rows = list(accounts)
     if not rows:
         return pl.DataFrame()
-    if not all(isinstance(row, Mapping) for row in rows):
-        raise InputError("accounts must be a table or a list of mappings (one per account)")
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row, Mapping):
+            raise InputError(f"{expected}: account {number} is {type(row).__name__}")
+        named = next((key for key in row if not isinstance(key, str)), None)
+        if named is not None:
+            raise InputError(f"account {number}: the field name {named!r} is not text")
     return pl.DataFrame(rows, infer_schema_length=None, strict=False)
 
 
@@ -130,9 +145,26 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
         warnings += list(failed.values())
         query = _query(ruleset, frame, failed)
         computed = (query.everything if explain else query.scores)()
+    warnings += _few_to_rank(ruleset, computed)
     if explain:
         return Results(ruleset, computed.select(query.names()), lambda: computed, warnings)
     return Results(ruleset, computed, query.everything, warnings)
+
+
+def _few_to_rank(ruleset: Ruleset, computed: pl.DataFrame) -> list[str]:
+    """A warning when percentile tiers rank fewer distinct scores than there are tiers: the
+    tiers then follow the rank alone (one account scoring 95 is in the lowest tier)."""
+    if ruleset.tier_mode != "percentile" or computed.height == 0:
+        return []
+    scores = computed["score"].drop_nulls()
+    distinct = scores.n_unique()
+    if distinct >= len(ruleset.tiers):
+        return []
+    return [f"percentile tiers rank the accounts of a run against each other, and this run has "
+            f"{scores.len():,} scored account{'s' if scores.len() != 1 else ''} with "
+            f"{distinct} distinct score{'s' if distinct != 1 else ''} for "
+            f"{len(ruleset.tiers)} tiers: an account is in the lowest tier when none scores "
+            "lower, whatever its score; score larger batches, or use tiers with 'min'"]
 
 
 def _identified(frame: pl.DataFrame, account_id: str) -> pl.Expr:

@@ -124,6 +124,9 @@ class Results:
         ids = self.scores["account_id"].cast(pl.String).drop_nulls()
         if ids.n_unique() == ids.len():
             return []
+        ids = ids.filter(ids.str.strip_chars() != "")  # a blank id is no id (status error)
+        if ids.n_unique() == ids.len():
+            return []
         return ids.filter(ids.is_duplicated()).unique(maintain_order=True).to_list()
 
     def tier_counts(self) -> dict[str, int]:

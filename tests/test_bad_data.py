@@ -404,9 +404,12 @@ NO_ID = "the account has no 'account_id'"
 
 
 def test_blank_nan_and_infinite_ids_are_accounts_without_an_id(tmp_path):
-    csv = f'{HEADER}"  ",5,10,6,2,2\n{CLEAN}'.encode()
-    assert scored(evaluate(tmp_path, "a.csv", csv), 2) == [("  ", "error", None, [NO_ID]),
-                                                           ("A1", "ok", BOTH, [])]
+    csv = f'{HEADER}"  ",5,10,6,2,2\n{CLEAN}"  ",1,10,0,0,10\n'.encode()
+    result = evaluate(tmp_path, "a.csv", csv)
+    assert scored(result, 3) == [("  ", "error", None, [NO_ID]), ("A1", "ok", BOTH, []),
+                                 ("  ", "error", None, [NO_ID])]
+    # blank ids are no ids: not "repeated"
+    assert result.stderr == "warning: 2 of 3 accounts could not be scored (status: error)\n"
     rows = [{"account_id": key, "active": 5, "seats": 10, "p": 6, "n": 2, "d": 2}
             for key in ["", " \t", "A1"]]
     assert scored(evaluate(tmp_path, "a.json", json.dumps(rows).encode()), 3) == [

@@ -6,6 +6,7 @@ import json
 import os
 import textwrap
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -225,3 +226,31 @@ def test_a_typo_in_a_field_name_is_pointed_out(builtin_registry):
     results = ruleset.score([{"account_id": "x", "seats": 5}])
     assert results.warnings == ["field 'seets' is not in the input (did you mean 'seats'?): the "
                                 "indicators and actions reading it have no value for any account"]
+
+
+EXPECTED = "accounts must be a table or a list of mappings (one per account)"
+
+
+@pytest.mark.parametrize("accounts, message", [
+    (None, f"{EXPECTED}, not NoneType"),
+    (5, f"{EXPECTED}, not int"),
+    ("A1,5", f"{EXPECTED}, not str"),
+    ({"account_id": "A1", "a": 5}, f"{EXPECTED}; for one account, give a list of one: [account]"),
+    ([{"account_id": "A1", "a": 5}, 7], f"{EXPECTED}: account 2 is int"),
+    ([{"account_id": "A1", 1: 5}], "account 1: the field name 1 is not text"),
+    (pl.LazyFrame({"a": ["x"]}).select(pl.col("a").cast(pl.Int64)),
+     "the accounts' query failed: InvalidOperationError: conversion from `str` to `i64` failed "
+     "in column 'a' for 1 out of 1 values: [\"x\"]"),
+])
+def test_the_python_api_says_what_is_wrong_with_the_accounts_given(accounts, message,
+                                                                   builtin_registry):
+    ruleset = compile_ruleset(FIELD_A, builtin_registry)
+    with pytest.raises(InputError) as raised:
+        ruleset.score(accounts)
+    assert str(raised.value) == message
+
+
+def test_the_python_api_takes_a_generator_of_accounts(builtin_registry):
+    ruleset = compile_ruleset(FIELD_A, builtin_registry)
+    accounts = ({"account_id": f"A{k}", "a": k} for k in range(3))
+    assert [r["account_id"] for r in ruleset.score(accounts).to_records()] == ["A0", "A1", "A2"]

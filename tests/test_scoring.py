@@ -183,6 +183,30 @@ tiers:
     assert [r["tier"] for r in results.to_records()] == ["rest", "rest", "rest", "top"]
 
 
+@pytest.mark.parametrize("values, accounts, distinct", [
+    ([95.4], "1 scored account", "1 distinct score"),
+    ([60, 60, 60, None], "3 scored accounts", "1 distinct score"),
+    ([60, 70], "2 scored accounts", "2 distinct scores"),
+])
+def test_percentile_tiers_warn_when_there_are_fewer_scores_than_tiers(values, accounts,
+                                                                     distinct, builtin_registry):
+    tiers = """
+tiers:
+  - {name: healthy, percentile: 75}
+  - {name: at_risk, percentile: 25}
+  - {name: unhealthy, percentile: 0}
+"""
+    results = ruleset(SCORE_AS_IS, builtin_registry, tiers).score(
+        [{"account_id": str(i), "s": v} for i, v in enumerate(values)])
+    assert results.to_records()[0]["tier"] == "unhealthy"  # nobody scores lower
+    assert results.warnings == [
+        f"percentile tiers rank the accounts of a run against each other, and this run has "
+        f"{accounts} with {distinct} for 3 tiers: an account is in the lowest tier when none "
+        "scores lower, whatever its score; score larger batches, or use tiers with 'min'"]
+    eight = [{"account_id": str(v), "s": v} for v in range(10, 90, 10)]
+    assert ruleset(SCORE_AS_IS, builtin_registry, tiers).score(eight).warnings == []
+
+
 def test_bands_take_the_first_band_reached(builtin_registry):
     body = """
     indicators:
