@@ -217,7 +217,7 @@ def _no_table(url: str, table: str, connection: "Connection", schema: str | None
 
 
 def _frame(columns: list[str], rows: list[Any], name: str) -> pl.DataFrame:
-    from .readers import frame_from_columns
+    from .records import frame_from_columns
 
     seen: set[str] = set()
     for column in columns:
