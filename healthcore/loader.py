@@ -86,13 +86,14 @@ class _Compiler:
               ) -> Expression | None:
         if not isinstance(text, str) or not text.strip() or len(text) > expressions.MAX_LENGTH:
             return None  # the schema has reported it
-        self.expression_sites.append((path, text, want, bound))
         try:
             expression = expressions.parse(text, self.registry.functions, self.parameters,
                                            want=want, extra_names=bound)
         except ExpressionError as error:
             self.expression_problem(path, error)
             return None
+        # re-checked with each segment's parameters (a failing one is reported once, here)
+        self.expression_sites.append((path, text, want, bound))
         if reads_fields:
             self.check_names(path, expression)
         elif expression.history:

@@ -327,3 +327,23 @@ def test_a_segment_fills_in_its_own_parameters(builtin_registry):
     ruleset = loads_ruleset(text, registry=builtin_registry)
     assert ruleset.actions[0].reason == "over 30 days"
     assert ruleset.segments[0].reasons == {"late": "over 60.5 days"}
+
+
+def test_an_expression_error_is_reported_once_even_with_segments(builtin_registry):
+    text = """healthcore: 1
+name: s
+parameters: {late: 30}
+indicators:
+  - {id: a, metric: field, params: {field: x}, weight: 1,
+     normalize: {linear: {worst: 0, best: 100}}}
+actions:
+  - {id: late, when: "overdue > late and seats >> 2", points: -5}
+segments:
+  - {id: big, when: "seats >> 100", parameters: {late: 20}}
+tiers:
+  - {name: ok, min: 0}
+"""
+    bad_operator = "the operator '>>' is not available: use + - * / ** and functions"
+    assert problems(text, builtin_registry) == [
+        f"rs.yaml:8:42: actions[0].when: {bad_operator}",
+        f"rs.yaml:10:22: segments[0].when: {bad_operator}"]
