@@ -88,9 +88,9 @@ def as_frame(accounts: Any) -> pl.DataFrame:
     for number, row in enumerate(rows, 1):
         if not isinstance(row, Mapping):
             raise InputError(f"{expected}: account {number} is {type(row).__name__}")
-        named = next((key for key in row if not isinstance(key, str)), None)
-        if named is not None:
-            raise InputError(f"account {number}: the field name {named!r} is not text")
+        named = [key for key in row if not isinstance(key, str)]
+        if named:
+            raise InputError(f"account {number}: the field name {named[0]!r} is not text")
     return pl.DataFrame(rows, infer_schema_length=None, strict=False)
 
 

@@ -238,6 +238,8 @@ EXPECTED = "accounts must be a table or a list of mappings (one per account)"
     ({"account_id": "A1", "a": 5}, f"{EXPECTED}; for one account, give a list of one: [account]"),
     ([{"account_id": "A1", "a": 5}, 7], f"{EXPECTED}: account 2 is int"),
     ([{"account_id": "A1", 1: 5}], "account 1: the field name 1 is not text"),
+    ([{"account_id": "A1"}, {"account_id": "A2", None: 5}],
+     "account 2: the field name None is not text"),
     (pl.LazyFrame({"a": ["x"]}).select(pl.col("a").cast(pl.Int64)),
      "the accounts' query failed: InvalidOperationError: conversion from `str` to `i64` failed "
      "in column 'a' for 1 out of 1 values: [\"x\"]"),

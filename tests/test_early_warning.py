@@ -471,3 +471,14 @@ def test_history_commands_show_hostile_ids_and_reasons_as_text(tmp_path, target,
         assert shown in output.replace("\n", ""), args
     overrides = cli("overrides", "--history", target).stdout
     assert "why\\x1b]0;pwned\\x07" in overrides.replace("\n", "") and "[red]ana" in overrides
+
+
+def test_the_alerts_table_keeps_the_reason_readable_at_80_columns(tmp_path, target,
+                                                                  monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    long_id = "ACCOUNT-" + "7" * 60
+    run(tmp_path, target, "2024-01-01", f"account_id,usage\n{long_id},90\n")
+    run(tmp_path, target, "2024-02-01", f"account_id,usage\n{long_id},30\n")
+    lines = cli("alerts", "--history", target).stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert any("tier fell from" in line for line in lines)  # the reason keeps its words

@@ -47,8 +47,10 @@ def command(db: str, ruleset: str | None, new_only: bool, fmt: str) -> None:
 
 
 def _table(found) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from ..display import text_cell
 
@@ -59,17 +61,25 @@ def _table(found) -> None:
     runs = found.select("ruleset", "as_of").unique(maintain_order=True)
     several = runs.height > 1
     where = "" if several else f" in {runs['ruleset'][0]} on {runs['as_of'][0]}"
-    table = Table(title=f"{found.height} open alert{'s' if found.height != 1 else ''}{where} "
-                        "(new: raised by the latest run)", title_justify="left")
-    for name in ("severity", "alert", "account", "since", "score", "tier"):
-        table.add_column(name, justify="right" if name == "score" else "left", no_wrap=True)
-    table.add_column("why", overflow="fold", ratio=1)
+    title = (f"{found.height} open alert{'s' if found.height != 1 else ''}{where} "
+             "(new: raised by the latest run)")
+    table = Table(title=text_cell(title), title_justify="left", box=box.SIMPLE_HEAD,
+                  padding=(0, 1))
+    table.add_column("alert", no_wrap=True)
+    table.add_column("account", overflow="fold", min_width=8, max_width=16)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("tier", overflow="fold", max_width=14)
+    table.add_column("why", overflow="fold", ratio=1, min_width=20)
     if several:
-        table.add_column("ruleset", no_wrap=True)
+        table.add_column("ruleset", overflow="fold", max_width=20)
     for row in found.iter_rows(named=True):
-        cells = (row["alert"], row["account_id"], row["since"] + (" new" if row["raised"] else ""),
-                 "" if row["score"] is None else f"{row['score']:.1f}", row["tier"],
+        alert = Text("\n").join([
+            text_cell(row["alert"]),
+            text_cell(row["severity"], styles.get(row["severity"], ""))
+            + Text(" new" if row["raised"] else "", "bold"),
+            text_cell(f"since {row['since']}")])
+        cells = (row["account_id"], "" if row["score"] is None else f"{row['score']:.1f}",
+                 row["tier"],
                  row["message"], *([f"{row['ruleset']} {row['as_of']}"] if several else []))
-        table.add_row(text_cell(row["severity"], styles.get(row["severity"], "")),
-                      *map(text_cell, cells))
+        table.add_row(alert, *map(text_cell, cells))
     Console().print(table)

@@ -73,16 +73,17 @@ def _check_header(data: bytes, separator: str, name: str) -> None:
 def _without_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` without the rows of blank lines (or of separators alone, such as ``,,,``):
     every field empty, the first one possibly spaces. They are not accounts."""
-    rest = [pl.col(column).is_null() for column in frame.columns[1:]]
-    rows = frame.select(pl.all_horizontal(rest) if rest else pl.repeat(True, pl.len())
-                        ).to_series().arg_true()
-    if rows.is_empty():
+    first = frame.to_series(0)
+    candidates = (first.is_null() | (first.str.strip_chars() == "")).arg_true()
+    if candidates.is_empty():
         return frame
-    first = frame.to_series(0).gather(rows)
-    blank = rows.filter(first.is_null() | (first.str.strip_chars() == ""))
-    if blank.is_empty():
+    # few rows, however many columns: looked at one by one, stopping at the first value
+    blank = [index for index, row in zip(candidates, frame[candidates].iter_rows())
+             if all(value is None for value in row[1:])]
+    if not blank:
         return frame
-    return frame.filter(pl.repeat(True, frame.height, eager=True).scatter(blank, False))
+    keep = pl.repeat(True, frame.height, eager=True).scatter(blank, False)
+    return frame.filter(keep)
 
 
 def _check_not_cut(data: bytes, separator: str, width: int, name: str) -> None:
