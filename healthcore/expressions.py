@@ -12,7 +12,8 @@ Null (a missing value) propagates through arithmetic and comparisons; a null con
 that is not finite (checked where a chain of arithmetic ends, and after each power: inside a
 chain IEEE rules apply).
 :meth:`Expression.to_polars` compiles the tree to one polars expression for a whole batch and
-:meth:`Expression.evaluate` evaluates it for one account with simpleeval; both give the same answers.
+:meth:`Expression.evaluate` evaluates it for one account with simpleeval; both give the same
+answers.
 
 A chain of operators of one kind written one after the other (``a + b - c + ...``,
 ``a * b / c * ...``) is one level of nesting, however long: every pass over a tree walks such a
@@ -142,7 +143,8 @@ def parse(source: str, functions: Mapping[str, ExpressionFunction],
     except SyntaxError as exc:
         raise ExpressionError(f"this is not a valid expression: {exc.msg}", exc.offset) from None
     except (RecursionError, MemoryError):
-        raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep") from None
+        raise ExpressionError(
+            f"the expression is nested more than {MAX_DEPTH} levels deep") from None
     except ValueError as exc:  # a NUL character
         raise ExpressionError(str(exc)) from None
     if not statements:

@@ -525,8 +525,8 @@ class _Compiler:
                              key=True, code="unused")
             indicator = item.get("indicator")
             if kind == "indicator" and indicator not in indicator_ids:
-                self.problem(path + ("indicator",), f"unknown indicator '{indicator}'"
-                                                    f"{did_you_mean(str(indicator), indicator_ids)}",
+                hint = did_you_mean(str(indicator), indicator_ids)
+                self.problem(path + ("indicator",), f"unknown indicator '{indicator}'{hint}",
                              code="unknown-name")
             watched = item.get("tier", [])
             watched = [watched] if isinstance(watched, str) else (
@@ -618,8 +618,9 @@ class _Compiler:
                                  **{key: float(threshold)}))
         if previous is not None and previous[1] > 0 and len(modes) == 1:
             key = "min" if mode == "absolute" else "percentile"
+            measure = "score" if key == "min" else "rank"
             self.problem(("tiers", previous[0], key),
-                         f"the last tier starts at {previous[1]:g}, so a {'score' if key == 'min' else 'rank'} "
+                         f"the last tier starts at {previous[1]:g}, so a {measure} "
                          f"below {previous[1]:g} would have no tier: make the last tier's {key} 0",
                          code="tier-gap")
         return compiled, mode

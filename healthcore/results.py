@@ -24,11 +24,11 @@ class Results:
 
     ``scores`` is a flat polars DataFrame: ``account_id``, ``status`` (``ok`` or ``error``),
     ``score``, ``tier``, ``color``, ``segment`` (if the ruleset has segments), then
-    ``<indicator>.value``, ``.points``, ``.weight`` and
-    ``.contribution`` for each indicator, then ``<group>.points``, ``.weight`` and
-    ``.contribution`` for each group if the ruleset has groups. ``frame`` adds the explanation columns ``actions``
-    (ids of the actions that fired), ``reasons`` and ``errors`` (lists of text); they are
-    computed the first time ``frame`` is read. ``warnings`` are problems of the whole batch.
+    ``<indicator>.value``, ``.points``, ``.weight`` and ``.contribution`` for each indicator,
+    then ``<group>.points``, ``.weight`` and ``.contribution`` for each group if the ruleset has
+    groups. ``frame`` adds the explanation columns ``actions`` (ids of the actions that fired),
+    ``reasons`` and ``errors`` (lists of text); they are computed the first time ``frame`` is
+    read. ``warnings`` are problems of the whole batch.
 
     Results of a run recorded in a history also have, after ``color`` (and ``segment``),
     ``override``, ``computed_score`` and ``computed_tier`` (:meth:`with_overrides`: a manual

@@ -552,8 +552,8 @@ def open(url: str, *, create: bool = True, upgrade: bool = True) -> HistoryStore
                              "as in --history history.db or sqlite:////data/history.db")
         _check_sqlite_file(Path(database))
         if not create and not Path(database).is_file():
-            raise InputError(f"no history at {safe_url(url)}: the file '{database}' does not exist; "
-                             "record runs with healthcore evaluate RULESET ACCOUNTS "
+            raise InputError(f"no history at {safe_url(url)}: the file '{database}' does not "
+                             "exist; record runs with healthcore evaluate RULESET ACCOUNTS "
                              "--history DB, or check the path")
         if not Path(database).parent.is_dir():
             raise InputError(f"{safe_url(url)}: the folder '{Path(database).parent}' does not "

@@ -69,8 +69,8 @@ def tier_mix(history: str, ruleset_name: str) -> "pl.DataFrame":
                          "--history DB, and record runs with healthcore evaluate RULESET "
                          "ACCOUNTS --history DB")
     if mix.height == 0:
-        raise InputError(f"the history {safe_url(history)} has no run of the ruleset '{ruleset_name}': "
-                         "record runs with healthcore evaluate RULESET ACCOUNTS --history DB")
+        raise InputError(f"the history {safe_url(history)} has no run of the ruleset "
+                         f"'{ruleset_name}': record runs with healthcore evaluate RULESET ACCOUNTS --history DB")
     return mix
 
 
