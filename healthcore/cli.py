@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .commands.common import (EXIT_CLOSED_PIPE, EXIT_CODES_HELP, EXIT_INTERRUPTED,
-                              EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, accounts_or_fail, fail,
-                              plugin_option, registry_or_fail, ruleset_or_fail, say_error,
-                              warn)
+from .commands.common import (EXIT_CLOSED_PIPE, EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_INVALID,
+                              EXIT_OK, EXIT_UNSCORED, accounts_or_fail, fail, input_format_option,
+                              plugin_option, registry_or_fail, ruleset_or_fail, say_error, warn)
 from .errors import HealthcoreError, MetricError, RulesetError
 
 if TYPE_CHECKING:
@@ -66,8 +65,7 @@ def main() -> None:
                    "--to-db).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the results to this file (atomically) instead of standard output.")
-@click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
-              help="Format of ACCOUNTS when its extension does not tell (or it is '-').")
+@input_format_option
 @click.option("--delimiter", metavar="CHAR",
               help="Field delimiter of CSV/TSV input, such as ';' or '|' ('\\t' or 'tab' for a "
                    "tab). Default: ',' (a tab for TSV).")

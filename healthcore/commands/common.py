@@ -49,6 +49,14 @@ def warn(message: str) -> None:
     say_error(f"warning: {message}")
 
 
+def input_format_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--input-format FORMAT`` option of commands reading ACCOUNTS."""
+    return click.option("--input-format",
+                        type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
+                        help="Format of ACCOUNTS when its extension does not tell (or it is "
+                             "'-').")(command)
+
+
 def plugin_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """The ``--plugin MODULE`` option (repeatable)."""
     return click.option("--plugin", "plugins", multiple=True, metavar="MODULE",

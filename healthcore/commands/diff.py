@@ -8,8 +8,8 @@ import sys
 import click
 
 from ..errors import HealthcoreError
-from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, plugin_option, registry_or_fail,
-                     ruleset_or_fail, show, warn)
+from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, input_format_option, plugin_option,
+                     registry_or_fail, ruleset_or_fail, show, warn)
 
 
 @click.command(name="diff", epilog=EXIT_CODES_HELP)
@@ -20,8 +20,7 @@ from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, plugin_option, regist
               show_default=True, help="table for people, json for automation.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=0),
               help="How many of the biggest movers to list (0: none).")
-@click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
-              help="Format of ACCOUNTS when its extension does not tell (or it is '-').")
+@input_format_option
 @plugin_option
 def command(old: str, new: str, accounts: str, fmt: str, top: int, input_format: str | None,
             plugins: tuple[str, ...]) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from ..errors import HealthcoreError
-from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, plugin_option, registry_or_fail,
-                     ruleset_or_fail, warn)
+from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, input_format_option, plugin_option,
+                     registry_or_fail, ruleset_or_fail, warn)
 
 
 @click.command(name="explain", epilog=EXIT_CODES_HELP)
@@ -25,8 +25,7 @@ from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, plugin_option, regist
                    "position in ACCOUNTS, from 0; default: the first).")
 @click.option("-f", "--format", "fmt", type=click.Choice(["panel", "json"]), default="panel",
               show_default=True, help="panel for people, json for tools.")
-@click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
-              help="Format of ACCOUNTS when its extension does not tell (or it is '-').")
+@input_format_option
 @plugin_option
 def command(ruleset: str, accounts: str, account_id: str, row: int | None, fmt: str,
             input_format: str | None, plugins: tuple[str, ...]) -> None:

@@ -8,8 +8,8 @@ import sys
 import click
 
 from ..errors import HealthcoreError
-from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, plugin_option,
-                     registry_or_fail, ruleset_or_fail, warn)
+from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, input_format_option,
+                     plugin_option, registry_or_fail, ruleset_or_fail, warn)
 
 
 @click.command(name="report", epilog=EXIT_CODES_HELP)
@@ -25,8 +25,7 @@ from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, plu
                    "runs of RULESET were recorded with healthcore evaluate --history.")
 @click.option("--top", default=20, show_default=True, type=click.IntRange(min=1),
               help="How many accounts the attention table lists, lowest score first.")
-@click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
-              help="Format of ACCOUNTS when its extension does not tell (or it is '-').")
+@input_format_option
 @plugin_option
 def command(ruleset: str, accounts: str, output: str, outcome: str | None,
             history: str | None, top: int, input_format: str | None,

@@ -9,8 +9,8 @@ import sys
 import click
 
 from ..errors import HealthcoreError
-from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, plugin_option,
-                     registry_or_fail, ruleset_or_fail, show, warn)
+from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, input_format_option,
+                     plugin_option, registry_or_fail, ruleset_or_fail, show, warn)
 
 
 @click.command(name="summary", epilog=EXIT_CODES_HELP)
@@ -18,8 +18,7 @@ from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, plu
 @click.argument("accounts", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for tools.")
-@click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
-              help="Format of ACCOUNTS when its extension does not tell (or it is '-').")
+@input_format_option
 @plugin_option
 def command(ruleset: str, accounts: str, fmt: str, input_format: str | None,
             plugins: tuple[str, ...]) -> None:
