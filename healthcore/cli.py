@@ -8,6 +8,7 @@ import json
 import os
 import pkgutil
 import sys
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -33,8 +34,10 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo("\ninterrupted: files, tables and histories being written are left as "
-                       "they were", err=True)
+            written = ctx.meta.get(WRITTEN)
+            click.echo("\ninterrupted: " + (written.kept() if written else
+                                             "files, tables and histories being written are "
+                                             "left as they were"), err=True)
             sys.exit(EXIT_INTERRUPTED)
         except OSError as exc:
             # polars reports the OS error in its message only: "Broken pipe (os error 32)"
@@ -43,6 +46,37 @@ class _Commands(click.Group):
             # the reader of standard output is gone (| head): stop quietly, as other tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_CLOSED_PIPE)
+
+
+WRITTEN = "healthcore.written"
+"""The key, in the command context's ``meta``, of the :class:`Written` of a command that
+writes, so that an interruption can say what was kept."""
+
+
+@dataclass
+class Written:
+    """What a command has finished writing so far."""
+
+    outputs: list[str] = field(default_factory=list)
+    """The files and tables already replaced with the new results."""
+    history: str | None = None
+    """The history the run is recorded in (shown without its password), if any."""
+    recorded: bool = False
+
+    def kept(self) -> str:
+        """What an interruption now leaves, in words."""
+        parts = []
+        if self.outputs:
+            parts.append(f"{', '.join(self.outputs)} already "
+                         f"{'holds' if len(self.outputs) == 1 else 'hold'} this run's results")
+        if self.history is not None and self.recorded:
+            parts.append(f"the run was recorded in {self.history}; alerts not yet delivered "
+                         f"wait in its outbox: healthcore deliver --history {self.history}")
+        elif self.history is not None:
+            parts.append(f"{self.history} was left as it was (the run was not recorded)")
+        if not parts:
+            return "nothing was written; files, tables and histories are left as they were"
+        return "; ".join(parts)
 
 
 @click.group(cls=_Commands, epilog=EXIT_CODES_HELP)
@@ -148,9 +182,18 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
             check_writable(output)  # before the run is recorded or a table written
         except HealthcoreError as exc:
             fail(str(exc))
+    if to_table is not None:
+        from .history import check_not_history_table
+
+        try:
+            check_not_history_table(to_table)
+        except HealthcoreError as exc:
+            fail(str(exc))
     say = (lambda message: None) if quiet else warn
     registry = registry_or_fail(plugins, say)
     compiled = ruleset_or_fail(ruleset, registry)
+    written = click.get_current_context().meta[WRITTEN] = Written(
+        history=None if history is None else _shown_history(history))
     with Phases(enabled=not quiet) as phases:
         try:
             phases.phase("reading", "reading the accounts")
@@ -166,7 +209,11 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
             phases.phase("scoring", f"scoring {frame.height:,} accounts")
 
             def write_outputs(results: "Results") -> None:
-                _write_outputs(results, phases, to_db, to_table, output, fmt)
+                _write_outputs(results, phases, to_db, to_table, output, fmt, written)
+
+            def recorded(results: "Results") -> None:
+                written.recorded = True
+                phases.detail("delivering the alerts")
 
             if history is not None:
                 from .history import evaluate as evaluate_with_history
@@ -176,6 +223,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
                 results = evaluate_with_history(compiled, frame, history, as_of, explain=True,
                                                 registry=registry, strict=strict,
                                                 before_recording=write_outputs,
+                                                after_recording=recorded,
                                                 allow_future=allow_future)
             else:
                 results = compiled.score(frame, explain=True, strict=strict)
@@ -197,7 +245,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
             f"more than one row ({listed(repeated)}): each row is scored on its own; check the "
             "export")
     if results.alerts:
-        say(_alerts_line(results.alerts, history))
+        say(_alerts_line(results.alerts, written.history))
     if fmt == "table":
         from rich.console import Console
 
@@ -214,20 +262,30 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
 
 
 def _write_outputs(results: "Results", phases: "Phases", to_db: str | None,
-                   to_table: str | None, output: str | None, fmt: str | None) -> None:
+                   to_table: str | None, output: str | None, fmt: str | None,
+                   written: Written) -> None:
     """Write ``results`` into the table ``to_table`` of ``to_db`` and into the file
-    ``output`` (in ``fmt``), those that are given."""
+    ``output`` (in ``fmt``), those that are given, noting each in ``written``."""
     phases.phase("writing", "writing")
     if to_db is not None:
-        from .io.database import write_table
+        from .io.database import safe_url, write_table
 
         total = len(results)
         write_table(results, to_db, to_table, on_rows=lambda done: phases.detail(
             f"writing {done:,} of {total:,} rows"))
+        written.outputs.append(f"table {to_table} of {safe_url(to_db)}")
     if output:
         from .io.writers import write_file
 
         write_file(results, fmt, output)
+        written.outputs.append(output)
+
+
+def _shown_history(history: str) -> str:
+    """The history as messages show it: a database URL without its password."""
+    from .io.database import safe_url
+
+    return safe_url(history) if "://" in history else history
 
 
 def _alerts_line(alerts: list[dict[str, Any]], history: str | None) -> str:

@@ -117,7 +117,7 @@ def test_three_dated_runs_deltas_one_alert_and_an_override_that_expires(tmp_path
         ("tier", "at_risk", "ana", "2024-02-01", "2024-02-20")]
     now = json.loads(cli("overrides", "--history", target, "--as-of", "2024-03-01", "-f",
                          "json").stdout)
-    assert now == {"overrides": []}
+    assert now == {"overrides": [], "after_runs": []}
     timeline = json.loads(cli("history", "B", "--history", target, "-f", "json").stdout)
     assert [(r["tier"], r["override"]) for r in timeline["runs"]] == [
         ("healthy", None), ("at_risk", "tier at_risk until 2024-02-20 (by ana: champion left)"),
@@ -287,7 +287,8 @@ def test_a_plugin_receives_each_alert_once_and_a_failing_one_loses_nothing(
             assert ("plugin 'broken_plugin' failed to deliver 1 alert: ConnectionError: chat "
                     "service unreachable") in result.stderr
     sent = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
-    assert sent == [{"alert": "slipped", "label": "slipped", "severity": "critical",
+    assert sent == [{"id": "beb87be75de5066f88e3", "alert": "slipped", "label": "slipped",
+                     "severity": "critical",
                      "account_id": "A", "score": 55.0, "tier": "watch", "since": "2024-02-01",
                      "message": "tier fell from healthy to watch", "ruleset": "usage-slide",
                      "as_of": "2024-02-01"}]

@@ -34,7 +34,7 @@ def command(db: str, ruleset: str | None, new_only: bool, fmt: str) -> None:
     from ..history import open as open_history
 
     try:
-        with open_history(db, create=False) as store:
+        with open_history(db, read_only=True) as store:
             found = store.open_alerts(ruleset)
     except HealthcoreError as exc:
         fail(str(exc))

@@ -51,7 +51,7 @@ def command(account: str | None, db: str, ruleset: str | None, delete: bool,
         fail("--as-of goes with --delete (the run to delete); the history of an account shows "
              "every run")
     try:
-        with open_history(db, create=False) as store:
+        with open_history(db, read_only=True) as store:
             entries = store.timeline(account, ruleset)
     except HealthcoreError as exc:
         fail(str(exc))

@@ -31,26 +31,34 @@ def command(account: str | None, db: str, trail: bool, as_of: str | None, fmt: s
     """
     from ..history import as_of_date
     from ..history import open as open_history
-    from ..history.overrides import in_force_everywhere
+    from ..history.overrides import after_runs, in_force_everywhere
 
     try:
         day = as_of_date(as_of)
-        with open_history(db, create=False) as store:
+        with open_history(db, read_only=True) as store:
             rows = store.override_trail(account)
+            applied = store.overrides_applied(day)
     except HealthcoreError as exc:
         fail(str(exc))
+    late = rows.clear()
     if not trail:
         rows = in_force_everywhere(rows, day)
+        late = after_runs(rows, applied)
+        rows = rows.join(late.select("id"), on="id", how="anti", maintain_order="left")
     if fmt == "json":
-        click.echo(json.dumps({"overrides": rows.to_dicts()}, indent=2))
-        return
-    if rows.is_empty():
-        click.echo("no override recorded" if trail else f"no override in force on {day}")
+        click.echo(json.dumps({"overrides": rows.to_dicts(),
+                               **({} if trail else {"after_runs": late.to_dicts()})}, indent=2))
         return
     from rich.console import Console
 
-    Console().print(_table(rows, "every override change, oldest first" if trail
-                           else f"overrides in force on {day}"))
+    if rows.is_empty():
+        click.echo("no override recorded" if trail else f"no override in force on {day}")
+    else:
+        Console().print(_table(rows, "every override change, oldest first" if trail
+                               else f"overrides in force on {day}"))
+    if not late.is_empty():
+        Console().print(_table(late, f"recorded after the run of {day}: not in force on {day} "
+                                     "for these rulesets, from their next run on"))
 
 
 def _table(rows, title: str):
@@ -70,8 +78,9 @@ def _table(rows, title: str):
     for row in rows.iter_rows(named=True):
         override = text_cell(row["kind"] if row["tier"] is None
                              else f"{row['kind']} {row['tier']}")
-        rulesets = row["ruleset"] or (row.get("except_rulesets") and
-                                      f"all but {', '.join(row['except_rulesets'])}")
+        rulesets = (", ".join(row["after_runs"]) if "after_runs" in row else
+                    row["ruleset"] or (row.get("except_rulesets") and
+                                       f"all but {', '.join(row['except_rulesets'])}"))
         if rulesets:
             override += Text("\n") + text_cell(f"for {rulesets}", style="dim")
         until = f" to {row['until']}" if row["until"] else ""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import polars as pl
 
 from .dates import FIRST_DAY, days_before
+from .outbox import alert_id
 
 if TYPE_CHECKING:
     from ..ruleset import AlertRule, Ruleset
@@ -180,12 +181,14 @@ def _with_context(ruleset: "Ruleset", current: pl.DataFrame,
 
 def to_records(states: pl.DataFrame, ruleset: "Ruleset", day: str,
                current: pl.DataFrame) -> list[dict[str, Any]]:
-    """Raised alerts as plain dicts for delivery: alert, label, severity, account_id, score,
+    """Raised alerts as plain dicts for delivery: id (stable, see
+    :func:`~healthcore.history.outbox.alert_id`), alert, label, severity, account_id, score,
     tier, since, message, ruleset, as_of."""
     labels = {rule.id: rule.label for rule in ruleset.alerts}
     raised = states.filter(pl.col("raised")).join(
         current.select("account_id", "score", "tier"), on="account_id", how="left")
-    return [{"alert": row["alert"], "label": labels.get(row["alert"], row["alert"]),
+    return [{"id": alert_id(ruleset.name, row["alert"], row["account_id"], row["since"]),
+             "alert": row["alert"], "label": labels.get(row["alert"], row["alert"]),
              "severity": row["severity"], "account_id": row["account_id"],
              "score": row["score"], "tier": row["tier"], "since": row["since"],
              "message": row["message"], "ruleset": ruleset.name, "as_of": day}

@@ -105,6 +105,23 @@ def in_force_everywhere(rows: pl.DataFrame, day: str) -> pl.DataFrame:
                                     for frame in found)]).sort("account_id", "id")
 
 
+def after_runs(in_force: pl.DataFrame, applied: dict[str, int | None]) -> pl.DataFrame:
+    """The overrides among ``in_force`` (from :func:`in_force_everywhere`) that a run of their
+    date did not apply because they were recorded after it, with ``after_runs``: the rulesets
+    of those runs. ``applied`` gives, per ruleset run that day, the last override it applied
+    (None: not known)."""
+    late = []
+    for row in in_force.iter_rows(named=True):
+        rulesets = ([row["ruleset"]] if row["ruleset"] is not None else
+                    [name for name in applied if name not in row["except_rulesets"]])
+        missed = sorted(name for name in rulesets if name in applied
+                        and applied[name] is not None and applied[name] < row["id"])
+        if missed:
+            late.append({"id": row["id"], "after_runs": missed})
+    found = pl.DataFrame(late, schema={"id": pl.Int64, "after_runs": pl.List(pl.String)})
+    return in_force.join(found, on="id", how="inner", maintain_order="left")
+
+
 def describe(kind: pl.Expr, tier: pl.Expr, until: pl.Expr, author: pl.Expr,
              reason: pl.Expr) -> pl.Expr:
     """The text results show for an override, as in

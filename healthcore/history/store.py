@@ -8,7 +8,12 @@ file (a plain path, or ``sqlite:///path.db``) or PostgreSQL (``postgresql://user
 The schema is versioned: the table ``healthcore_schema_version`` holds the version, and
 :func:`open` applies the missing upgrades of :data:`MIGRATIONS`, in order, in one transaction.
 Writers are serialized (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL), so
-concurrent runs never lose or mix each other's rows.
+concurrent runs never lose or mix each other's rows; readers never take that lock. A run is
+scored and recorded inside one writing transaction (:meth:`HistoryStore.writing`): it reads its
+baseline (the previous run, ``previous(...)`` values, overrides) after taking the lock, so runs
+of different dates at the same time give the history they would give one after the other. A
+run dated before a recorded run of the same ruleset is refused: the later runs' trends, alerts
+and ``previous(...)`` values were computed without it.
 
 SQLAlchemy (Core) is imported only when a history is used.
 
@@ -22,10 +27,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import polars as pl
 
@@ -34,10 +40,12 @@ from ..results import listed
 from ..io.database import (_parse, _reason, _sqlalchemy, create_engine, insert_frame,
                            safe_url)
 from . import alerts as alerting
+from . import lock, outbox
 from .dates import FIRST_DAY, as_of_date, days_before
 from .overrides import COLUMNS as OVERRIDE_COLUMNS
 from .overrides import Override
-from .tables import MIGRATIONS, SCHEMA_VERSION_TABLE, TABLE_NAMES, tables
+from .tables import (MIGRATIONS, RUNS, RUNS_FIRST_COLUMNS, SCHEMA_VERSION_TABLE,
+                     TABLE_NAMES, tables)
 from .timeline import Entry, delta, movers
 
 if TYPE_CHECKING:
@@ -49,8 +57,9 @@ if TYPE_CHECKING:
 INSERT_BATCH = 10_000
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 LOCK_KEY = 0x6863_6869  # the PostgreSQL advisory lock that serializes writers ("hchi")
-SQLITE_TIMEOUT = 60.0
-"""Seconds a SQLite writer waits for another one to finish."""
+WAIT_ENV = "HEALTHCORE_HISTORY_WAIT"
+DEFAULT_WAIT = 600.0
+"""Seconds a writer waits for another one to finish (``HEALTHCORE_HISTORY_WAIT`` changes it)."""
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first bytes of every SQLite database file."""
 
@@ -80,10 +89,14 @@ class Recorded:
 class HistoryStore:
     """A history database; see the module's documentation. Get one with :func:`open`."""
 
-    def __init__(self, url: str, engine: "Engine"):
+    def __init__(self, url: str, engine: "Engine", wait: float = DEFAULT_WAIT,
+                 sqlite_file: Path | None = None):
         self.url = url
         self.name = safe_url(url)
+        self.wait = wait
         self._engine = engine
+        self._bound: "Connection | None" = None
+        self._note = lock.note_path(sqlite_file) if sqlite_file is not None else None
 
     def close(self) -> None:
         self._engine.dispose()
@@ -98,6 +111,11 @@ class HistoryStore:
 
     @contextmanager
     def _transaction(self, what: str, *, write: bool) -> Iterator["Connection"]:
+        """A transaction on the history; a writing one holds the writers' lock (a reading one
+        never waits for it). Inside :meth:`writing`, every call shares its transaction."""
+        if self._bound is not None:
+            yield self._bound
+            return
         sqlalchemy = _sqlalchemy()
         try:
             connection = self._engine.connect()
@@ -108,15 +126,72 @@ class HistoryStore:
                     "user, password and database name")
             raise InputError(f"cannot open the history {self.name}: {_reason(exc)}; {hint}"
                              ) from None
+        connection.info["healthcore_reading"] = not write
         try:
             with connection, connection.begin():
-                if write and connection.dialect.name == "postgresql":
-                    connection.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"),
-                                       {"key": LOCK_KEY})
+                if write:
+                    self._lock(connection, what)
                 yield connection
         except sqlalchemy.exc.DBAPIError as exc:
+            if lock.is_timeout(exc):
+                raise InputError(self._busy(what)) from None
             raise InputError(f"{self.name}: cannot {what}: {_reason(exc)}; nothing was "
                              "changed") from None
+        finally:
+            if write:
+                lock.withdraw(self._note)
+
+    def _lock(self, connection: "Connection", what: str) -> None:
+        """Take the writers' lock (SQLite took it with BEGIN IMMEDIATE) and say who holds it."""
+        if connection.dialect.name == "postgresql":
+            sqlalchemy = _sqlalchemy()
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(self.wait * 1000)}ms'")
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": LOCK_KEY})
+            connection.execute(sqlalchemy.text("SELECT set_config('application_name', :n, true)"),
+                               {"n": f"healthcore: {what}"[:63]})
+        lock.announce(self._note, what)
+
+    def _busy(self, what: str) -> str:
+        """Why a writing transaction gave up waiting for the lock."""
+        holder = lock.holder(self._note) or self._postgres_writer()
+        who = f" ({holder})" if holder else ""
+        return (f"{self.name}: cannot {what}: another healthcore run is writing to this "
+                f"history{who} and it did not finish within {self.wait:g} s; nothing was "
+                f"changed: try again when it has finished (the wait is set by {WAIT_ENV}, in "
+                "seconds)")
+
+    def _postgres_writer(self) -> str | None:
+        """What the PostgreSQL session holding the writers' lock said it is doing."""
+        if self._engine.dialect.name != "postgresql":
+            return None
+        sqlalchemy = _sqlalchemy()
+        try:
+            with self._engine.connect() as connection:
+                found = connection.execute(sqlalchemy.text(
+                    "SELECT a.application_name, a.xact_start FROM pg_locks l JOIN "
+                    "pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND "
+                    "l.granted AND l.objid = :key"), {"key": LOCK_KEY}).first()
+        except sqlalchemy.exc.DBAPIError:
+            return None
+        if found is None or not (found[0] or "").startswith("healthcore: "):
+            return None
+        return f"{found[0].removeprefix('healthcore: ')}, since {found[1]:%Y-%m-%d %H:%M:%S}"
+
+    @contextmanager
+    def writing(self, what: str) -> Iterator["HistoryStore"]:
+        """One writing transaction for everything done with the store inside the block
+        (reads included): the writers' lock is taken first, so what is read cannot change
+        before the block's writes commit. An exception rolls everything back."""
+        if self._bound is not None:
+            yield self
+            return
+        with self._transaction(what, write=True) as connection:
+            self._bound = connection
+            try:
+                yield self
+            finally:
+                self._bound = None
 
     # ------------------------------------------------------------------------ schema
 
@@ -130,7 +205,7 @@ class HistoryStore:
         Returns the schema version. A database whose tables of these names healthcore did not
         create is refused before anything is created in it."""
         sqlalchemy = _sqlalchemy()
-        latest = MIGRATIONS[-1][0] if MIGRATIONS else 0
+        latest = latest_version()
         with self._transaction("create or upgrade the history tables", write=True) as connection:
             _check_ours(connection, self.name)
             sqlalchemy.Table(SCHEMA_VERSION_TABLE, sqlalchemy.MetaData(),
@@ -153,13 +228,17 @@ class HistoryStore:
 
     # ------------------------------------------------------------------------ writing
 
-    def record(self, results: "Results", as_of: str | _dt.date | None = None) -> Recorded:
+    def record(self, results: "Results", as_of: str | _dt.date | None = None, *,
+               deliver_to: Sequence[str] = (), overrides_upto: int | None = None
+               ) -> Recorded:
         """Record ``results`` as the run of their ruleset on ``as_of`` (default: today), in
         one transaction, replacing a run of the same ruleset name on the same date, with the
-        states of the ruleset's alerts. Accounts without an id are not recorded; duplicate ids,
-        or no account to record, are an error (:func:`recorded_frame`). Returns the run's id and
-        the alerts it raised (an alert the replaced run had raised already is not raised
-        again)."""
+        states of the ruleset's alerts. The alerts raised go to the outbox of each plugin named
+        in ``deliver_to`` (see :mod:`healthcore.history.outbox`); ``overrides_upto`` is the
+        last override the results applied. Accounts without an id are not recorded; duplicate
+        ids, no account to record or none scored, and a date before a recorded run of the
+        ruleset are errors. Returns the run's id and the alerts it raised (an alert the
+        replaced run had raised already is not raised again)."""
         sqlalchemy = _sqlalchemy()
         day = as_of_date(as_of)
         ruleset = results.ruleset
@@ -168,6 +247,7 @@ class HistoryStore:
         t = tables()
         with self._transaction(f"record the run of {ruleset.name} on {day}",
                                write=True) as connection:
+            self.check_in_order(ruleset.name, day)
             old = connection.execute(sqlalchemy.select(t.runs.c.id).where(
                 t.runs.c.ruleset == ruleset.name, t.runs.c.as_of == day)).scalar()
             raised_before: set[tuple[str, str]] = set()
@@ -177,9 +257,11 @@ class HistoryStore:
                     .where(t.alerts.c.run_id == old, t.alerts.c.raised))}
                 _delete_run(connection, old)
             states = self._alert_states(connection, ruleset, frame, day)
+            recorded_at = _now()
             run_id = connection.execute(t.runs.insert().values(
                 ruleset=ruleset.name, as_of=day, content_hash=ruleset.content_hash,
-                recorded_at=_now(), accounts=frame.height).returning(t.runs.c.id)).scalar_one()
+                recorded_at=recorded_at, accounts=frame.height, overrides_upto=overrides_upto
+            ).returning(t.runs.c.id)).scalar_one()
             run = pl.lit(run_id, pl.Int64).alias("run_id")
             insert_frame(connection, t.scores, frame.select(
                 run, "account_id", "status", "score", "tier", "segment", "override"))
@@ -189,12 +271,44 @@ class HistoryStore:
                     pl.col(f"{indicator}.points").alias("points"),
                     pl.col(f"{indicator}.value").alias("value")))
             insert_frame(connection, t.alerts, states.select(run, pl.all()))
+            raised = alerting.to_records(states, ruleset, day, frame)
+            outbox.queue(connection, raised, deliver_to, recorded_at)
             _before_commit(connection)
-        raised = alerting.to_records(
-            states.filter(~pl.struct("alert", "account_id").is_in(
-                [{"alert": a, "account_id": b} for a, b in raised_before])) if raised_before
-            else states, ruleset, day, frame)
-        return Recorded(run_id, raised)
+        return Recorded(run_id, [alert for alert in raised
+                                 if (alert["alert"], alert["account_id"]) not in raised_before])
+
+    def check_in_order(self, ruleset_name: str, day: str) -> None:
+        """Refuse a run of ``ruleset_name`` dated ``day`` when the history has a later run of
+        it (re-recording the latest date is fine)."""
+        sqlalchemy = _sqlalchemy()
+        runs = tables().runs
+        with self._transaction("read the runs", write=False) as connection:
+            later = [r[0] for r in connection.execute(
+                sqlalchemy.select(runs.c.as_of).where(runs.c.ruleset == ruleset_name,
+                                                      runs.c.as_of > day)
+                .order_by(runs.c.as_of).limit(6))]
+        if later:
+            shown = ", ".join(later[:5]) + (", ..." if len(later) > 5 else "")
+            raise InputError(
+                f"{self.name}: cannot record the run of {ruleset_name} on {day}: the history "
+                f"already has later runs of this ruleset ({shown}), whose trends, alerts and "
+                f"previous(...) values were computed without it; nothing was recorded. Runs "
+                f"are recorded in date order: to add {day}, delete the later runs (healthcore "
+                "history --delete --as-of DATE --history DB), then record them again after it")
+
+    # ------------------------------------------------------------------------ the outbox
+
+    def pending_alerts(self) -> dict[str, list[dict[str, Any]]]:
+        """The raised alerts not yet taken by each plugin, by plugin name, oldest first."""
+        with self._transaction("read the alerts waiting for delivery", write=False
+                               ) as connection:
+            return outbox.pending(connection)
+
+    def mark_delivered(self, plugin: str, alert_ids: Sequence[str]) -> None:
+        """Mark ``alert_ids`` as taken by ``plugin`` (its hook returned)."""
+        with self._transaction(f"mark the alerts delivered to plugin '{plugin}'",
+                               write=True) as connection:
+            outbox.mark_delivered(connection, plugin, alert_ids, _now())
 
     def delete_run(self, as_of: str | _dt.date, ruleset_name: str | None = None
                    ) -> dict[str, Any]:
@@ -299,6 +413,17 @@ class HistoryStore:
         return _frame(found, {"ruleset": pl.String, "as_of": pl.String,
                               "content_hash": pl.String, "recorded_at": pl.String,
                               "accounts": pl.Int64})
+
+    def overrides_applied(self, as_of: str | _dt.date) -> dict[str, int | None]:
+        """Per ruleset with a run on ``as_of``: the id of the last override that run applied
+        (an override recorded after it has a higher id; None for runs recorded before
+        healthcore kept it)."""
+        sqlalchemy = _sqlalchemy()
+        runs = tables().runs
+        with self._transaction("read the runs", write=False) as connection:
+            return {row.ruleset: row.overrides_upto for row in connection.execute(
+                sqlalchemy.select(runs.c.ruleset, runs.c.overrides_upto)
+                .where(runs.c.as_of == as_of_date(as_of)))}
 
     def previous(self, ruleset_name: str, as_of: str | _dt.date | None = None) -> pl.DataFrame:
         """The accounts of the latest run of ``ruleset_name`` before ``as_of``: columns
@@ -539,34 +664,82 @@ class HistoryStore:
 
 # ---------------------------------------------------------------------------- opening
 
-def open(url: str, *, create: bool = True, upgrade: bool = True) -> HistoryStore:  # noqa: A001
+def open(url: str, *, create: bool = True, upgrade: bool = True,  # noqa: A001
+         read_only: bool = False) -> HistoryStore:
     """The history at ``url`` (a SQLite file path, ``sqlite:///path.db`` or a PostgreSQL
     URL), its schema created or upgraded if needed. With ``create=False``, a SQLite file that
-    does not exist is an error."""
+    does not exist is an error. With ``read_only=True`` nothing is created or upgraded and the
+    writers' lock is never taken: a history without the current schema is an error saying
+    how to upgrade it."""
     url = database_url(url)
     parsed = _parse(url)
+    sqlite_file = None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database in ("", ":memory:") or database.startswith("file:"):
             raise InputError(f"{safe_url(url)}: give the path of a SQLite file for the history, "
                              "as in --history history.db or sqlite:////data/history.db")
-        _check_sqlite_file(Path(database))
-        if not create and not Path(database).is_file():
+        sqlite_file = Path(database)
+        _check_sqlite_file(sqlite_file)
+        if (not create or read_only) and not sqlite_file.is_file():
             raise InputError(f"no history at {safe_url(url)}: the file '{database}' does not "
                              "exist; record runs with healthcore evaluate RULESET ACCOUNTS "
                              "--history DB, or check the path")
-        if not Path(database).parent.is_dir():
-            raise InputError(f"{safe_url(url)}: the folder '{Path(database).parent}' does not "
+        if not sqlite_file.parent.is_dir():
+            raise InputError(f"{safe_url(url)}: the folder '{sqlite_file.parent}' does not "
                              "exist; create it or give another path for the history")
-    engine = create_engine(url, parsed, sqlite_writer=True, sqlite_timeout=SQLITE_TIMEOUT)
-    store = HistoryStore(url, engine)
-    if upgrade:
-        try:
+    wait = _wait_seconds()
+    engine = create_engine(url, parsed, sqlite_writer=True, sqlite_timeout=wait)
+    store = HistoryStore(url, engine, wait, sqlite_file)
+    try:
+        if read_only:
+            _check_current(store)
+        elif upgrade and store.version() != latest_version():
             store.upgrade()
-        except BaseException:
-            store.close()
-            raise
+    except BaseException:
+        store.close()
+        raise
     return store
+
+
+def latest_version() -> int:
+    """The schema version this healthcore writes."""
+    return MIGRATIONS[-1][0] if MIGRATIONS else 0
+
+
+def _check_current(store: HistoryStore) -> None:
+    """Refuse to read a history whose schema is not the current one, or tables of another
+    tool."""
+    with store._transaction("read the schema version", write=False) as connection:
+        _check_ours(connection, store.name)
+    version = store.version()
+    if version == 0:
+        raise InputError(f"no history at {store.name}: it has no history tables; record runs "
+                         "with healthcore evaluate RULESET ACCOUNTS --history DB")
+    if version < latest_version():
+        raise InputError(f"{store.name}: the history has schema version {version}, older than "
+                         f"this healthcore's ({latest_version()}); upgrade it once by recording "
+                         "a run (healthcore evaluate --history DB) or with healthcore deliver "
+                         "--history DB, then read it")
+    if version > latest_version():
+        raise InputError(f"{store.name}: the history has schema version {version}, newer than "
+                         f"this healthcore knows ({latest_version()}); upgrade healthcore (pip "
+                         "install -U healthcore)")
+
+
+def _wait_seconds() -> float:
+    """How long a writer waits for another one: ``HEALTHCORE_HISTORY_WAIT`` or the default."""
+    value = os.environ.get(WAIT_ENV, "").strip()
+    if not value:
+        return DEFAULT_WAIT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 1e7:
+        raise InputError(f"{WAIT_ENV}={value!r}: give the seconds a run waits for another one "
+                         "writing to the history, as a positive number")
+    return seconds
 
 
 def _check_sqlite_file(path: Path) -> None:
@@ -621,11 +794,10 @@ def _check_ours(connection: "Connection", name: str) -> None:
     if _current_version(connection, name) == 0:
         raise InputError(_not_ours(name, present[0], "columns " + ", ".join(
             column["name"] for column in inspector.get_columns(present[0]))))
-    runs = tables().runs
-    if runs.name in present:
-        columns = [column["name"] for column in inspector.get_columns(runs.name)]
-        if not {column.name for column in runs.columns} <= set(columns):
-            raise InputError(_not_ours(name, runs.name, "columns " + ", ".join(columns)))
+    if RUNS in present:
+        columns = [column["name"] for column in inspector.get_columns(RUNS)]
+        if not set(RUNS_FIRST_COLUMNS) <= set(columns):
+            raise InputError(_not_ours(name, RUNS, "columns " + ", ".join(columns)))
 
 
 def _not_ours(name: str, table: str, detail: str) -> str:
@@ -642,6 +814,16 @@ def _delete_run(connection: "Connection", run_id: int) -> int:
         connection.execute(table.delete().where(table.c.run_id == run_id))
     connection.execute(t.runs.delete().where(t.runs.c.id == run_id))
     return alerts
+
+
+def check_not_history_table(table: str) -> None:
+    """Refuse ``table`` (``name`` or ``schema.name``) as a table to write results into when it
+    is one of the score history's tables: replacing it would destroy the history."""
+    name = table.rpartition(".")[2].strip().strip('"').lower()
+    if name in (*TABLE_NAMES, SCHEMA_VERSION_TABLE):
+        raise InputError(f"'{table}' is a table of the score history (healthcore keeps "
+                         f"{', '.join(TABLE_NAMES)} and {SCHEMA_VERSION_TABLE}): writing results "
+                         "into it would destroy the history; choose another table name")
 
 
 def recorded_frame(results: "Results", name: str) -> pl.DataFrame:
@@ -669,7 +851,19 @@ def recorded_frame(results: "Results", name: str) -> pl.DataFrame:
                f"none of the {len(results)} accounts has an id in field '{ruleset.account_id}'")
         raise InputError(f"{name}: no accounts to record: {why}; nothing was recorded (an "
                          "empty export is usually a failed one: check it, then run again)")
+    if frame["score"].is_null().all():
+        raise InputError(f"{name}: cannot record the run: none of its {frame.height:,} accounts "
+                         f"could be scored ({_first_error(results)}); nothing was recorded, and "
+                         "the runs already recorded are kept. This is usually the wrong file "
+                         "or an export whose columns were renamed: check it, then run again")
     return frame
+
+
+def _first_error(results: "Results") -> str:
+    """The first account's reason for having no score, as an example."""
+    errors = (results.frame["errors"].head(1).to_list() or [[]])[0] or ["no score"]
+    more = f"; and {len(errors) - 2} more" if len(errors) > 2 else ""
+    return f"the first one: {'; '.join(errors[:2])}{more}"
 
 
 def _frame(rows: Any, schema: dict[str, Any]) -> pl.DataFrame:

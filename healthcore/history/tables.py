@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 SCHEMA_VERSION_TABLE = "healthcore_schema_version"
 RUNS, SCORES, POINTS = "healthcore_runs", "healthcore_scores", "healthcore_points"
 OVERRIDES, ALERTS = "healthcore_overrides", "healthcore_alerts"
-TABLE_NAMES = (RUNS, SCORES, POINTS, OVERRIDES, ALERTS)
+OUTBOX = "healthcore_outbox"
+TABLE_NAMES = (RUNS, SCORES, POINTS, OVERRIDES, ALERTS, OUTBOX)
+RUNS_FIRST_COLUMNS = ("id", "ruleset", "as_of", "content_hash", "recorded_at", "accounts")
+"""The columns of the runs table since the first version (how a history is told from another
+tool's table of the same name)."""
 
 
 def _v1(connection: "Connection") -> None:
@@ -95,9 +99,29 @@ def _v2(connection: "Connection") -> None:
     connection.exec_driver_sql(f"CREATE INDEX {ALERTS}_account ON {ALERTS} (alert, account_id)")
 
 
+def _v3(connection: "Connection") -> None:
+    """The alerts' outbox (one row per raised alert and delivering plugin, marked when the
+    plugin took it) and, per run, the last override it applied."""
+    sqlalchemy = _sqlalchemy()
+    connection.exec_driver_sql(f"ALTER TABLE {RUNS} ADD COLUMN overrides_upto INTEGER")
+    Column, types = sqlalchemy.Column, sqlalchemy.types
+    outbox = sqlalchemy.Table(
+        OUTBOX, sqlalchemy.MetaData(),
+        Column("alert_id", types.String(40), primary_key=True),
+        Column("plugin", types.Text, primary_key=True),
+        Column("ruleset", types.Text, nullable=False),
+        Column("as_of", types.String(10), nullable=False),
+        Column("raised_at", types.String(32), nullable=False),
+        Column("payload", types.Text, nullable=False),
+        Column("delivered_at", types.String(32)))
+    outbox.create(connection)
+    connection.exec_driver_sql(f"CREATE INDEX {OUTBOX}_pending ON {OUTBOX} (plugin, delivered_at)")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[["Connection"], None]]] = [
     (1, "runs, scores and indicator points", _v1),
     (2, "indicator values, overrides and alerts", _v2),
+    (3, "the alerts' outbox and the overrides each run applied", _v3),
 ]
 """The schema's upgrades, in order: (version, what it does, the function that applies it on a
 connection inside the upgrade's transaction)."""
@@ -111,6 +135,7 @@ class Tables(NamedTuple):
     points: "Table"
     overrides: "Table"
     alerts: "Table"
+    outbox: "Table"
 
 
 def tables() -> Tables:
@@ -122,7 +147,8 @@ def tables() -> Tables:
     return Tables(
         runs=sqlalchemy.Table(RUNS, metadata, Column("id", integer), Column("ruleset", text),
                               Column("as_of", text), Column("content_hash", text),
-                              Column("recorded_at", text), Column("accounts", integer)),
+                              Column("recorded_at", text), Column("accounts", integer),
+                              Column("overrides_upto", integer)),
         scores=sqlalchemy.Table(SCORES, metadata, Column("run_id", integer),
                                 Column("account_id", text), Column("status", text),
                                 Column("score", double), Column("tier", text),
@@ -140,4 +166,8 @@ def tables() -> Tables:
                                 Column("alert", text), Column("account_id", text),
                                 Column("since", text), Column("raised", types.Boolean),
                                 Column("severity", text), Column("baseline", text),
-                                Column("message", text)))
+                                Column("message", text)),
+        outbox=sqlalchemy.Table(OUTBOX, metadata, Column("alert_id", text),
+                                Column("plugin", text), Column("ruleset", text),
+                                Column("as_of", text), Column("raised_at", text),
+                                Column("payload", text), Column("delivered_at", text)))

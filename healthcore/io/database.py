@@ -92,7 +92,9 @@ def create_engine(url: str, parsed: "URL", *, sqlite_writer: bool = False,
     is a real one, DDL included (Python's sqlite3 opens transactions only before
     INSERT/UPDATE/DELETE; this is SQLAlchemy's documented recipe); a ``sqlite_writer`` begins
     them with BEGIN IMMEDIATE, taking the write lock at once so that writers queue (up to
-    ``sqlite_timeout`` seconds) instead of failing, and enforces foreign keys."""
+    ``sqlite_timeout`` seconds) instead of failing, and enforces foreign keys; a connection
+    whose ``info["healthcore_reading"]`` is true begins a plain (reading) transaction, which
+    never waits for the writers."""
     sqlalchemy = _sqlalchemy()
     sqlite = parsed.get_backend_name() == "sqlite"
     try:
@@ -111,7 +113,9 @@ def create_engine(url: str, parsed: "URL", *, sqlite_writer: bool = False,
 
         @sqlalchemy.event.listens_for(engine, "begin")
         def _begin(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_writer else "BEGIN")
+            reading = connection.info.get("healthcore_reading", False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_writer and not reading
+                                       else "BEGIN")
     return engine
 
 

@@ -55,7 +55,7 @@ def tier_mix(history: str, ruleset_name: str) -> "pl.DataFrame":
     from ..history import open as open_history
     from ..io.database import safe_url
 
-    with open_history(history, create=False) as store:
+    with open_history(history, read_only=True) as store:
         mix = store.tier_mix(ruleset_name)
         runs = store.runs(ruleset_name) if mix.height == 0 else None
     if runs is not None and runs.height:
