@@ -5,11 +5,19 @@ from __future__ import annotations
 import click
 
 from ..errors import HealthcoreError
-from .common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, plugin_option,
-                     registry_or_fail, warn)
+from .common import EXIT_UNSCORED, fail, plugin_option, registry_or_fail, warn
 
 
-@click.command(name="deliver", epilog=EXIT_CODES_HELP)
+EXIT_CODES = """\b
+Exit codes:
+  0  every alert waiting for an installed plugin was delivered
+  1  a plugin failed: its alerts stay waiting for the next try
+  2  the history or the command line is invalid
+  130  interrupted (Ctrl-C); alerts whose plugin had not returned stay waiting
+"""
+
+
+@click.command(name="deliver", epilog=EXIT_CODES)
 @click.option("--history", "db", metavar="DB", required=True,
               help="The score history: the SQLite file or PostgreSQL URL given to "
                    "healthcore evaluate --history.")
@@ -19,7 +27,7 @@ def command(db: str, quiet: bool, plugins: tuple[str, ...]) -> None:
     """Deliver the alerts that runs raised and a plugin has not yet taken: those of a run
     killed while a plugin delivered them, or whose plugin failed. Each alert goes once to each
     plugin that delivers alerts, with a stable id (the same on a second delivery) so that a
-    receiver can drop duplicates. Exit code 1 when a plugin failed (its alerts stay waiting).
+    receiver can drop duplicates.
 
     \b
     Examples:
