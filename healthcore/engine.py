@@ -166,7 +166,9 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
     query = _query(ruleset, frame, {}, strict)
     try:
         computed, failures = query.collect(explain, frame.height)
-    except pl.exceptions.PolarsError:
+    except MetricError:
+        raise
+    except Exception:  # polars' errors, and those of a metric's own Python code in the query
         failed = _failing_metrics(ruleset, frame)
         if not failed:
             raise
@@ -247,7 +249,7 @@ def _failing_metrics(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, str]:
         others = {ind.id: "" for ind in vectorized if ind is not indicator}
         try:
             _query(ruleset, frame, others).scores()
-        except pl.exceptions.PolarsError as exc:
+        except Exception as exc:
             failed[indicator.id] = _failed_on_batch(exc)
     return failed
 

@@ -53,7 +53,16 @@ VECTORIZED = {
     "gives_digits": lambda inputs, params: inputs["x"].cast(pl.Int64).cast(pl.String),
     # a column of integers is numbers
     "gives_integers": lambda inputs, params: inputs["x"].cast(pl.Int64) * 2,
+    # its own Python code, run by polars, raises on the third account only
+    "python_raises_late": lambda inputs, params: inputs["x"].map_batches(
+        above_8_raises, return_dtype=pl.Float64),
 }
+
+
+def above_8_raises(values):
+    if (values > 8).any():
+        raise ValueError("no index above 8")
+    return values
 
 
 def one_account_raises(values, params):
@@ -149,6 +158,7 @@ WHOLE_BATCH_FAULTS = {  # metric -> the message on every account
     "gives_digits": "gave text (String), not numbers; text is never read as a number",
     "gives_text_column": "gave text (String), not numbers; text is never read as a number",
     "gives_list_column": "gave values of type List(Float64), not numbers",
+    "python_raises_late": "failed on this batch: ValueError: no index above 8",
 }
 
 
