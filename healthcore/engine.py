@@ -70,11 +70,12 @@ class _Query:
             computed = self.staged.select(columns).collect()
         failures = list(self.failures)
         for (ident, (label, _)), name in zip(self.nonfinite.items(), checks):
-            codes = computed[name].drop_nulls()
-            if codes.len():
-                failures.append(MetricFailure(ident, label, codes.len(), total,
-                                              f"gave {_NONFINITE[codes[0]]}"))
-        return computed.drop(list(checks)), failures
+            codes = computed.drop_in_place(name)  # (a fresh frame: cheaper than drop())
+            count = codes.len() - codes.null_count()
+            if count:
+                failures.append(MetricFailure(ident, label, count, total,
+                                              f"gave {_NONFINITE[codes.drop_nulls()[0]]}"))
+        return computed, failures
 
 
 @dataclass
