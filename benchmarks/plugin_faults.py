@@ -54,6 +54,8 @@ VECTORIZED = {
     "text_of_digits": lambda i, p: i["x"].cast(pl.Int64).cast(pl.String),
     "python_udf_raises_on_one_account": lambda i, p: i["x"].map_batches(
         above_8_raises, return_dtype=pl.Float64),
+    "computed_invalid_aggregate": lambda i, p: Computed(i["x"], i["x"].sum() > 10),
+    "computed_invalid_numbers": lambda i, p: Computed(i["x"], i["x"] * 1.0),
 }
 
 

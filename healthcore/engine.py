@@ -262,9 +262,10 @@ _PROBE_ROWS = 2
 
 def _failed_on_batch(exc: Exception) -> str:
     """What a metric whose column could not be computed did, after its label."""
-    reason = (_WRONG_LENGTH if isinstance(exc, pl.exceptions.ShapeError)
-              else str(exc).strip().splitlines()[0] if str(exc).strip() else "")
-    return f"failed on this batch: {type(exc).__name__}: {reason}"
+    text = str(exc).strip()
+    if isinstance(exc, pl.exceptions.ShapeError):
+        text = _WRONG_LENGTH
+    return f"failed on this batch: {type(exc).__name__}: {text.splitlines()[0] if text else '-'}"
 
 
 def _reject_shadowed_parameters(ruleset: Ruleset, columns: list[str]) -> None:
@@ -416,7 +417,7 @@ def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan
     if wrong is not None:
         return _metric_fault(indicator, f"returned {wrong}, not a polars expression", plan)
     if plan.probe is not None and _probed(indicator):
-        fault = _probe(result.value, plan.probe)
+        fault = _probe(result, plan.probe)
         if fault is not None:
             return _metric_fault(indicator, fault, plan)
     value = result.value.cast(pl.Float64)
@@ -425,25 +426,41 @@ def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan
     return Computed(value, result.invalid, result.problem)
 
 
-def _probe(value: pl.Expr, probe: pl.LazyFrame) -> str | None:
-    """What is wrong with the column a metric gives, found by computing it on the probe's
+def _probe(result: Computed, probe: pl.LazyFrame) -> str | None:
+    """What is wrong with the columns a metric gives, found by computing them on the probe's
     rows: polars would copy a single value (an aggregate such as ``sum()``, or a constant) to
     every account, and cast true/false or text of digits to numbers, without a word."""
+    fault = _probe_column(result.value, probe, _wrong_type)
+    if fault is None and isinstance(result.invalid, pl.Expr):
+        fault = _probe_column(result.invalid, probe, _not_flags)
+        return None if fault is None else f"returned a Computed whose invalid {fault}"
+    return fault
+
+
+def _probe_column(column: pl.Expr, probe: pl.LazyFrame,
+                  wrong_type: Callable[[pl.DataType], str | None]) -> str | None:
+    """What is wrong with ``column`` computed on the probe: its type (``wrong_type`` says),
+    or a length other than the probe's."""
     try:
-        tried = probe.select(value).collect()
+        tried = probe.select(column).collect()
     except Exception as exc:  # polars' errors, and those of a metric's own Python code
         return _failed_on_batch(exc)
     if tried.width != 1:
         return f"gave {tried.width} columns, not one"
-    wrong_type = _wrong_type(tried.to_series().dtype)
-    if wrong_type is not None:
-        return wrong_type
+    wrong = wrong_type(tried.to_series().dtype)
+    if wrong is not None:
+        return wrong
     if tried.height == 1:
         return ("gave one value for all the accounts (an aggregate such as sum() or mean(), "
                 "or a constant), not one per account")
     if tried.height != _PROBE_ROWS:
         return _WRONG_LENGTH.removeprefix("it ")
     return None
+
+
+def _not_flags(dtype: pl.DataType) -> str | None:
+    """Why a :class:`Computed`'s ``invalid`` of ``dtype`` is not true/false, if it is not."""
+    return None if dtype in (pl.Boolean, pl.Null) else f"gave {dtype}, not true/false"
 
 
 def _wrong_type(dtype: pl.DataType) -> str | None:

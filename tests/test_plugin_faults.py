@@ -51,6 +51,8 @@ VECTORIZED = {
     # columns that polars would cast to numbers
     "gives_booleans": lambda inputs, params: inputs["x"] > 4,
     "gives_digits": lambda inputs, params: inputs["x"].cast(pl.Int64).cast(pl.String),
+    "flags_all_by_a_sum": lambda inputs, params: Computed(inputs["x"], inputs["x"].sum() > 10),
+    "flags_with_numbers": lambda inputs, params: Computed(inputs["x"], inputs["x"] * 1.0),
     # a column of integers is numbers
     "gives_integers": lambda inputs, params: inputs["x"].cast(pl.Int64) * 2,
     # its own Python code, run by polars, raises on the third account only
@@ -159,6 +161,10 @@ WHOLE_BATCH_FAULTS = {  # metric -> the message on every account
     "gives_text_column": "gave text (String), not numbers; text is never read as a number",
     "gives_list_column": "gave values of type List(Float64), not numbers",
     "python_raises_late": "failed on this batch: ValueError: no index above 8",
+    "flags_all_by_a_sum": "returned a Computed whose invalid gave one value for all the accounts "
+                          "(an aggregate such as sum() or mean(), or a constant), not one per "
+                          "account",
+    "flags_with_numbers": "returned a Computed whose invalid gave Float64, not true/false",
 }
 
 
