@@ -5,8 +5,9 @@ beside a sound indicator, then again in strict mode. A fault is *contained* when
 indicator has no value for the accounts concerned, their errors name the metric, a warning counts
 them and strict mode stops with :class:`healthcore.MetricError`; it is *silent* when the
 indicator gets a number for an account the fault concerns; a *crash* is any other exception.
-Then the time of a run with a plugin metric, with and without trying it on the batch's first
-rows first (see ``_probe`` in healthcore/engine.py), for a small and a large batch.
+Then the time of the check that tries a plugin metric on the batch's first rows (see ``_probe``
+in healthcore/engine.py), and of a run with and without it, for a small and a large batch (the
+whole runs vary from run to run by more than the check costs on a busy machine).
 
     python benchmarks/plugin_faults.py [--rows N]
 
@@ -155,6 +156,15 @@ def timed(function, repeat: int) -> float:
     return best
 
 
+def median_time(function, repeat: int = 200) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[repeat // 2]
+
+
 def probe_cost(registry, rows: int) -> None:
     """A run with the sound plugin metric, and the same run without trying it first."""
     import polars as pl
@@ -173,6 +183,10 @@ def probe_cost(registry, rows: int) -> None:
             print(f"  {size:>9,} accounts: {with_probe * 1e3:8.2f} ms (this version tries no "
                   "metric first)")
             continue
+        alone = median_time(lambda: engine._probe(
+            engine.Computed(pl.col("x") * 2), engine._probe_frame(ruleset, frame,
+                                                                  engine.BySegment(ruleset))))
+        print(f"  {size:>9,} accounts: the check alone {alone * 1e3:.2f} ms (median of 200)")
         engine._probed = lambda indicator: False
         try:
             without = timed(lambda: ruleset.score(frame), repeat)
