@@ -306,8 +306,8 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str],
 
     def input_column(item) -> pl.Expr:
         if item.field is not None:
-            return _one_per_account(column(item.field, item.kind))
-        return _one_per_account(item.expression.to_polars(column, by_segment.parameter))
+            return column(item.field, item.kind)
+        return item.expression.to_polars(column, by_segment.parameter)
 
     computed: list[pl.Expr] = []  # each metric's result, and its problems if it has any
     valid: dict[str, pl.Expr] = {}
@@ -372,8 +372,7 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str],
 
 def _one_per_account(value: pl.Expr) -> pl.Expr:
     """An input as a column of one value per account: a constant (a field missing from the
-    input, an expression reading no field) is repeated, so that a metric's result always has
-    the accounts' length and a single value never passes for one."""
+    input, an expression reading no field) repeated."""
     return value if value.meta.root_names() else pl.repeat(value, pl.len())
 
 
@@ -417,13 +416,30 @@ def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan
     if wrong is not None:
         return _metric_fault(indicator, f"returned {wrong}, not a polars expression", plan)
     if plan.probe is not None and _probed(indicator):
-        fault = _probe(result, plan.probe)
+        fault = _probe(_for_probe(indicator, inputs, result), plan.probe)
         if fault is not None:
             return _metric_fault(indicator, fault, plan)
     value = result.value.cast(pl.Float64)
     if plan.strict:  # checked once per batch, where polars computes the column
         value = value.map_batches(_finite_or_stop(label), return_dtype=pl.Float64)
     return Computed(value, result.invalid, result.problem)
+
+
+def _for_probe(indicator: Indicator, inputs: dict[str, pl.Expr], result: Computed
+               ) -> Computed:
+    """The metric's result to try on the probe: where some inputs are constants (a field
+    missing from the input, an expression reading no field), computed again with them as
+    the columns they stand for, so that a metric that keeps one value per account passes. (The
+    query itself keeps the constants, which polars computes far faster.)"""
+    if all(column.meta.root_names() for column in inputs.values()):
+        return result
+    columns = {param: _one_per_account(column) for param, column in inputs.items()}
+    try:
+        again = indicator.metric.compute(columns, dict(indicator.params))
+    except Exception:  # it did not raise with the constants: judge what it gave then
+        return result
+    again = again if isinstance(again, Computed) else Computed(again)
+    return result if _not_an_expression(again) is not None else again
 
 
 def _probe(result: Computed, probe: pl.LazyFrame) -> str | None:

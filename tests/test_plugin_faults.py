@@ -195,6 +195,22 @@ def test_a_single_value_or_a_cast_column_is_a_fault_whatever_the_batch(registry,
     assert ruleset.score([]).failures == []  # no account failed
 
 
+@pytest.mark.parametrize("metric", ["gives_integers", "gives_sum"])
+def test_a_constant_input_is_one_value_per_account(registry, metric):
+    """A field missing from the input reaches the metric as one null that polars copies to
+    every account: a metric keeping one value per account is sound, an aggregate is not."""
+    ruleset = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml", registry=registry)
+    results = ruleset.score([{"account_id": "a", "y": 1}, {"account_id": "b", "y": 2}],
+                            explain=True)
+    if metric == "gives_integers":
+        assert results.failures == []
+        assert [r["errors"] for r in results.to_records()] == [[
+            "field 'x' is not in the input",
+            "no indicator has a value for this account, so it has no score"]] * 2
+    else:
+        assert [f.accounts for f in results.failures] == [2]
+
+
 def test_a_column_of_integers_is_numbers(registry):
     records = score(registry, "gives_integers", strict=True)
     assert [r["indicators"]["bad"]["value"] for r in records] == [10.0, 4.0, 20.0]
