@@ -21,7 +21,8 @@ from .errors import InputError, MetricError
 from .explanation import Candidate, clean, clean_column, ranked_reasons, text_list
 from .inputs import missing_field, prepare, readable_as_text
 from .metric import Computed
-from .results import Results
+from .plugins import BUILTIN_PLUGINS
+from .results import MetricFailure, Results
 from .segments import BySegment
 from .ruleset import Indicator, Ruleset
 
@@ -39,6 +40,12 @@ class _Query:
     core: list[pl.Expr]
     explanation: Callable[[], tuple[pl.LazyFrame, list[pl.Expr]]]
     """Builds (only when asked) the frame with the explanation's stages and its columns."""
+    failures: list[MetricFailure] = dataclasses.field(default_factory=list)
+    """The metrics that failed for whole accounts before the query runs: on the whole batch,
+    or per account."""
+    nonfinite: dict[str, tuple[str, pl.Expr]] = dataclasses.field(default_factory=dict)
+    """Per vectorized indicator: its label, and a column saying where its metric gave NaN or
+    infinity (a code of :data:`_NONFINITE`), counted in the same pass as the scores."""
 
     def names(self) -> list[str]:
         return [column.meta.output_name() for column in self.core]
@@ -49,6 +56,26 @@ class _Query:
     def everything(self) -> pl.DataFrame:
         explained, details = self.explanation()
         return explained.select(self.core + details).collect()
+
+    def collect(self, explain: bool, total: int) -> tuple[pl.DataFrame, list[MetricFailure]]:
+        """The scores (and the explanation's columns with ``explain``), and every metric's
+        failures, in the order of their indicators, counted in the same pass."""
+        checks = {f"{_HIDDEN}nonfinite_{ident}": code
+                  for ident, (_, code) in self.nonfinite.items()}
+        columns = self.core + [code.alias(name) for name, code in checks.items()]
+        if explain:
+            explained, details = self.explanation()
+            computed = explained.select(columns + details).collect()
+        else:
+            computed = self.staged.select(columns).collect()
+        failures = list(self.failures)
+        for (ident, (label, _)), name in zip(self.nonfinite.items(), checks):
+            codes = computed.drop_in_place(name)  # (a fresh frame: cheaper than drop())
+            count = codes.len() - codes.null_count()
+            if count:
+                failures.append(MetricFailure(ident, label, count, total,
+                                              f"gave {_NONFINITE[codes.drop_nulls()[0]]}"))
+        return computed, failures
 
 
 @dataclass
@@ -63,6 +90,12 @@ class _Plan:
     strict: bool = False
     """Whether a metric's fault stops the run (:class:`MetricError`) instead of leaving its
     indicator out."""
+    accounts: int = 0
+    """How many accounts the batch has."""
+    probe: pl.LazyFrame | None = None
+    """A few rows of the batch to try the plugins' vectorized metrics on (see :func:`_probe`)."""
+    failures: list[MetricFailure] = dataclasses.field(default_factory=list)
+    """The metrics that failed for whole accounts while the query was built."""
 
 
 def as_frame(accounts: Any) -> pl.DataFrame:
@@ -132,23 +165,24 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
     frame = frame.with_columns((pl.col(ruleset.account_id).cast(pl.String).is_in(list(unranked))
                                 .not_() if unranked else pl.lit(True)).alias(_RANKED))
     query = _query(ruleset, frame, {}, strict)
-    collect = query.everything if explain else query.scores
     try:
-        computed = collect()
-    except pl.exceptions.PolarsError:
+        computed, failures = query.collect(explain, frame.height)
+    except MetricError:
+        raise
+    except Exception:  # polars' errors, and those of a metric's own Python code in the query
         failed = _failing_metrics(ruleset, frame)
         if not failed:
             raise
-        if strict:
-            raise _stopped(next(iter(failed.values()))) from None
-        failed = {key: f"{message}; the indicator is left out" for key, message in failed.items()}
-        warnings += list(failed.values())
-        query = _query(ruleset, frame, failed)
-        computed = (query.everything if explain else query.scores)()
+        query = _query(ruleset, frame, failed, strict)  # strict: stops at the first
+        computed, failures = query.collect(explain, frame.height)
+    order = [indicator.id for indicator in ruleset.indicators]
+    failures.sort(key=lambda failure: order.index(failure.indicator))
+    warnings += [str(failure) for failure in failures]
     warnings += _few_to_rank(ruleset, computed)
     if explain:
-        return Results(ruleset, computed.select(query.names()), lambda: computed, warnings)
-    return Results(ruleset, computed, query.everything, warnings)
+        return Results(ruleset, computed.select(query.names()), lambda: computed, warnings,
+                       failures=failures)
+    return Results(ruleset, computed, query.everything, warnings, failures=failures)
 
 
 def _few_to_rank(ruleset: Ruleset, computed: pl.DataFrame) -> list[str]:
@@ -208,23 +242,30 @@ def _with_history(ruleset: Ruleset, frame: pl.DataFrame, looked_back: pl.DataFra
 
 
 def _failing_metrics(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, str]:
-    """The vectorized metrics whose query fails on this batch, each with a message naming
-    its plugin; found by running each one alone (only after the whole query failed)."""
+    """The vectorized metrics whose query fails on this batch, each with what happened; found
+    by running each one alone (only after the whole query failed)."""
     vectorized = [ind for ind in ruleset.indicators if not ind.metric.per_account]
     failed = {}
     for indicator in vectorized:
         others = {ind.id: "" for ind in vectorized if ind is not indicator}
         try:
             _query(ruleset, frame, others).scores()
-        except pl.exceptions.PolarsError as exc:
-            reason = (_WRONG_LENGTH if isinstance(exc, pl.exceptions.ShapeError)
-                      else str(exc).strip().splitlines()[0])
-            failed[indicator.id] = (f"{_metric_label(indicator)} failed on this batch: "
-                                    f"{type(exc).__name__}: {reason}")
+        except Exception as exc:
+            failed[indicator.id] = _failed_on_batch(exc)
     return failed
 
 
 _WRONG_LENGTH = "it gave a column whose length is not the number of accounts"
+_NONFINITE = ("NaN", "inf", "-inf")
+_PROBE_ROWS = 2
+
+
+def _failed_on_batch(exc: Exception) -> str:
+    """What a metric whose column could not be computed did, after its label."""
+    text = str(exc).strip()
+    if isinstance(exc, pl.exceptions.ShapeError):
+        text = _WRONG_LENGTH
+    return f"failed on this batch: {type(exc).__name__}: {text.splitlines()[0] if text else '-'}"
 
 
 def _reject_shadowed_parameters(ruleset: Ruleset, columns: list[str]) -> None:
@@ -241,8 +282,9 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str],
            strict: bool = False) -> _Query:
     """The whole scoring query; indicators in ``failed`` are left out with their message."""
     schema = frame.schema
-    plan = _Plan({}, [], strict=strict)
     by_segment = BySegment(ruleset)
+    plan = _Plan({}, [], strict=strict, accounts=frame.height,
+                 probe=_probe_frame(ruleset, frame, by_segment))
 
     def column(field: str, kind: str) -> pl.Expr:
         """A field read as ``kind``; inlined where used (polars computes it once)."""
@@ -269,6 +311,7 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str],
 
     computed: list[pl.Expr] = []  # each metric's result, and its problems if it has any
     valid: dict[str, pl.Expr] = {}
+    nonfinite: dict[str, tuple[str, pl.Expr]] = {}
     per_account_args: list[pl.Expr] = []
     for indicator in ruleset.indicators:
         result = pl.col(_result(indicator))
@@ -278,14 +321,17 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str],
                                  for item in indicator.inputs]
             continue
         if indicator.id in failed:
-            if failed[indicator.id]:
-                plan.problems.append(pl.lit(clean(failed[indicator.id])))
+            outcome = _metric_fault(indicator, failed[indicator.id], plan) \
+                if failed[indicator.id] else None
+        else:
+            outcome = _metric_value(
+                indicator, {item.param: input_column(item) for item in indicator.inputs}, plan)
+        if outcome is None:  # left out, its fault reported
             computed.append(pl.lit(None, pl.Float64).alias(_result(indicator)))
             continue
-        outcome = _metric_value(indicator,
-                                {item.param: input_column(item) for item in indicator.inputs},
-                                plan)
         computed.append(outcome.value.alias(_result(indicator)))
+        if not strict:  # (strict stops at the first NaN or infinity)
+            nonfinite[indicator.id] = (_metric_label(indicator), _nonfinite_code(result))
         plan.problems.append(pl.format(
             f"{clean(_metric_label(indicator))} gave {{}}; the indicator is left out",
             pl.when(valid[indicator.id].not_()).then(result)))
@@ -318,27 +364,138 @@ def _query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str],
             plan.problems.append(pl.format(
                 clean(f"indicator '{ind.id}': the value {{}} gets no points from its normalizer "
                       f"({ind.normalizer.describe()}); it is left out"), unscored))
-    return _scores(ruleset, lazy, plan.problems, by_segment,
-                   _identified(frame, ruleset.account_id))
+    query = _scores(ruleset, lazy, plan.problems, by_segment,
+                    _identified(frame, ruleset.account_id))
+    query.failures, query.nonfinite = plan.failures, nonfinite
+    return query
 
 
-def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan) -> Computed:
+def _one_per_account(value: pl.Expr) -> pl.Expr:
+    """An input as a column of one value per account: a constant (a field missing from the
+    input, an expression reading no field) repeated."""
+    return value if value.meta.root_names() else pl.repeat(value, pl.len())
+
+
+def _probe_frame(ruleset: Ruleset, frame: pl.DataFrame, by_segment: BySegment
+                 ) -> pl.LazyFrame | None:
+    """The first rows of the batch (null rows where it has fewer), with the segment column
+    that inputs may read: where the plugins' vectorized metrics are tried (see :func:`_probe`);
+    None when the ruleset has none."""
+    if not any(_probed(indicator) for indicator in ruleset.indicators):
+        return None
+    rows = pl.concat([frame.head(_PROBE_ROWS), frame.clear(_PROBE_ROWS)]).head(_PROBE_ROWS)
+    probe = rows.lazy()
+    if ruleset.segments:
+        def value(field: str, kind: str) -> pl.Expr:
+            read = prepare(field, kind, frame.schema[field]) if field in frame.schema \
+                else missing_field(field, kind)
+            return read[0]
+        probe = probe.with_columns(by_segment.column(value))
+    return probe
+
+
+def _probed(indicator: Indicator) -> bool:
+    """Whether the indicator's metric is tried on a few rows before the batch: the vectorized
+    metrics of plugins (the built-in ones are checked by the test suite)."""
+    metric = indicator.metric
+    return not metric.per_account and metric.plugin not in BUILTIN_PLUGINS
+
+
+def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan
+                  ) -> Computed | None:
     """A vectorized metric's result (as a float column) and its problems. A plugin's fault
-    leaves the indicator null while the rest still scores, or stops a strict run."""
+    leaves the indicator null (None) while the rest still scores, or stops a strict run."""
     label = _metric_label(indicator)
     try:
         result = indicator.metric.compute(inputs, dict(indicator.params))
     except Exception as exc:
-        return _metric_fault(f"{label} failed: {type(exc).__name__}: {exc}", plan)
+        return _metric_fault(indicator, f"failed: {type(exc).__name__}: {exc}", plan)
     if not isinstance(result, Computed):
         result = Computed(result)
     wrong = _not_an_expression(result)
     if wrong is not None:
-        return _metric_fault(f"{label} returned {wrong}, not a polars expression", plan)
+        return _metric_fault(indicator, f"returned {wrong}, not a polars expression", plan)
+    if plan.probe is not None and _probed(indicator):
+        fault = _probe(_for_probe(indicator, inputs, result), plan.probe)
+        if fault is not None:
+            return _metric_fault(indicator, fault, plan)
     value = result.value.cast(pl.Float64)
     if plan.strict:  # checked once per batch, where polars computes the column
         value = value.map_batches(_finite_or_stop(label), return_dtype=pl.Float64)
     return Computed(value, result.invalid, result.problem)
+
+
+def _for_probe(indicator: Indicator, inputs: dict[str, pl.Expr], result: Computed
+               ) -> Computed:
+    """The metric's result to try on the probe: where some inputs are constants (a field
+    missing from the input, an expression reading no field), computed again with them as
+    the columns they stand for, so that a metric that keeps one value per account passes. (The
+    query itself keeps the constants, which polars computes far faster.)"""
+    if all(column.meta.root_names() for column in inputs.values()):
+        return result
+    columns = {param: _one_per_account(column) for param, column in inputs.items()}
+    try:
+        again = indicator.metric.compute(columns, dict(indicator.params))
+    except Exception:  # it did not raise with the constants: judge what it gave then
+        return result
+    again = again if isinstance(again, Computed) else Computed(again)
+    return result if _not_an_expression(again) is not None else again
+
+
+def _probe(result: Computed, probe: pl.LazyFrame) -> str | None:
+    """What is wrong with the columns a metric gives, found by computing them on the probe's
+    rows: polars would copy a single value (an aggregate such as ``sum()``, or a constant) to
+    every account, and cast true/false or text of digits to numbers, without a word."""
+    fault = _probe_column(result.value, probe, _wrong_type)
+    if fault is None and isinstance(result.invalid, pl.Expr):
+        fault = _probe_column(result.invalid, probe, _not_flags)
+        return None if fault is None else f"returned a Computed whose invalid {fault}"
+    return fault
+
+
+def _probe_column(column: pl.Expr, probe: pl.LazyFrame,
+                  wrong_type: Callable[[pl.DataType], str | None]) -> str | None:
+    """What is wrong with ``column`` computed on the probe: its type (``wrong_type`` says),
+    or a length other than the probe's."""
+    try:
+        tried = probe.select(column).collect()
+    except Exception as exc:  # polars' errors, and those of a metric's own Python code
+        return _failed_on_batch(exc)
+    if tried.width != 1:
+        return f"gave {tried.width} columns, not one"
+    wrong = wrong_type(tried.to_series().dtype)
+    if wrong is not None:
+        return wrong
+    if tried.height == 1:
+        return ("gave one value for all the accounts (an aggregate such as sum() or mean(), "
+                "or a constant), not one per account")
+    if tried.height != _PROBE_ROWS:
+        return _WRONG_LENGTH.removeprefix("it ")
+    return None
+
+
+def _not_flags(dtype: pl.DataType) -> str | None:
+    """Why a :class:`Computed`'s ``invalid`` of ``dtype`` is not true/false, if it is not."""
+    return None if dtype in (pl.Boolean, pl.Null) else f"gave {dtype}, not true/false"
+
+
+def _wrong_type(dtype: pl.DataType) -> str | None:
+    """Why a metric's column of ``dtype`` is not numbers, if it is not."""
+    if dtype.is_numeric() or dtype == pl.Null:
+        return None
+    if dtype == pl.Boolean:
+        return ("gave true/false values (Boolean), not numbers; a metric that means 1 and 0 "
+                "says so with .cast(pl.Float64)")
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return f"gave text ({dtype}), not numbers; text is never read as a number"
+    return f"gave values of type {dtype}, not numbers"
+
+
+def _nonfinite_code(result: pl.Expr) -> pl.Expr:
+    """Where a metric's result is NaN or infinite, which (an index of :data:`_NONFINITE`)."""
+    return (pl.when(result.is_nan()).then(pl.lit(0, pl.UInt8))
+            .when(result == math.inf).then(pl.lit(1, pl.UInt8))
+            .when(result == -math.inf).then(pl.lit(2, pl.UInt8)))
 
 
 def _not_an_expression(result: Computed) -> str | None:
@@ -350,12 +507,16 @@ def _not_an_expression(result: Computed) -> str | None:
     return None
 
 
-def _metric_fault(message: str, plan: _Plan) -> Computed:
-    """The null result of a faulty metric, its message on every account (or, strict, stop)."""
+def _metric_fault(indicator: Indicator, fault: str, plan: _Plan) -> None:
+    """A metric that failed on the whole batch: its message on every account, and a failure
+    of every account (or, strict, stop). ``fault`` says what happened, after the label."""
+    label = _metric_label(indicator)
     if plan.strict:
-        raise _stopped(message)
-    plan.problems.append(pl.lit(clean(f"{message}; the indicator is left out")))
-    return Computed(pl.lit(None, pl.Float64))
+        raise _stopped(f"{label} {fault}")
+    plan.problems.append(pl.lit(clean(f"{label} {fault}; the indicator is left out")))
+    if plan.accounts:
+        plan.failures.append(MetricFailure(indicator.id, label, plan.accounts, plan.accounts,
+                                           fault))
 
 
 def _finite_or_stop(label: str) -> Callable[[pl.Series], pl.Series]:
@@ -383,19 +544,7 @@ def _map_per_account(lazy: pl.LazyFrame, indicators: list[Indicator], plan: _Pla
     prepared = lazy.collect()
     new_columns = []
     for indicator in indicators:
-        params = dict(indicator.params)
-        columns = {item.param: prepared[_arg(indicator, item.param)].to_list()
-                   for item in indicator.inputs}
-        values: list[float | None] = []
-        problems: list[str | None] = []
-        label = _metric_label(indicator)
-        for row in range(prepared.height):
-            account = {param: column[row] for param, column in columns.items()}
-            value, problem = _call_per_account(indicator, account, params, label)
-            if plan.strict and problem is not None:
-                raise _stopped(problem)
-            values.append(value)
-            problems.append(problem)
+        values, problems = _per_account_values(indicator, prepared, plan)
         new_columns.append(pl.Series(_result(indicator), values, pl.Float64))
         new_columns.append(pl.Series(f"{_HIDDEN}err_{indicator.id}",
                                      [p if p is None else clean(p) for p in problems], pl.String))
@@ -403,22 +552,79 @@ def _map_per_account(lazy: pl.LazyFrame, indicators: list[Indicator], plan: _Pla
     return prepared.with_columns(new_columns).lazy()
 
 
-def _call_per_account(indicator: Indicator, account: dict[str, Any], params: dict[str, Any],
-                      label: str) -> tuple[float | None, str | None]:
+def _per_account_values(indicator: Indicator, prepared: pl.DataFrame, plan: _Plan
+                        ) -> tuple[list[float | None], list[str | None]]:
+    """One per-account metric's value and problem for each account; its faults are counted
+    in ``plan.failures`` (or, strict, stop the run)."""
+    params = dict(indicator.params)
+    columns = {item.param: prepared[_arg(indicator, item.param)].to_list()
+               for item in indicator.inputs}
+    label = _metric_label(indicator)
+    values: list[float | None] = []
+    problems: list[str | None] = []
+    faults, first = 0, ""
+    for row in range(prepared.height):
+        account = {param: column[row] for param, column in columns.items()}
+        value, fault, problem = _call_per_account(indicator, account, params)
+        if fault is not None:
+            if plan.strict:
+                raise _stopped(f"{label} {fault}")
+            faults, first = faults + 1, first or fault
+            problem = f"{label} {fault}"
+        values.append(value)
+        problems.append(problem)
+    if faults:
+        plan.failures.append(MetricFailure(indicator.id, label, faults, plan.accounts, first))
+    return values, problems
+
+
+def _call_per_account(indicator: Indicator, account: dict[str, Any], params: dict[str, Any]
+                      ) -> tuple[float | None, str | None, str | None]:
+    """A per-account metric's value for one account, its fault (what went wrong, after its
+    label) and the problem it reports with the account's data (a :class:`Computed` marked
+    invalid)."""
     try:
         value = indicator.metric.compute(account, params)
     except Exception as exc:  # a plugin's fault stays on its account
-        return None, f"{label} raised {type(exc).__name__}: {exc}"
+        return None, f"raised {type(exc).__name__}: {exc}", None
+    if isinstance(value, Computed):
+        wrong = _not_plain(value)
+        if wrong is not None:
+            return None, wrong, None
+        if value.invalid:
+            return None, None, value.problem or (f"{_metric_label(indicator)}: this account's "
+                                                 "data is not valid")
+        value = value.value
+    number, fault = _one_number(value)
+    return number, fault, None
+
+
+def _not_plain(result: Computed) -> str | None:
+    """What is wrong with a per-account metric's :class:`Computed`, whose parts are Python
+    values, if anything."""
+    for part, value, allowed, wanted in (
+            ("value", result.value, numbers.Real, "a number or None"),
+            ("invalid", result.invalid, bool, "True, False or None"),
+            ("problem", result.problem, str, "a text or None")):
+        if value is not None and (not isinstance(value, allowed)
+                                  or (part == "value" and isinstance(value, bool))):
+            shown = "a polars expression" if isinstance(value, pl.Expr) else reprlib.repr(value)
+            return f"returned a Computed whose {part} is {shown}, not {wanted}"
+    return None
+
+
+def _one_number(value: Any) -> tuple[float | None, str | None]:
+    """A per-account metric's value as a float, or what is wrong with it."""
     if value is None:
         return None, None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None, f"{label} returned {value!r:.60}, not a number"
+        return None, f"returned {value!r:.60}, not a number"
     try:
         number = float(value)
     except OverflowError:  # an int beyond the range of floats
         number = math.inf
     if not math.isfinite(number):
-        return None, f"{label} gave {number}"
+        return None, f"gave {number}"
     return number, None
 
 

@@ -26,10 +26,13 @@ class Computed:
     Where ``invalid`` (a boolean expression) is true, the value is dropped and ``problem`` (a
     text, or an expression of text) is reported on the account. ``invalid`` is all the scores
     need; ``problem`` is only built for the explanation, so it may format values freely.
+
+    A per-account metric returns one of Python values for its account: ``value`` a number or
+    None, ``invalid`` True, False or None, ``problem`` a text or None.
     """
 
-    value: "pl.Expr"
-    invalid: "pl.Expr | None" = None
+    value: "pl.Expr | float | None"
+    invalid: "pl.Expr | bool | None" = None
     problem: "pl.Expr | str | None" = None
 
 
@@ -42,10 +45,12 @@ class Metric:
         summary: one line for ``healthcore plugins``.
         compute: vectorized (the default): ``compute(inputs, params)`` receives a polars
             expression per input and the parameters (defaults filled in) and returns a polars
-            expression or a :class:`Computed`. With ``per_account=True``:
-            ``compute(values, params)`` receives one account's prepared values (float, str,
-            bool or None) and returns a float or None; the engine maps it over the accounts,
-            which is far slower.
+            expression or a :class:`Computed`, giving one number per account (a single value
+            for all, such as ``x.sum()``, true/false and text are faults). With
+            ``per_account=True``: ``compute(values, params)`` receives one account's prepared
+            values (float, str, bool or None) and returns a number, None or a
+            :class:`Computed` of Python values; the engine maps it over the accounts, which is
+            far slower.
         parameters: JSON Schema of the ``params`` object, with ``default`` and
             ``description`` for each property; rulesets are validated against it.
         inputs: which parameters name an input field (or hold an expression), and the kind

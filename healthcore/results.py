@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import polars as pl
 
@@ -19,6 +20,29 @@ OVERRIDE_FIELDS = ("override", "computed_score", "computed_tier")
 GROUP_FIELDS = ("points", "weight", "contribution")
 
 
+@dataclass(frozen=True)
+class MetricFailure:
+    """A metric that failed for some accounts of a run (it raised, or did not give one finite
+    number or null per account): those accounts have no value for its indicator, and the
+    reason in their ``errors``. ``str()`` gives the warning."""
+
+    indicator: str
+    label: str
+    """The metric, its plugin and the indicator, as messages name them."""
+    accounts: int
+    """How many accounts it failed for."""
+    total: int
+    """How many accounts the run scored."""
+    first: str
+    """What went wrong for the first of them (after the label)."""
+
+    def __str__(self) -> str:
+        return (f"{self.label} failed for {self.accounts:,} of {self.total:,} "
+                f"account{'s' if self.total != 1 else ''}; the indicator is left out for "
+                f"{'them' if self.accounts != 1 else 'it'} (see the errors column); first "
+                f"error: it {self.first}")
+
+
 class Results:
     """What :meth:`Ruleset.score` returns: one row per input account, in input order.
 
@@ -28,7 +52,8 @@ class Results:
     then ``<group>.points``, ``.weight`` and ``.contribution`` for each group if the ruleset has
     groups. ``frame`` adds the explanation columns ``actions`` (ids of the actions that fired),
     ``reasons`` and ``errors`` (lists of text); they are computed the first time ``frame`` is
-    read. ``warnings`` are problems of the whole batch.
+    read. ``warnings`` are problems of the whole batch; ``failures`` lists the metrics that
+    failed for some accounts (each is also one of the ``warnings``).
 
     Results of a run recorded in a history also have, after ``color`` (and ``segment``),
     ``override``, ``computed_score`` and ``computed_tier`` (:meth:`with_overrides`: a manual
@@ -39,11 +64,14 @@ class Results:
 
     def __init__(self, ruleset: "Ruleset", scores: pl.DataFrame,
                  everything: Callable[[], pl.DataFrame], warnings: list[str],
-                 *, trend: bool = False, overridden: bool = False):
+                 *, trend: bool = False, overridden: bool = False,
+                 failures: Sequence[MetricFailure] = ()):
         self.ruleset = ruleset
         self.scores = scores
         self._everything = everything
         self.warnings = warnings
+        self.failures = list(failures)
+        """The metrics that failed for some accounts, in the order of their indicators."""
         self.trend = trend
         """Whether the results carry the trend columns (:data:`TREND_FIELDS`)."""
         self.overridden = overridden
@@ -94,7 +122,7 @@ class Results:
             (lambda: placed(self.frame))
         settings = {"trend": self.trend, "overridden": self.overridden, **flags}
         extended = Results(self.ruleset, placed(self.scores), everything, self.warnings,
-                           **settings)
+                           failures=self.failures, **settings)
         extended.alerts = self.alerts
         return extended
 

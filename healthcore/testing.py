@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from .expressions import ExpressionFunction
+    from .results import Results
     from .ruleset import Ruleset
 
 __all__ = ["INDICATOR", "MetricKit", "check_function", "plugin_registry"]
@@ -175,18 +176,40 @@ class MetricKit:
 
     # -- computing -------------------------------------------------------------------------------
 
+    def results(self, accounts: "Iterable[Mapping[str, Any]] | pl.DataFrame",
+                params: Mapping[str, Any] | None = None) -> "Results":
+        """Score ``accounts`` (dicts or a polars DataFrame; ``account_id`` is added when absent)
+        with the one-indicator ruleset."""
+        return self.ruleset(params).score(_with_ids(accounts))
+
     def records(self, accounts: "Iterable[Mapping[str, Any]] | pl.DataFrame",
                 params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Score ``accounts`` (dicts or a polars DataFrame; ``account_id`` is added when absent)
-        with the one-indicator ruleset; the results as ``Results.to_records()`` gives them."""
-        ruleset = self.ruleset(params)
-        return ruleset.score(_with_ids(accounts)).to_records()
+        """The results of :meth:`results` as ``Results.to_records()`` gives them."""
+        return self.results(accounts, params).to_records()
+
+    def faults(self, accounts: "Iterable[Mapping[str, Any]] | pl.DataFrame",
+               params: Mapping[str, Any] | None = None) -> list[str]:
+        """The warnings healthcore gives when the metric fails for some of ``accounts`` (it
+        raises, or does not give one finite number or None per account): [] when it does
+        not."""
+        return [str(failure) for failure in self.results(accounts, params).failures]
 
     def values(self, accounts: "Iterable[Mapping[str, Any]] | pl.DataFrame",
                params: Mapping[str, Any] | None = None) -> list[float | None]:
-        """The metric's raw value for each account, in order (None where it has none)."""
+        """The metric's raw value for each account, in order (None where it has none); fails
+        if the metric fails for every account."""
         return [record["indicators"][INDICATOR]["value"]
-                for record in self.records(accounts, params)]
+                for record in self._working(accounts, params)]
+
+    def _working(self, accounts: "Iterable[Mapping[str, Any]] | pl.DataFrame",
+                 params: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        """The records of ``accounts``, after checking that the metric did not fail for every
+        one of them (a broken metric, whose missing values no test should take for results)."""
+        results = self.results(accounts, params)
+        for failure in results.failures:
+            if failure.accounts == failure.total:
+                raise AssertionError(str(failure))
+        return results.to_records()
 
     def errors(self, accounts: "Iterable[Mapping[str, Any]] | pl.DataFrame",
                params: Mapping[str, Any] | None = None) -> list[list[str]]:
@@ -199,8 +222,9 @@ class MetricKit:
                       params: Mapping[str, Any] | None = None, *,
                       abs_tol: float = 1e-9) -> list[float | None]:
         """Check the raw values of ``accounts`` against ``expected`` (None: no value), to
-        within ``abs_tol``; return the values."""
-        records = self.records(accounts, params)
+        within ``abs_tol``, and that the metric does not fail for every account; return the
+        values."""
+        records = self._working(accounts, params)
         values = [record["indicators"][INDICATOR]["value"] for record in records]
         if len(values) != len(expected) or not all(
                 _same(value, want, abs_tol) for value, want in zip(values, expected)):

@@ -97,7 +97,11 @@ def test_a_metric_failing_inside_the_query_is_named_and_the_rest_scores(tmp_path
     assert message.startswith("metric 'vendor_index' (plugin broken_vendor) of indicator "
                               "'vendor' failed on this batch: ColumnNotFoundError")
     assert message.endswith("the indicator is left out")
-    assert results.warnings == [message]
+    label = "metric 'vendor_index' (plugin broken_vendor) of indicator 'vendor'"
+    assert results.warnings == [
+        f"{label} failed for 2 of 2 accounts; the indicator is left out for them (see the "
+        f"errors column); first error: it {message.removeprefix(label + ' ')}"
+        .removesuffix("; the indicator is left out")]
 
 
 def test_a_value_below_every_band_is_reported(builtin_registry):

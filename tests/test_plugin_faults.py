@@ -43,7 +43,28 @@ VECTORIZED = {
         pl.when(inputs["x"] > 4).then(float("nan")).otherwise(inputs["x"])),
     "gives_inf": lambda inputs, params: inputs["x"] / 0.0,
     "gives_bad_invalid": lambda inputs, params: Computed(inputs["x"], "yes"),
+    # a single value, which polars would copy to every account
+    "gives_sum": lambda inputs, params: inputs["x"].sum(),
+    "gives_mean": lambda inputs, params: inputs["x"].mean(),
+    "gives_first": lambda inputs, params: inputs["x"].first(),
+    "gives_constant": lambda inputs, params: pl.lit(3.0),
+    # columns that polars would cast to numbers
+    "gives_booleans": lambda inputs, params: inputs["x"] > 4,
+    "gives_digits": lambda inputs, params: inputs["x"].cast(pl.Int64).cast(pl.String),
+    "flags_all_by_a_sum": lambda inputs, params: Computed(inputs["x"], inputs["x"].sum() > 10),
+    "flags_with_numbers": lambda inputs, params: Computed(inputs["x"], inputs["x"] * 1.0),
+    # a column of integers is numbers
+    "gives_integers": lambda inputs, params: inputs["x"].cast(pl.Int64) * 2,
+    # its own Python code, run by polars, raises on the third account only
+    "python_raises_late": lambda inputs, params: inputs["x"].map_batches(
+        above_8_raises, return_dtype=pl.Float64),
 }
+
+
+def above_8_raises(values):
+    if (values > 8).any():
+        raise ValueError("no index above 8")
+    return values
 
 
 def one_account_raises(values, params):
@@ -52,11 +73,23 @@ def one_account_raises(values, params):
     return values["x"]
 
 
+def flags_above_8(values, params):
+    if values["x"] > 8:
+        return Computed(None, True, f"per_account_computed: {values['x']} is above 8")
+    return Computed(values["x"] * 10)
+
+
 PER_ACCOUNT = {
     "per_account_raises": one_account_raises,
     "per_account_gives_text": lambda values, params: "high",
     "per_account_gives_nan": lambda values, params: float("nan"),
     "per_account_gives_huge_int": lambda values, params: 10 ** 400,
+    "per_account_gives_bool": lambda values, params: values["x"] > 4,
+    "per_account_gives_digits": lambda values, params: str(int(values["x"])),
+    "per_account_computed": flags_above_8,
+    "per_account_computed_no_problem": lambda values, params: Computed(1.0, values["x"] == 2),
+    "per_account_bad_computed": lambda values, params: Computed(values["x"], "yes"),
+    "per_account_computed_expression": lambda values, params: Computed(pl.lit(1.0)),
 }
 
 
@@ -119,6 +152,19 @@ WHOLE_BATCH_FAULTS = {  # metric -> the message on every account
     "gives_bad_invalid": "returned 'yes', not a polars expression",
     "gives_two_rows": "failed on this batch: ShapeError: it gave a column whose length is not "
                       "the number of accounts",
+    **{metric: "gave one value for all the accounts (an aggregate such as sum() or mean(), or "
+               "a constant), not one per account"
+       for metric in ("gives_sum", "gives_mean", "gives_first", "gives_constant")},
+    "gives_booleans": "gave true/false values (Boolean), not numbers; a metric that means 1 and "
+                      "0 says so with .cast(pl.Float64)",
+    "gives_digits": "gave text (String), not numbers; text is never read as a number",
+    "gives_text_column": "gave text (String), not numbers; text is never read as a number",
+    "gives_list_column": "gave values of type List(Float64), not numbers",
+    "python_raises_late": "failed on this batch: ValueError: no index above 8",
+    "flags_all_by_a_sum": "returned a Computed whose invalid gave one value for all the accounts "
+                          "(an aggregate such as sum() or mean(), or a constant), not one per "
+                          "account",
+    "flags_with_numbers": "returned a Computed whose invalid gave Float64, not true/false",
 }
 
 
@@ -133,17 +179,42 @@ def test_a_metric_fault_on_the_whole_batch_is_named_and_the_rest_scores(registry
         assert record["errors"] == [message]
 
 
-@pytest.mark.parametrize("metric,polars_error", [
-    ("gives_text_column", "InvalidOperationError: conversion from `str` to `f64` failed"),
-    ("gives_list_column", "InvalidOperationError: cannot cast List type"),
-])
-def test_a_metric_giving_a_column_of_the_wrong_type_is_named(registry, metric, polars_error):
-    records = score(registry, metric)
-    assert [r["score"] for r in records] == GOOD_ONLY
-    for record in records:
-        [error] = record["errors"]
-        assert error.startswith(f"{label(metric)} failed on this batch: {polars_error}")
-        assert error.endswith("; the indicator is left out")
+@pytest.mark.parametrize("metric", ["gives_sum", "gives_booleans", "gives_digits"])
+def test_a_single_value_or_a_cast_column_is_a_fault_whatever_the_batch(registry, metric):
+    """A sum over one account is its own value, true is 1 and '5' is 5: the fault does not
+    depend on the batch's size or values, so one account, or none, shows it too."""
+    ruleset = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml", registry=registry)
+    [record] = ruleset.score(ACCOUNTS[:1], explain=True).to_records()
+    assert record["indicators"]["bad"]["value"] is None
+    assert record["errors"] == [f"{label(metric)} {WHOLE_BATCH_FAULTS[metric]}; the indicator "
+                                "is left out"]
+    with pytest.raises(MetricError):
+        ruleset.score(ACCOUNTS[:1], strict=True)
+    with pytest.raises(MetricError):
+        ruleset.score([], strict=True)
+    assert ruleset.score([]).failures == []  # no account failed
+
+
+@pytest.mark.parametrize("metric", ["gives_integers", "gives_sum"])
+def test_a_constant_input_is_one_value_per_account(registry, metric):
+    """A field missing from the input reaches the metric as one null that polars copies to
+    every account: a metric keeping one value per account is sound, an aggregate is not."""
+    ruleset = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml", registry=registry)
+    results = ruleset.score([{"account_id": "a", "y": 1}, {"account_id": "b", "y": 2}],
+                            explain=True)
+    if metric == "gives_integers":
+        assert results.failures == []
+        assert [r["errors"] for r in results.to_records()] == [[
+            "field 'x' is not in the input",
+            "no indicator has a value for this account, so it has no score"]] * 2
+    else:
+        assert [f.accounts for f in results.failures] == [2]
+
+
+def test_a_column_of_integers_is_numbers(registry):
+    records = score(registry, "gives_integers", strict=True)
+    assert [r["indicators"]["bad"]["value"] for r in records] == [10.0, 4.0, 20.0]
+    assert [r["errors"] for r in records] == [[], [], []]
 
 
 def test_nan_from_a_metric_drops_the_indicator_only_where_it_happens(registry):
@@ -175,15 +246,48 @@ def test_a_per_account_metric_raising_for_one_account_spares_the_others(registry
                            "no usage data for this account"]
 
 
+PER_ACCOUNT_FAULTS = {
+    "per_account_gives_text": "returned 'high', not a number",
+    "per_account_gives_nan": "gave nan",
+    "per_account_gives_huge_int": "gave inf",
+    "per_account_bad_computed": "returned a Computed whose invalid is 'yes', not True, False "
+                                "or None",
+    "per_account_computed_expression": "returned a Computed whose value is a polars "
+                                       "expression, not a number or None",
+}
+
+
 @pytest.mark.parametrize("metric,problem", [
-    ("per_account_gives_text", "returned 'high', not a number"),
-    ("per_account_gives_nan", "gave nan"),
-    ("per_account_gives_huge_int", "gave inf"),
+    *PER_ACCOUNT_FAULTS.items(),
+    ("per_account_gives_bool", "returned True, not a number"),
+    ("per_account_gives_digits", "returned '5', not a number"),
 ])
 def test_a_per_account_metric_giving_no_number_is_named(registry, metric, problem):
     records = score(registry, metric)
     assert [r["score"] for r in records] == GOOD_ONLY
-    assert [r["errors"] for r in records] == [[f"{label(metric)} {problem}"]] * 3
+    [first, *_] = [r["errors"] for r in records]
+    assert first == [f"{label(metric)} {problem}"]
+    assert all(r["indicators"]["bad"]["value"] is None and r["errors"] for r in records)
+
+
+def test_a_per_account_metric_may_return_computed(registry):
+    """As a vectorized metric does: where ``invalid`` is true the value is dropped and the
+    problem is on the account; it is the data's fault, not the metric's: no warning, and a
+    strict run goes on."""
+    for strict in (False, True):
+        results = loads_ruleset(RULESET.replace("METRIC", "per_account_computed"),
+                                "faults.yaml", registry=registry).score(
+            ACCOUNTS, explain=True, strict=strict)
+        a, b, c = results.to_records()
+        assert [r["indicators"]["bad"]["value"] for r in (a, b, c)] == [50.0, 20.0, None]
+        assert [r["errors"] for r in (a, b, c)] == [[], [], ["per_account_computed: 10.0 is "
+                                                             "above 8"]]
+        assert c["score"] == 100.0  # 'good' alone
+        assert results.warnings == [] and results.failures == []
+    records = score(registry, "per_account_computed_no_problem")
+    assert [r["errors"] for r in records] == [
+        [], [f"{label('per_account_computed_no_problem')}: this account's data is not valid"],
+        []]
 
 
 STRICT_MESSAGES = {
@@ -194,6 +298,9 @@ STRICT_MESSAGES = {
                           "no usage data for this account",
     "per_account_gives_text": f"{label('per_account_gives_text')} returned 'high', not a number",
     "per_account_gives_nan": f"{label('per_account_gives_nan')} gave nan",
+    "per_account_gives_bool": f"{label('per_account_gives_bool')} returned True, not a number",
+    "per_account_bad_computed": f"{label('per_account_bad_computed')} "
+                                f"{PER_ACCOUNT_FAULTS['per_account_bad_computed']}",
 }
 
 
@@ -202,6 +309,36 @@ def test_strict_mode_stops_at_the_fault_naming_plugin_and_metric(registry, metri
     with pytest.raises(MetricError) as caught:
         score(registry, metric, strict=True)
     assert str(caught.value) == f"{STRICT_MESSAGES[metric]}; the run stopped (strict mode)"
+
+
+FAILURES = {  # metric -> (accounts it failed for, the first error) of the 3 accounts
+    **{metric: (3, fault) for metric, fault in WHOLE_BATCH_FAULTS.items()},
+    "gives_nan_above_4": (2, "gave NaN"),
+    "gives_inf": (3, "gave inf"),
+    "per_account_raises": (1, "raised LookupError: no usage data for this account"),
+    "per_account_gives_bool": (3, "returned True, not a number"),  # and False
+    **{metric: (3, fault) for metric, fault in PER_ACCOUNT_FAULTS.items()},
+}
+
+
+@pytest.mark.parametrize("metric", sorted(FAILURES))
+def test_a_metric_failing_for_some_accounts_is_one_warning_with_the_count(registry, metric):
+    accounts, first = FAILURES[metric]
+    results = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml",
+                            registry=registry).score(ACCOUNTS)
+    them = "them" if accounts > 1 else "it"
+    assert results.warnings == [
+        f"{label(metric)} failed for {accounts} of 3 accounts; the indicator is left out for "
+        f"{them} (see the errors column); first error: it {first}"]
+    [failure] = results.failures
+    assert (failure.indicator, failure.accounts, failure.total) == ("bad", accounts, 3)
+
+
+def test_a_metric_giving_numbers_is_no_warning(registry):
+    for metric in ("gives_integers", "per_account_computed"):
+        results = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml",
+                                registry=registry).score(ACCOUNTS)
+        assert results.warnings == [] and results.failures == []
 
 
 def test_strict_mode_changes_nothing_without_a_fault(registry):
@@ -232,6 +369,19 @@ def test_cli_without_strict_scores_the_others_and_warns(files):
     result = evaluate(files)
     assert result.exit_code == EXIT_OK, result.output
     assert [r["score"] for r in json.loads(files["output"].read_text())] == GOOD_ONLY
+    assert (f"warning: {label('raises')} failed for 3 of 3 accounts; the indicator is left out "
+            "for them (see the errors column); first error: it failed: ZeroDivisionError: "
+            "division by zero\n") in result.stderr
+
+
+@pytest.mark.parametrize("metric", ["gives_sum", "gives_booleans", "gives_digits"])
+def test_cli_strict_stops_at_a_single_value_or_a_cast_column(files, metric):
+    files["ruleset"].write_text(RULESET.replace("METRIC", metric))
+    result = evaluate(files, "--strict")
+    assert result.exit_code == EXIT_UNSCORED
+    assert result.stderr == (f"error: {label(metric)} {WHOLE_BATCH_FAULTS[metric]}; the run "
+                             "stopped (strict mode)\n")
+    assert files["output"].read_text() == "previous results"
 
 
 def test_cli_strict_exits_1_naming_plugin_and_metric_and_writes_nothing(files):

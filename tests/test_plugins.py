@@ -599,6 +599,37 @@ def test_console_script_plugin_option_with_pythonpath(tmp_path: Path) -> None:
         == "acme_script_plugin"
 
 
+def test_console_script_plugin_option_imports_from_the_current_directory(
+        tmp_path: Path) -> None:
+    """As the docs say: a module file in the current directory is a --plugin module, even
+    though an installed console script does not put that directory on sys.path."""
+    write_module(tmp_path, "myplugin", good_plugin("idle_seats_here"))
+    (tmp_path / "idle.yaml").write_text(
+        "healthcore: 1\nname: idle\nindicators:\n"
+        "  - {id: idle, metric: idle_seats_here, normalize: {linear: {worst: 10, best: 0}},\n"
+        "     weight: 1}\n"
+        "tiers:\n  - {name: any, min: 0}\n", encoding="utf-8")
+    (tmp_path / "accounts.csv").write_text("account_id,seats,used\nx,12,10\n",
+                                           encoding="utf-8")
+    env = script_env(PYTHONPATH="")  # nothing but the current directory can provide it
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([healthcore_script(), *args], cwd=tmp_path, capture_output=True,
+                              text=True, env=env, timeout=120)
+
+    listed = run("plugins", "-f", "json", "--plugin", "myplugin")
+    assert listed.returncode == EXIT_OK, listed.stderr
+    assert {m["name"]: m["plugin"] for m in json.loads(listed.stdout)["metrics"]}[
+        "idle_seats_here"] == "myplugin"
+    scored = run("evaluate", "idle.yaml", "accounts.csv", "-f", "json", "--plugin", "myplugin")
+    assert scored.returncode == EXIT_OK, scored.stderr
+    assert json.loads(scored.stdout)[0]["indicators"]["idle"]["value"] == 2.0
+    missing = run("plugins", "--plugin", "notmyplugin")
+    assert missing.returncode == EXIT_INVALID
+    assert missing.stderr == ("error: cannot import plugin module 'notmyplugin': "
+                              "ModuleNotFoundError: No module named 'notmyplugin'\n")
+
+
 @pytest.mark.parametrize("command", [["plugins"],
                                      ["validate", str(REPO / "rulesets" / "saas-b2b.yaml")]])
 def test_cli_plugin_option_with_a_missing_module_exits_2_naming_it(command: list[str]) -> None:

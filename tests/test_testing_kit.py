@@ -33,8 +33,22 @@ def tier_points(values, params):
     return None if tier is None else params["points"].get(tier)
 
 
+FAULTY = {  # each looks right on one account, and polars would not say a word
+    "seats_used_total": lambda inputs, params: inputs["used"].sum(),
+    "seats_mostly_used": lambda inputs, params: inputs["used"] * 2 > inputs["seats"],
+    "seats_used_digits": lambda inputs, params: inputs["used"].cast(int).cast(str),
+}
+
+
 @hookimpl
 def healthcore_register_metrics(register):
+    for name, compute in FAULTY.items():
+        register(Metric(
+            name, name, compute,
+            {"type": "object", "properties": {
+                "used": {"type": "string", "default": "used", "description": "used seats"},
+                "seats": {"type": "string", "default": "seats", "description": "paid seats"}}},
+            {"used": "count", "seats": "count"}))
     register(Metric(
         "seat_share", "percentage of seats used", seat_share,
         {"type": "object", "additionalProperties": False, "properties": {
@@ -144,7 +158,7 @@ def test_metric_kit_finds_the_metric_of_its_plugin(plugin_dir):
 def test_metric_kit_says_what_the_plugin_registers_when_the_metric_is_not_found(plugin_dir):
     assert fails(MetricKit, "seat_shares", module="kit_plugin") == (
         "no metric 'seat_shares' (did you mean 'seat_share'?); plugin 'kit_plugin' registers: "
-        "seat_share, tier_points")
+        "seat_share, seats_mostly_used, seats_used_digits, seats_used_total, tier_points")
     assert fails(MetricKit, "nps", module="kit_plugin") == (
         "metric 'nps' is registered by plugin 'healthcore.builtin.metrics', not by 'kit_plugin'")
 
@@ -239,6 +253,45 @@ def test_per_account_metric_and_its_faults(plugin_dir):
     kit.assert_values(accounts, [100, None, None, None])
     [error, *_] = kit.errors(accounts)[3]
     assert "tier_points" in error and "kit_plugin" in error and "ValueError: boom" in error
+
+
+FAULTS = {
+    "seats_used_total": "gave one value for all the accounts (an aggregate such as sum() or "
+                        "mean(), or a constant), not one per account",
+    "seats_mostly_used": "gave true/false values (Boolean), not numbers; a metric that means 1 "
+                         "and 0 says so with .cast(pl.Float64)",
+    "seats_used_digits": "gave text (String), not numbers; text is never read as a number",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_the_checks_of_values_catch_a_single_value_or_a_cast_column(plugin_dir, name):
+    """One account gives the value the author expects (a sum over one account is its value,
+    true is 1, '6' is 6), yet the metric is wrong: the kit's checks fail, saying why."""
+    kit = MetricKit(name, module="kit_plugin")
+    account = [{"used": 6, "seats": 10}]
+    expected = {"seats_used_total": 6.0, "seats_mostly_used": 1.0, "seats_used_digits": 6.0}
+    warning = (f"metric '{name}' (plugin kit_plugin) of indicator '{INDICATOR}' failed for 1 of "
+               "1 account; the indicator is left out for it (see the errors column); first "
+               f"error: it {FAULTS[name]}")
+    assert fails(kit.assert_values, account, [expected[name]]) == warning
+    assert fails(kit.values, account) == warning
+    assert kit.faults(account) == [warning]
+    assert kit.errors(account) == [[f"metric '{name}' (plugin kit_plugin) of indicator "
+                                    f"'{INDICATOR}' {FAULTS[name]}; the indicator is left out"]]
+
+
+def test_faults_counts_the_accounts_a_metric_failed_for(plugin_dir, seats):
+    kit = MetricKit("tier_points", module="kit_plugin", params={"points": {"gold": 100}})
+    accounts = [{"tier": "gold"}, {"tier": "boom"}, {"tier": "boom"}]
+    assert kit.faults(accounts) == [
+        f"metric 'tier_points' (plugin kit_plugin) of indicator '{INDICATOR}' failed for 2 of 3 "
+        "accounts; the indicator is left out for them (see the errors column); first error: "
+        "it raised ValueError: boom"]
+    assert fails(kit.values, accounts[1:]).startswith(
+        f"metric 'tier_points' (plugin kit_plugin) of indicator '{INDICATOR}' failed for 2 of 2 "
+        "accounts")
+    assert seats.faults([{"used": 5, "seats": 10}, {"used": 12, "seats": 10}]) == []
 
 
 # ------------------------------------------------------------------------ check_function

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Callable, NoReturn
 
@@ -60,7 +61,17 @@ def input_format_option(command: Callable[..., Any]) -> Callable[..., Any]:
 def plugin_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """The ``--plugin MODULE`` option (repeatable)."""
     return click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
-                        help="Also load this plugin module (importable path); repeatable.")(command)
+                        help="Also load this plugin module (importable path, or a module file "
+                             "in the current directory); repeatable.")(command)
+
+
+def importable_from_current_directory() -> None:
+    """Let ``--plugin`` import modules from the current directory, as ``python -m`` would: an
+    installed console script has its own directory on ``sys.path``, not the current one. The
+    directory goes last, so that a file there never shadows an installed module."""
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.append(here)
 
 
 def registry_or_fail(plugins: tuple[str, ...], say: Callable[[str], None] | None = None):
@@ -69,6 +80,8 @@ def registry_or_fail(plugins: tuple[str, ...], say: Callable[[str], None] | None
     module cannot be loaded."""
     from ..plugins import default_registry, load_registry
 
+    if plugins:
+        importable_from_current_directory()
     try:
         registry = load_registry(plugins) if plugins else default_registry()
     except HealthcoreError as exc:
