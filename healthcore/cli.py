@@ -237,7 +237,14 @@ def _alerts_line(alerts: list[dict[str, Any]], history: str | None) -> str:
         counts[alert["alert"]] = counts.get(alert["alert"], 0) + 1
     listed = ", ".join(f"{name} x{count}" for name, count in sorted(counts.items()))
     return (f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} raised ({listed}): "
-            f"healthcore alerts --history {history} lists them")
+            f"healthcore alerts --history {_shown_history(history)} lists them")
+
+
+def _shown_history(history: str | None) -> str:
+    """The ``--history`` value as it may be printed: its password hidden."""
+    from .io.database import safe_url
+
+    return safe_url(history or "DB")
 
 
 def _check_sources(accounts: str | None, input_format: str | None, delimiter: str | None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import difflib
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -42,22 +43,45 @@ def _sqlalchemy():
     return sqlalchemy
 
 
+_SECRET_SETTING = re.compile(
+    r"(?i)\b((?:ssl)?password|passwd|pwd)(\s*=\s*)"
+    r"('(?:[^'\\]|\\.)*'?|\"(?:[^\"\\]|\\.)*\"?|(?!\*\*\*)[^&\s]+)")
+"""A ``password=...`` setting: in a URL's query, or in a keyword/value connection string
+(quoted or not)."""
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][\w+.-]*://\S+")
+
+
 def safe_url(url: str) -> str:
-    """``url`` as it may be shown: its password replaced by ``***``."""
-    try:
-        from sqlalchemy.engine import make_url
+    """``url`` as it may be shown: every password in it replaced by ``***``, whatever its form
+    (``user:password@`` with or without an unencoded ``@`` in the password, a ``password=``
+    query parameter, a keyword/value connection string)."""
+    return _SECRET_SETTING.sub(r"\1\2***", _without_userinfo_password(url))
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        import re
 
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+def redact(text: str) -> str:
+    """``text`` (a message) with the password of every URL and ``password=`` setting in it
+    replaced by ``***``."""
+    return _SECRET_SETTING.sub(r"\1\2***", _URL_IN_TEXT.sub(
+        lambda found: _without_userinfo_password(found.group(0)), text))
+
+
+def _without_userinfo_password(url: str) -> str:
+    """``scheme://user:password@host...`` as ``scheme://user:***@host...``; the password ends
+    at the last ``@`` (an unencoded ``@`` in it is taken as part of it)."""
+    scheme, separator, rest = url.partition("://")
+    at = rest.rfind("@")
+    if not separator or at < 0:
+        return url
+    user, colon, _ = rest[:at].partition(":")
+    if not colon or "/" in user:
+        return url
+    return f"{scheme}://{user}:***{rest[at:]}"
 
 
 def _parse(url: str) -> "URL":
     sqlalchemy = _sqlalchemy()
     try:
-        parsed = sqlalchemy.engine.make_url(url)
+        parsed = sqlalchemy.engine.make_url(_password_at_encoded(url))
     except Exception:
         raise InputError(f"'{safe_url(url)}' is not a database URL; write "
                          "sqlite:///path/to/file.db or postgresql://user:password@host/database"
@@ -71,6 +95,19 @@ def _parse(url: str) -> "URL":
     return parsed
 
 
+def _password_at_encoded(url: str) -> str:
+    """``url`` with each ``@`` of its password written ``%40``: in ``u:p@ss@host/db`` the
+    password is ``p@ss`` (not ``p`` on the host ``ss@host``, which would show it in the
+    driver's messages)."""
+    scheme, separator, rest = url.partition("://")
+    authority = rest.split("?", 1)[0].split("#", 1)[0]
+    at = authority.rfind("@")
+    user, colon, password = authority[:max(at, 0)].partition(":")
+    if not separator or "@" not in password or "/" in user:
+        return url
+    return f"{scheme}://{user}:{password.replace('@', '%40')}{rest[at:]}"
+
+
 def _engine(url: str, *, must_exist: bool) -> "Engine":
     """An engine for ``url``; with SQLite, a real transaction around DDL too."""
     parsed = _parse(url)
@@ -81,7 +118,7 @@ def _engine(url: str, *, must_exist: bool) -> "Engine":
                              "sqlite:///accounts.db (relative) or sqlite:////data/accounts.db "
                              "(absolute)")
         if must_exist and not Path(database).is_file():
-            raise InputError(f"{safe_url(url)}: no SQLite file '{database}'; check the path "
+            raise InputError(f"{safe_url(url)}: no SQLite file '{safe_url(database)}'; check the path "
                              "(sqlite:///relative/path.db, sqlite:////absolute/path.db)")
     return create_engine(url, parsed)
 

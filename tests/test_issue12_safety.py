@@ -1,0 +1,119 @@
+"""Secrets, injection, identifiers, schema patterns and messages: no database password in any
+message, no spreadsheet formula or markup from data, database names checked up front,
+schema patterns that end where the text ends, and messages that say what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from healthcore.cli import main
+
+ALERTING = """\
+healthcore: 1
+name: low-usage
+indicators:
+  - id: usage
+    metric: field
+    params: {field: usage}
+    normalize: {linear: {worst: 0, best: 100}}
+    weight: 1
+tiers:
+  - {name: healthy, min: 70, color: green}
+  - {name: at_risk, min: 0, color: red}
+alerts:
+  - {id: low, kind: indicator, indicator: usage, below: 30}
+"""
+
+ACCOUNTS = "account_id,usage\nA,10\nB,90\n"
+
+
+def cli(*args: str, cwd: Path | None = None):
+    """Run the healthcore command; ``returncode``, ``stdout`` and ``stderr`` as text."""
+    with pytest.MonkeyPatch.context() as patch:
+        if cwd is not None:
+            patch.chdir(cwd)
+        result = CliRunner().invoke(main, list(args))
+    result.returncode = result.exit_code
+    return result
+
+
+def files(tmp_path: Path, ruleset: str = ALERTING, accounts: str = ACCOUNTS
+          ) -> tuple[str, str]:
+    ruleset_file = tmp_path / "ruleset.yaml"
+    ruleset_file.write_text(ruleset, encoding="utf-8")
+    accounts_file = tmp_path / "accounts.csv"
+    accounts_file.write_text(accounts, encoding="utf-8")
+    return str(ruleset_file), str(accounts_file)
+
+
+# ------------------------------------------------------------------ 6. no password printed
+
+SECRET = "S3cr3t-pw"
+UNREACHABLE = {
+    "userinfo": f"postgresql://scorer:{SECRET}@127.0.0.1:1/crm",
+    "unencoded @": f"postgresql://scorer:p@{SECRET}@127.0.0.1:1/crm",
+    "query parameter": f"postgresql://scorer@127.0.0.1:1/crm?password={SECRET}",
+    "sslpassword parameter": f"postgresql://scorer@127.0.0.1:1/crm?sslpassword={SECRET}",
+    "keyword/value": f"host=127.0.0.1 port=1 user=scorer password={SECRET} dbname=crm",
+    "quoted keyword/value": f"host=127.0.0.1 password='{SECRET} x' dbname=crm",
+}
+COMMANDS = {
+    "evaluate --db": lambda url, r, a: ["evaluate", r, "--db", url, "--table", "accounts"],
+    "evaluate --to-db": lambda url, r, a: ["evaluate", r, a, "--to-db", url, "--to-table", "t"],
+    "evaluate --history": lambda url, r, a: ["evaluate", r, a, "--history", url],
+    "alerts": lambda url, r, a: ["alerts", "--history", url],
+    "history": lambda url, r, a: ["history", "A", "--history", url],
+    "overrides": lambda url, r, a: ["overrides", "--history", url],
+    "override": lambda url, r, a: ["override", "A", "--history", url, "--tier", "healthy",
+                                   "--reason", "checked"],
+    "report --history": lambda url, r, a: ["report", r, a, "-o", "report.html",
+                                           "--history", url],
+}
+
+
+@pytest.mark.parametrize("form", UNREACHABLE)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_command_prints_the_password_of_a_database_url(form, command, tmp_path):
+    ruleset, accounts = files(tmp_path)
+    result = cli(*COMMANDS[command](UNREACHABLE[form], ruleset, accounts), cwd=tmp_path)
+    assert result.returncode != 0, result.stdout
+    assert SECRET not in result.stdout + result.stderr
+    assert "***" in result.stderr, result.stderr
+
+
+def real_with_query_password(url: str) -> str:
+    """The test server's URL with its password moved from the user part to ``?password=``."""
+    before, _, after = url.partition("://")
+    userinfo, _, rest = after.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    separator = "&" if "?" in rest else "?"
+    return f"{before}://{user}@{rest}{separator}password={password}", password
+
+
+@pytest.mark.parametrize("form", ["userinfo", "query parameter"])
+def test_the_alerts_hint_and_the_listing_hide_the_password(form, postgres_history, tmp_path):
+    ruleset, accounts = files(tmp_path)
+    url = postgres_history
+    password = url.partition("://")[2].rpartition("@")[0].partition(":")[2]
+    if form == "query parameter":
+        url, password = real_with_query_password(url)
+    evaluated = cli("evaluate", ruleset, accounts, "--history", url, "-f", "csv")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "1 alert raised (low x1): healthcore alerts --history " in evaluated.stderr
+    shown = evaluated.stderr.split("--history ", 1)[1].split(" lists them")[0]
+    assert "***" in shown and f":{password}@" not in shown and f"={password}" not in shown
+    listed = cli("alerts", "--history", url, "-f", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert '"account_id": "A"' in listed.stdout
+
+
+def test_a_password_with_an_unencoded_at_sign_is_the_password():
+    """``u:p@ss@host``: the password is ``p@ss``, the host ``host`` (not ``ss@host``, which the
+    driver's message about an unknown host would show)."""
+    from healthcore.io.database import _parse
+
+    parsed = _parse(f"postgresql://scorer:p@{SECRET}@db.example:5432/crm")
+    assert (parsed.password, parsed.host) == (f"p@{SECRET}", "db.example")
