@@ -95,6 +95,10 @@ def main() -> None:
               help="With --history: accept an --as-of date after tomorrow (test histories).")
 @click.option("--limit", default=100, show_default=True,
               help="Rows shown by the table format, worst first (0: all).")
+@click.option("--csv-raw", is_flag=True,
+              help="With the CSV format: write text cells as they are, even those that a "
+                   "spreadsheet would run as a formula (starting with = + - @, a tab or a "
+                   "carriage return), which are otherwise prefixed with '.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print no warnings and no progress on standard error, only errors.")
 @click.option("--strict", is_flag=True,
@@ -106,7 +110,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
              input_format: str | None, delimiter: str | None, encoding: str | None,
              db: str | None, query: str | None, table: str | None, to_db: str | None,
              to_table: str | None, history: str | None, as_of: str | None,
-             allow_future: bool, limit: int, quiet: bool, strict: bool,
+             allow_future: bool, limit: int, csv_raw: bool, quiet: bool, strict: bool,
              plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input), or the rows
     of a database (--db), with RULESET.
@@ -138,6 +142,8 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
              "a database table")
     if fmt is not None or output is not None or to_db is None:
         fmt = fmt or _output_format(output)  # else the database is the only output
+    if csv_raw and fmt != "csv":
+        fail("--csv-raw is for the CSV output: give -f csv or -o FILE.csv too")
     if output and fmt == "table":
         fail("the table format is for the terminal; write files with -f json, jsonl, csv "
               "or parquet")
@@ -166,7 +172,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
             phases.phase("scoring", f"scoring {frame.height:,} accounts")
 
             def write_outputs(results: "Results") -> None:
-                _write_outputs(results, phases, to_db, to_table, output, fmt)
+                _write_outputs(results, phases, to_db, to_table, output, fmt, csv_raw)
 
             if history is not None:
                 from .history import evaluate as evaluate_with_history
@@ -206,7 +212,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
     elif fmt is not None and not output:
         from .io.writers import write_stdout
 
-        write_stdout(results, fmt)
+        write_stdout(results, fmt, csv_raw=csv_raw)
     if results.unscorable:
         say(f"{results.unscorable} of {len(results)} accounts could not be scored "
              "(status: error)")
@@ -214,9 +220,10 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
 
 
 def _write_outputs(results: "Results", phases: "Phases", to_db: str | None,
-                   to_table: str | None, output: str | None, fmt: str | None) -> None:
+                   to_table: str | None, output: str | None, fmt: str | None,
+                   csv_raw: bool) -> None:
     """Write ``results`` into the table ``to_table`` of ``to_db`` and into the file
-    ``output`` (in ``fmt``), those that are given."""
+    ``output`` (in ``fmt``; ``csv_raw``: CSV formulas as they are), those that are given."""
     phases.phase("writing", "writing")
     if to_db is not None:
         from .io.database import write_table
@@ -227,7 +234,7 @@ def _write_outputs(results: "Results", phases: "Phases", to_db: str | None,
     if output:
         from .io.writers import write_file
 
-        write_file(results, fmt, output)
+        write_file(results, fmt, output, csv_raw=csv_raw)
 
 
 def _alerts_line(alerts: list[dict[str, Any]], history: str | None) -> str:

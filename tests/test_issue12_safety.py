@@ -117,3 +117,59 @@ def test_a_password_with_an_unencoded_at_sign_is_the_password():
 
     parsed = _parse(f"postgresql://scorer:p@{SECRET}@db.example:5432/crm")
     assert (parsed.password, parsed.host) == (f"p@{SECRET}", "db.example")
+
+
+# ------------------------------------------------------------- 7. CSV/spreadsheet injection
+
+FORMULAS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+INJECTING = "account_id,usage\n" + "".join(
+    f"\"{text.replace(chr(34), chr(34) * 2)}\",{usage}\n"
+    for text, usage in zip(FORMULAS, range(10, 70, 10))) + "-5,-5\nplain,50\n"
+
+
+def csv_rows(text: str) -> dict[str, dict[str, str]]:
+    import csv
+    import io
+
+    return {row["account_id"]: row for row in csv.DictReader(io.StringIO(text, newline=""))}
+
+
+@pytest.mark.parametrize("where", ["-o", "stdout"])
+def test_text_cells_that_are_formulas_are_neutralised_in_csv(where, tmp_path):
+    ruleset, accounts = files(tmp_path, accounts=INJECTING)
+    out = tmp_path / "out.csv"
+    result = cli("evaluate", ruleset, accounts, *(["-o", str(out)] if where == "-o" else
+                                                 ["-f", "csv"]), "-q")
+    assert result.returncode == 0, result.stderr
+    rows = csv_rows(out.read_bytes().decode() if where == "-o" else result.stdout)
+    assert sorted(rows) == sorted(["'" + text for text in FORMULAS] + ["-5", "plain"])
+    assert rows["-5"]["usage.value"] == "-5.0"  # numbers stay numbers
+    assert rows["'=HYPERLINK(\"http://x\")"]["usage.value"] == "10.0"
+
+
+def test_csv_raw_writes_text_cells_as_they_are(tmp_path):
+    ruleset, accounts = files(tmp_path, accounts=INJECTING)
+    result = cli("evaluate", ruleset, accounts, "-f", "csv", "--csv-raw", "-q")
+    assert result.returncode == 0, result.stderr
+    assert sorted(csv_rows(result.stdout)) == sorted(FORMULAS + ["-5", "plain"])
+
+
+def test_csv_raw_is_refused_with_another_format(tmp_path):
+    ruleset, accounts = files(tmp_path)
+    result = cli("evaluate", ruleset, accounts, "-f", "json", "--csv-raw")
+    assert result.returncode == 2
+    assert "error: --csv-raw is for the CSV output: give -f csv or -o FILE.csv too" in (
+        result.stderr)
+
+
+def test_the_python_api_neutralises_unless_csv_raw(tmp_path, builtin_registry):
+    from healthcore.io.readers import read_accounts
+    from healthcore.io.writers import write_file
+    from healthcore.loader import load_ruleset
+
+    ruleset, accounts = files(tmp_path, accounts=INJECTING)
+    results = load_ruleset(ruleset, registry=builtin_registry).score(read_accounts(accounts))
+    write_file(results, "csv", tmp_path / "safe.csv")
+    write_file(results, "csv", tmp_path / "raw.csv", csv_raw=True)
+    assert "'@SUM(A1)" in csv_rows((tmp_path / "safe.csv").read_text(encoding="utf-8"))
+    assert "@SUM(A1)" in csv_rows((tmp_path / "raw.csv").read_text(encoding="utf-8"))
