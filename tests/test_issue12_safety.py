@@ -173,3 +173,92 @@ def test_the_python_api_neutralises_unless_csv_raw(tmp_path, builtin_registry):
     write_file(results, "csv", tmp_path / "raw.csv", csv_raw=True)
     assert "'@SUM(A1)" in csv_rows((tmp_path / "safe.csv").read_text(encoding="utf-8"))
     assert "@SUM(A1)" in csv_rows((tmp_path / "raw.csv").read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------- 10. schema patterns, tiny weights
+
+TINY = """\
+healthcore: 1
+name: tiny
+indicators:
+  - id: a
+    metric: field
+    params: {field: a}
+    normalize: {linear: {worst: 0, best: 100}}
+    weight: WEIGHT
+  - id: b
+    metric: field
+    params: {field: b}
+    normalize: {linear: {worst: 0, best: 100}}
+    weight: 1
+tiers:
+  - {name: healthy, min: 70, color: green}
+  - {name: at_risk, min: 0, color: red}
+"""
+
+
+def problems(text: str, registry) -> list[str]:
+    from healthcore.errors import RulesetError
+    from healthcore.loader import loads_ruleset
+
+    with pytest.raises(RulesetError) as caught:
+        loads_ruleset(text, "r.yaml", registry=registry)
+    return [str(d) for d in caught.value.diagnostics]
+
+
+@pytest.mark.parametrize("place, old, new, expected", [
+    ("name", "name: tiny", 'name: "tiny\\n"', "r.yaml:2:7: name: 'tiny\\n' is not a valid name"),
+    ("indicator id", "id: a\n", 'id: "a\\n"\n', "r.yaml:4:9: indicators[0].id: 'a\\n' is not "
+                                                "a valid name"),
+    ("tier name", "name: healthy", 'name: "healthy\\n"', "r.yaml:15:12: tiers[0].name: "
+                                                        "'healthy\\n' is not a valid name"),
+    ("color", "color: green", 'color: "#00ff00\\n"', "r.yaml:15:37: tiers[0].color: "
+                                                     "'#00ff00\\n' is not a color"),
+])
+def test_a_trailing_newline_does_not_match_a_schema_pattern(place, old, new, expected,
+                                                            builtin_registry):
+    text = TINY.replace("WEIGHT", "1").replace(old, new, 1)
+    assert any(p.startswith(expected) for p in problems(text, builtin_registry)), place
+
+
+def test_every_schema_pattern_refuses_a_trailing_newline():
+    import json
+    import re
+
+    from healthcore.schema import ruleset_schema
+
+    def patterns(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                yield node["pattern"]
+            for value in node.values():
+                yield from patterns(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from patterns(value)
+
+    found = list(patterns(ruleset_schema()))
+    assert len(found) == 4, json.dumps(found)
+    for pattern in found:
+        example = {"#": "#00ff00"}.get(pattern[1], "a")
+        assert re.search(pattern, example) and not re.search(pattern, example + "\n"), pattern
+
+
+@pytest.mark.parametrize("weight", ["5e-324", "1e-7", "0.0000009"])
+def test_a_positive_weight_too_small_for_an_exact_mean_is_refused(weight, builtin_registry):
+    assert problems(TINY.replace("WEIGHT", weight), builtin_registry) == [
+        f"r.yaml:8:13: indicators[0].weight: the weight {float(weight)!r} is too small for an "
+        "exact weighted mean: give 0 (left out of the score) or at least 1e-06"]
+
+
+@pytest.mark.parametrize("weight", ["0.000001", "1000000"])
+def test_weights_at_the_bounds_score_exactly(weight, builtin_registry):
+    import polars as pl
+
+    from healthcore.loader import loads_ruleset
+
+    text = TINY.replace("WEIGHT", weight).replace("weight: 1\n", f"weight: {weight}\n")
+    ruleset = loads_ruleset(text, "r.yaml", registry=builtin_registry)
+    scores = ruleset.score(pl.DataFrame({"account_id": ["X", "Y"], "a": [50, 50],
+                                         "b": [50, 50]})).frame["score"].to_list()
+    assert scores == [50.0, 50.0]
