@@ -8,7 +8,8 @@ import json
 import os
 import pkgutil
 import sys
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
@@ -24,14 +25,48 @@ __all__ = ["EXIT_CLOSED_PIPE", "EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "E
            "main"]
 
 
+class _UsageError(click.ClickException):
+    """A command-line error of click's, shown as every other error is (``error: ...``, not
+    click's ``Error: ...``), after the usage line, with exit code 2."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, original: click.ClickException):
+        super().__init__(original.format_message())
+        self.context = getattr(original, "ctx", None)
+
+    def show(self, file: Any = None) -> None:
+        if self.context is not None:
+            command = self.context.command_path
+            click.echo(f"{self.context.get_usage()}\nTry '{command} --help' for help.\n",
+                       err=True)
+        say_error(f"error: {self.format_message()}")
+
+
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """Click's errors (a bad option value, an unknown command...) as :class:`_UsageError`."""
+    try:
+        yield
+    except (_UsageError, click.exceptions.NoArgsIsHelpError):
+        raise
+    except click.ClickException as exc:
+        raise _UsageError(exc) from None
+
+
 class _Commands(click.Group):
     """The command group; a command interrupted with Ctrl-C exits with 130 (not click's 1,
     which means "some accounts unscored" here), one whose standard output is closed early with
-    141."""
+    141; click's own errors say ``error:`` as the others do, with exit code 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _usage_errors():
+            return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _usage_errors():
+                return super().invoke(ctx)
         except KeyboardInterrupt:
             click.echo("\ninterrupted: files, tables and histories being written are left as "
                        "they were", err=True)

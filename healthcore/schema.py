@@ -97,6 +97,10 @@ def _explain(error, root: dict[str, Any]) -> tuple[str, str | None]:
                 f"(left out of the score) or at least {smallest:g}"), None
     if error.validator == "const" and error.path and error.path[-1] == "healthcore":
         return f"format version {error.instance!r} is not supported: write 'healthcore: 1'", None
+    if error.validator == "maxItems" and isinstance(error.instance, list):
+        what = error.path[-1] if error.path and isinstance(error.path[-1], str) else "items"
+        return (f"{len(error.instance)} {what}: at most {error.validator_value} are allowed "
+                "here"), None
     if error.validator == "maxLength":
         return f"the text is longer than {error.validator_value} characters", None
     if error.validator == "required":

@@ -262,3 +262,50 @@ def test_weights_at_the_bounds_score_exactly(weight, builtin_registry):
     scores = ruleset.score(pl.DataFrame({"account_id": ["X", "Y"], "a": [50, 50],
                                          "b": [50, 50]})).frame["score"].to_list()
     assert scores == [50.0, 50.0]
+
+
+# --------------------------------------------------------------------------- 15. messages
+
+def test_too_many_indicators_says_how_many_and_the_limit_not_the_list(builtin_registry):
+    from healthcore.schema import ruleset_schema
+
+    limit = ruleset_schema()["properties"]["indicators"]["maxItems"]
+    indicator = """\
+  - id: i{n}
+    metric: field
+    params: {{field: usage}}
+    normalize: {{linear: {{worst: 0, best: 100}}}}
+    weight: 1
+"""
+    text = TINY.split("indicators:\n")[0] + "indicators:\n" + "".join(
+        indicator.format(n=n) for n in range(limit + 1)) + TINY.split("weight: 1\n")[1]
+    found = problems(text, builtin_registry)
+    assert found == [f"r.yaml:4:3: indicators: {limit + 1} indicators: at most {limit} are "
+                     "allowed here"]
+
+
+def test_a_csv_row_with_extra_fields_is_named_by_its_line(tmp_path):
+    ruleset, accounts = files(tmp_path, accounts='account_id,usage\nA,10\n\n"B\nb",20\n'
+                                                 'C,5,6\nD,7\n')
+    result = cli("evaluate", ruleset, accounts)
+    assert result.returncode == 2
+    assert result.stderr == (f"error: {accounts}:6: 3 fields, but the header has 2: a value "
+                             "holding the delimiter ',' must be quoted; check that row of the "
+                             "export\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["calibrate", "r.yaml", "a.csv", "--test-share", "0"],
+     "error: Invalid value for '--test-share': 0.0 is not in the range 0<x<1."),
+    (["evaluate"], "error: Missing argument 'RULESET'."),
+    (["evaluate", "r.yaml", "a.csv", "--limit", "many"],
+     "error: Invalid value for '--limit': 'many' is not a valid integer."),
+    (["--bogus"], "error: No such option '--bogus'."),
+    (["bogus"], "error: No such command 'bogus'."),
+])
+def test_usage_errors_say_error_as_every_other_error(args, message):
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.endswith(f"\n\n{message}\n"), result.stderr
+    assert "Error:" not in result.stderr
+    assert result.stderr.startswith("Usage: ")
