@@ -309,3 +309,68 @@ def test_usage_errors_say_error_as_every_other_error(args, message):
     assert result.stderr.endswith(f"\n\n{message}\n"), result.stderr
     assert "Error:" not in result.stderr
     assert result.stderr.startswith("Usage: ")
+
+
+# -------------------------------------------------------------- 14. alerts: limit and order
+
+SEVERITIES = ALERTING.replace(
+    "  - {id: low, kind: indicator, indicator: usage, below: 30}\n",
+    "  - {id: low, kind: indicator, indicator: usage, below: 30, severity: warning}\n"
+    "  - {id: very_low, kind: indicator, indicator: usage, below: 15, severity: critical}\n")
+
+
+@pytest.fixture
+def alerted(tmp_path, sqlite_history) -> str:
+    """A history whose latest run has six open alerts on four accounts."""
+    ruleset, accounts = files(tmp_path, SEVERITIES,
+                              "account_id,usage\nA,25\nB,12\nC,10\nD,28\nE,90\n")
+    result = cli("evaluate", ruleset, accounts, "--history", sqlite_history, "--as-of",
+                 "2024-01-01", "-q", "-f", "csv")
+    assert result.returncode == 0, result.stderr
+    return sqlite_history
+
+
+def listed(history: str, *extra: str) -> tuple[list[tuple[str, str]], int]:
+    import json
+
+    result = cli("alerts", "--history", history, "-f", "json", *extra)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    return [(a["account_id"], a["alert"]) for a in found["alerts"]], found["not_shown"]
+
+
+def test_alerts_are_grouped_by_account_most_severe_then_lowest_score_first(alerted):
+    assert listed(alerted) == ([("C", "very_low"), ("C", "low"), ("B", "very_low"),
+                                ("B", "low"), ("A", "low"), ("D", "low")], 0)
+
+
+def test_json_honours_limit_in_accounts_and_says_how_many_are_not_shown(alerted):
+    assert listed(alerted, "--limit", "3") == ([("C", "very_low"), ("C", "low"),
+                                                ("B", "very_low"), ("B", "low"),
+                                                ("A", "low")], 1)
+
+
+def test_the_table_shows_limit_accounts_and_how_many_more_there_are(alerted):
+    result = cli("alerts", "--history", alerted, "--limit", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("6 open alerts on 4 accounts in low-usage on 2024-01-01")
+    assert lines[-1] == ("2 more accounts (2 alerts) not shown: --limit N shows more, "
+                         "--limit 0 all")
+    accounts = [line.split()[1] for line in lines if line.strip().startswith("very_low ")]
+    assert accounts == ["C", "B"]  # one row per account, its first alert on the first line
+    assert result.stdout.count("very_low") == 2 and "  A  " not in result.stdout
+
+
+def test_the_table_shows_100_accounts_by_default(tmp_path, sqlite_history):
+    rows = "".join(f"ACC-{n:03d},{n % 20}\n" for n in range(150))
+    ruleset, accounts = files(tmp_path, SEVERITIES, "account_id,usage\n" + rows)
+    assert cli("evaluate", ruleset, accounts, "--history", sqlite_history, "-q", "-f",
+               "csv").returncode == 0
+    critical = sum(n % 20 < 15 for n in range(150))  # two alerts each, shown first
+    hidden = 2 * (critical - 100) + (150 - critical)  # past the first 100: 2 or 1 alerts
+    table = cli("alerts", "--history", sqlite_history)
+    assert critical > 100 and table.stdout.splitlines()[-1] == (
+        f"50 more accounts ({hidden} alerts) not shown: --limit N shows more, --limit 0 all")
+    assert "not shown" not in cli("alerts", "--history", sqlite_history, "--limit",
+                                  "0").stdout
