@@ -192,6 +192,8 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
     say = (lambda message: None) if quiet else warn
     registry = registry_or_fail(plugins, say)
     compiled = ruleset_or_fail(ruleset, registry)
+    if to_db is not None:
+        _check_table(compiled, to_db, to_table)
     with Phases(enabled=not quiet) as phases:
         try:
             phases.phase("reading", "reading the accounts")
@@ -252,6 +254,18 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
         say(f"{results.unscorable} of {len(results)} accounts could not be scored "
              "(status: error)")
         sys.exit(EXIT_UNSCORED)
+
+
+def _check_table(compiled, to_db: str, to_table: str) -> None:
+    """Exit with code 2 now if the results' table or columns cannot be named in ``to_db``."""
+    from .io.database import check_names
+
+    columns = [f"{item.id}.{part}" for item in (*compiled.indicators, *compiled.groups)
+               for part in ("value", "points", "weight", "contribution")]
+    try:
+        check_names(to_db, to_table, columns)
+    except HealthcoreError as exc:
+        fail(str(exc))
 
 
 def _write_outputs(results: "Results", phases: "Phases", to_db: str | None,

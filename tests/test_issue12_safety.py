@@ -374,3 +374,77 @@ def test_the_table_shows_100_accounts_by_default(tmp_path, sqlite_history):
         f"50 more accounts ({hidden} alerts) not shown: --limit N shows more, --limit 0 all")
     assert "not shown" not in cli("alerts", "--history", sqlite_history, "--limit",
                                   "0").stdout
+
+
+# ------------------------------------------------------------- 9. database identifiers
+
+def postgres_tables(url: str) -> list[str]:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            return sqlalchemy.inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_a_table_name_too_long_for_postgresql_is_refused_before_anything(postgres_history,
+                                                                           tmp_path):
+    ruleset, accounts = files(tmp_path)
+    name = "t" * 48  # with the staging suffix, 64 bytes
+    result = cli("evaluate", ruleset, accounts, "--to-db", postgres_history, "--to-table", name)
+    assert result.returncode == 2 and result.stdout == ""
+    assert (f"the table name '{name}' is 48 bytes long; PostgreSQL names are at most 63 bytes, "
+            f"and the results are first written into '{name}__healthcore_new': give a table "
+            "name of at most 47 bytes") in result.stderr
+    assert postgres_tables(postgres_history) == []
+    assert cli("evaluate", ruleset, accounts, "--to-db", postgres_history, "--to-table",
+               name[:-1]).returncode == 0
+    assert postgres_tables(postgres_history) == [name[:-1]]
+
+
+def test_indicator_ids_whose_columns_postgresql_would_cut_are_refused(postgres_history,
+                                                                      tmp_path):
+    long_id = "u" * 63  # a valid id; 'u...u.points' would be cut to 63 bytes
+    ruleset, accounts = files(tmp_path, ALERTING.replace("id: usage", f"id: {long_id}")
+                              .replace("indicator: usage", f"indicator: {long_id}"))
+    result = cli("evaluate", ruleset, accounts, "--to-db", postgres_history, "--to-table",
+                 "scores")
+    assert result.returncode == 2
+    assert (f"the column '{long_id}.value' of the results is 69 bytes long; PostgreSQL names "
+            "are at most 63 bytes (longer ones are cut and may collide): give the indicator or "
+            "group it comes from a shorter id") in result.stderr
+    assert postgres_tables(postgres_history) == []
+
+
+@pytest.mark.parametrize("table", ["temp.scores", "TEMP.scores"])
+def test_a_temporary_table_is_refused_as_it_would_keep_nothing(table, tmp_path):
+    ruleset, accounts = files(tmp_path)
+    url = f"sqlite:///{tmp_path / 'out.db'}"
+    result = cli("evaluate", ruleset, accounts, "--to-db", url, "--to-table", table)
+    assert result.returncode == 2
+    assert (f"error: {url}: the table '{table}' would be in the temporary schema "
+            f"'{table.split('.')[0]}', which SQLite empties when the run ends: nothing would "
+            "be kept; give a table of a lasting schema") in result.stderr
+
+
+def test_a_table_name_too_long_for_sqlite_is_refused(tmp_path):
+    ruleset, accounts = files(tmp_path)
+    url = f"sqlite:///{tmp_path / 'out.db'}"
+    result = cli("evaluate", ruleset, accounts, "--to-db", url, "--to-table", "t" * 10_000)
+    assert result.returncode == 2
+    assert "is 10000 characters long; SQLite names are at most 9999 characters" in (
+        result.stderr)
+
+
+def test_the_python_api_checks_names_too(postgres_history, tmp_path, builtin_registry):
+    from healthcore.errors import InputError
+    from healthcore.io.database import write_table
+    from healthcore.io.readers import read_accounts
+    from healthcore.loader import load_ruleset
+
+    ruleset, accounts = files(tmp_path)
+    results = load_ruleset(ruleset, registry=builtin_registry).score(read_accounts(accounts))
+    with pytest.raises(InputError, match="temporary schema 'pg_temp'"):
+        write_table(results, postgres_history, "pg_temp.scores")

@@ -16,7 +16,7 @@ import difflib
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import polars as pl
 
@@ -295,6 +295,47 @@ def _sql_type(dtype: pl.DataType):
     return types.Text()
 
 
+STAGING_SUFFIX = "__healthcore_new"
+"""The suffix of the table that the results are written into before it replaces the old one."""
+TEMPORARY_SCHEMAS = ("temp", "pg_temp")
+"""Schemas whose tables the database drops when the connection closes."""
+
+
+def check_names(url: str, table: str, columns: Iterable[str]) -> None:
+    """Raise :class:`~healthcore.errors.InputError` now if ``table`` (a name or
+    ``schema.name``) or one of ``columns`` cannot be a name in the database at ``url`` (too
+    long: PostgreSQL would cut it to 63 bytes, and cut names collide), or if the table would
+    be temporary, so that nothing is scored or written for a table that cannot be kept."""
+    parsed = _parse(url)
+    backend = "PostgreSQL" if parsed.get_backend_name() == "postgresql" else "SQLite"
+    limit = parsed.get_dialect().max_identifier_length
+    schema, name = _split(table)
+    if not name:
+        raise InputError(f"'{table}' is not a table name")
+    if schema and schema.lower().startswith(TEMPORARY_SCHEMAS):
+        raise InputError(f"{safe_url(url)}: the table '{table}' would be in the temporary "
+                         f"schema '{schema}', which {backend} empties when the run ends: nothing "
+                         "would be kept; give a table of a lasting schema")
+    unit = "bytes" if backend == "PostgreSQL" else "characters"
+    most = limit - len(STAGING_SUFFIX)
+    if _length(name, backend) > most:
+        raise InputError(f"{safe_url(url)}: the table name '{name}' is {_length(name, backend)} "
+                         f"{unit} long; {backend} names are at most {limit} {unit}, and the "
+                         f"results are first written into '{name}{STAGING_SUFFIX}': give a "
+                         f"table name of at most {most} {unit}")
+    for column in columns:
+        if _length(column, backend) > limit:
+            raise InputError(f"{safe_url(url)}: the column '{column}' of the results is "
+                             f"{_length(column, backend)} {unit} long; {backend} names are at "
+                             f"most {limit} {unit} (longer ones are cut and may collide): give "
+                             "the indicator or group it comes from a shorter id")
+
+
+def _length(name: str, backend: str) -> int:
+    """The length of ``name`` as ``backend`` counts it: PostgreSQL in bytes (UTF-8)."""
+    return len(name.encode("utf-8")) if backend == "PostgreSQL" else len(name)
+
+
 def write_table(results: "Results", url: str, table: str, *,
                 on_rows: Callable[[int], None] | None = None) -> int:
     """Replace the content of ``table`` at ``url`` with the flat results, atomically.
@@ -312,15 +353,15 @@ def write_table(results: "Results", url: str, table: str, *,
 
 def write_frame(frame: pl.DataFrame, url: str, table: str, *,
                 on_rows: Callable[[int], None] | None = None) -> int:
-    """:func:`write_table` for any flat frame."""
+    """:func:`write_table` for any flat frame (its names checked first by
+    :func:`check_names`)."""
     sqlalchemy = _sqlalchemy()
+    check_names(url, table, frame.columns)
     schema, name = _split(table)
-    if not name:
-        raise InputError(f"'{table}' is not a table name")
     frame = frame.with_columns(pl.col(c).cast(pl.String) for c, dtype in frame.schema.items()
                                if not (dtype == pl.Boolean or dtype.is_numeric()
                                        or dtype == pl.String))
-    staging = f"{name}__healthcore_new"
+    staging = f"{name}{STAGING_SUFFIX}"
     metadata = sqlalchemy.MetaData()
     new = sqlalchemy.Table(staging, metadata,
                            *(sqlalchemy.Column(column, _sql_type(dtype))
