@@ -448,3 +448,48 @@ def test_the_python_api_checks_names_too(postgres_history, tmp_path, builtin_reg
     results = load_ruleset(ruleset, registry=builtin_registry).score(read_accounts(accounts))
     with pytest.raises(InputError, match="temporary schema 'pg_temp'"):
         write_table(results, postgres_history, "pg_temp.scores")
+
+
+# ------------------------------------------------------------- 8. no markup from ruleset text
+
+LINK = '<a href="https://example.com/x">Usage</a> & <b>more</b>'
+
+
+def chart_texts(report: Path) -> dict:
+    """What headless Chromium shows of ``report``: every link of the page, and the texts of
+    the contributions chart's tick labels."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_report import CHROMIUM_ARGS, chromium
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda route: route.continue_()
+                       if route.request.url.startswith("file:") else route.abort())
+            page.goto(report.resolve().as_uri(), wait_until="load")
+            page.wait_for_function("document.querySelectorAll('#chart-contributions .ytick')"
+                                   ".length > 0")
+            return page.evaluate("""() => ({
+                links: [...document.querySelectorAll('a')].map(
+                    a => a.getAttribute('href') || a.getAttribute('xlink:href')),
+                bold: document.querySelectorAll('#chart-contributions text b, '
+                                                + '#chart-contributions tspan[style*=bold]').length,
+                ticks: [...document.querySelectorAll('#chart-contributions .ytick text')].map(
+                    t => t.textContent),
+            })""")
+        finally:
+            browser.close()
+
+
+def test_a_label_holding_a_link_is_shown_as_text_in_the_report(tmp_path):
+    ruleset, accounts = files(tmp_path, ALERTING.replace(
+        "  - id: usage\n", f"  - id: usage\n    label: '{LINK}'\n"))
+    report = tmp_path / "report.html"
+    result = cli("report", ruleset, accounts, "-o", str(report))
+    assert result.returncode == 0, result.stderr
+    shown = chart_texts(report)
+    assert not any("example.com" in (href or "") for href in shown["links"]), shown["links"]
+    assert shown["bold"] == 0
+    assert shown["ticks"] == [LINK]
