@@ -8,8 +8,9 @@ import json
 import os
 import pkgutil
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
@@ -25,14 +26,48 @@ __all__ = ["EXIT_CLOSED_PIPE", "EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "E
            "main"]
 
 
+class _UsageError(click.ClickException):
+    """A command-line error of click's, shown as every other error is (``error: ...``, not
+    click's ``Error: ...``), after the usage line, with exit code 2."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, original: click.ClickException):
+        super().__init__(original.format_message())
+        self.context = getattr(original, "ctx", None)
+
+    def show(self, file: Any = None) -> None:
+        if self.context is not None:
+            command = self.context.command_path
+            click.echo(f"{self.context.get_usage()}\nTry '{command} --help' for help.\n",
+                       err=True)
+        say_error(f"error: {self.format_message()}")
+
+
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """Click's errors (a bad option value, an unknown command...) as :class:`_UsageError`."""
+    try:
+        yield
+    except (_UsageError, click.exceptions.NoArgsIsHelpError):
+        raise
+    except click.ClickException as exc:
+        raise _UsageError(exc) from None
+
+
 class _Commands(click.Group):
     """The command group; a command interrupted with Ctrl-C exits with 130 (not click's 1,
     which means "some accounts unscored" here), one whose standard output is closed early with
-    141."""
+    141; click's own errors say ``error:`` as the others do, with exit code 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _usage_errors():
+            return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _usage_errors():
+                return super().invoke(ctx)
         except KeyboardInterrupt:
             written = ctx.meta.get(WRITTEN)
             click.echo("\ninterrupted: " + (written.kept() if written else
@@ -129,6 +164,10 @@ def main() -> None:
               help="With --history: accept an --as-of date after tomorrow (test histories).")
 @click.option("--limit", default=100, show_default=True,
               help="Rows shown by the table format, worst first (0: all).")
+@click.option("--csv-raw", is_flag=True,
+              help="With the CSV format: write text cells as they are, even those that a "
+                   "spreadsheet would run as a formula (starting with = + - @, a tab or a "
+                   "carriage return), which are otherwise prefixed with '.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print no warnings and no progress on standard error, only errors.")
 @click.option("--strict", is_flag=True,
@@ -140,7 +179,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
              input_format: str | None, delimiter: str | None, encoding: str | None,
              db: str | None, query: str | None, table: str | None, to_db: str | None,
              to_table: str | None, history: str | None, as_of: str | None,
-             allow_future: bool, limit: int, quiet: bool, strict: bool,
+             allow_future: bool, limit: int, csv_raw: bool, quiet: bool, strict: bool,
              plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input), or the rows
     of a database (--db), with RULESET.
@@ -172,6 +211,8 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
              "a database table")
     if fmt is not None or output is not None or to_db is None:
         fmt = fmt or _output_format(output)  # else the database is the only output
+    if csv_raw and fmt != "csv":
+        fail("--csv-raw is for the CSV output: give -f csv or -o FILE.csv too")
     if output and fmt == "table":
         fail("the table format is for the terminal; write files with -f json, jsonl, csv "
               "or parquet")
@@ -192,6 +233,8 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
     say = (lambda message: None) if quiet else warn
     registry = registry_or_fail(plugins, say)
     compiled = ruleset_or_fail(ruleset, registry)
+    if to_db is not None:
+        _check_table(compiled, to_db, to_table)
     written = click.get_current_context().meta[WRITTEN] = Written(
         history=None if history is None else _shown_history(history))
     with Phases(enabled=not quiet) as phases:
@@ -209,7 +252,8 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
             phases.phase("scoring", f"scoring {frame.height:,} accounts")
 
             def write_outputs(results: "Results") -> None:
-                _write_outputs(results, phases, to_db, to_table, output, fmt, written)
+                _write_outputs(results, phases, to_db, to_table, output, fmt, csv_raw,
+                               written)
 
             def recorded(results: "Results") -> None:
                 written.recorded = True
@@ -254,18 +298,31 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
     elif fmt is not None and not output:
         from .io.writers import write_stdout
 
-        write_stdout(results, fmt)
+        write_stdout(results, fmt, csv_raw=csv_raw)
     if results.unscorable:
         say(f"{results.unscorable} of {len(results)} accounts could not be scored "
              "(status: error)")
         sys.exit(EXIT_UNSCORED)
 
 
+def _check_table(compiled, to_db: str, to_table: str) -> None:
+    """Exit with code 2 now if the results' table or columns cannot be named in ``to_db``."""
+    from .io.database import check_names
+
+    columns = [f"{item.id}.{part}" for item in (*compiled.indicators, *compiled.groups)
+               for part in ("value", "points", "weight", "contribution")]
+    try:
+        check_names(to_db, to_table, columns)
+    except HealthcoreError as exc:
+        fail(str(exc))
+
+
 def _write_outputs(results: "Results", phases: "Phases", to_db: str | None,
                    to_table: str | None, output: str | None, fmt: str | None,
-                   written: Written) -> None:
+                   csv_raw: bool, written: Written) -> None:
     """Write ``results`` into the table ``to_table`` of ``to_db`` and into the file
-    ``output`` (in ``fmt``), those that are given, noting each in ``written``."""
+    ``output`` (in ``fmt``; ``csv_raw``: CSV formulas as they are), those that are given,
+    noting each in ``written``."""
     phases.phase("writing", "writing")
     if to_db is not None:
         from .io.database import safe_url, write_table
@@ -277,7 +334,7 @@ def _write_outputs(results: "Results", phases: "Phases", to_db: str | None,
     if output:
         from .io.writers import write_file
 
-        write_file(results, fmt, output)
+        write_file(results, fmt, output, csv_raw=csv_raw)
         written.outputs.append(output)
 
 
@@ -295,7 +352,14 @@ def _alerts_line(alerts: list[dict[str, Any]], history: str | None) -> str:
         counts[alert["alert"]] = counts.get(alert["alert"], 0) + 1
     listed = ", ".join(f"{name} x{count}" for name, count in sorted(counts.items()))
     return (f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} raised ({listed}): "
-            f"healthcore alerts --history {history} lists them")
+            f"healthcore alerts --history {_shown_history(history)} lists them")
+
+
+def _shown_history(history: str | None) -> str:
+    """The ``--history`` value as it may be printed: its password hidden."""
+    from .io.database import safe_url
+
+    return safe_url(history or "DB")
 
 
 def _check_sources(accounts: str | None, input_format: str | None, delimiter: str | None,

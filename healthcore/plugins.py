@@ -183,7 +183,7 @@ def _add_function(registry: Registry, plugin: str, function: Any) -> None:
         registry.problems.append(f"plugin '{plugin}' registered {function!r}, "
                                  "which is not an ExpressionFunction")
         return
-    if not re.match(r"^[a-z][a-z0-9_]{0,63}$", function.name):
+    if not _NAME.fullmatch(function.name or ""):
         registry.problems.append(f"plugin '{plugin}' registered a function with the invalid "
                                  f"name {function.name!r}")
         return
@@ -207,7 +207,7 @@ def _metric_problem(metric: Any, *, check_schema: bool = True) -> str | None:
     schema against the JSON Schema meta-schema is slow)."""
     if not isinstance(metric, Metric):
         return f"{metric!r} is not a healthcore.Metric"
-    if not _NAME.match(metric.name or ""):
+    if not _NAME.fullmatch(metric.name or ""):
         return (f"the name {metric.name!r} must be lower case letters, digits and '_', "
                 "starting with a letter")
     if not callable(metric.compute):

@@ -91,8 +91,16 @@ def _explain(error, root: dict[str, Any]) -> tuple[str, str | None]:
     if error.validator == "pattern" and error.path and error.path[-1] in ("id", "name"):
         return (f"{error.instance!r} is not a valid name: start with a letter, then letters, "
                 "digits or '_'"), None
+    if error.validator == "not" and "exclusiveMaximum" in error.validator_value:
+        smallest = error.validator_value["exclusiveMaximum"]
+        return (f"the weight {error.instance!r} is too small for an exact weighted mean: give 0 "
+                f"(left out of the score) or at least {smallest:g}"), None
     if error.validator == "const" and error.path and error.path[-1] == "healthcore":
         return f"format version {error.instance!r} is not supported: write 'healthcore: 1'", None
+    if error.validator == "maxItems" and isinstance(error.instance, list):
+        what = error.path[-1] if error.path and isinstance(error.path[-1], str) else "items"
+        return (f"{len(error.instance)} {what}: at most {error.validator_value} are allowed "
+                "here"), None
     if error.validator == "maxLength":
         return f"the text is longer than {error.validator_value} characters", None
     if error.validator == "required":

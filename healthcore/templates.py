@@ -116,7 +116,7 @@ def business_of(text: str) -> str:
 def render(template: Template, name: str) -> str:
     """The template's text with its top-level ``name:`` changed to ``name``; every comment is
     kept."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise TemplateError(f"'{name}' cannot be a ruleset name: use letters, digits, '-', '_' "
                             "and '.', starting with a letter or a digit (up to 64 characters)")
     text = template.text()

@@ -131,7 +131,7 @@ def test_rerunning_a_date_replaces_its_alerts_without_raising_them_again(tmp_pat
     again = run(tmp_path, target, "2024-02-01", "account_id,usage\nA,60\nB,10\n")
     assert "1 alert raised (slipped x1)" in again.stderr  # B's, not A's again
     assert [(a["account_id"], a["raised"]) for a in open_alerts(target)] == [
-        ("A", True), ("B", True)]
+        ("B", True), ("A", True)]  # same severity: the lowest score (B's 10) first
     recovered = run(tmp_path, target, "2024-02-01", "account_id,usage\nA,95\nB,80\n")
     assert "alert" not in recovered.stderr and open_alerts(target) == []
 

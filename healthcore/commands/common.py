@@ -35,8 +35,11 @@ def show(text: str, *, err: bool = False) -> None:
 
 
 def say_error(text: str) -> None:
-    """Print ``text`` on standard error, as :func:`show` does."""
-    show(text, err=True)
+    """Print ``text`` on standard error, as :func:`show` does, the password of any database
+    URL or ``password=`` setting in it hidden (``***``)."""
+    from ..io.database import redact
+
+    show(redact(text), err=True)
 
 
 def fail(message: str) -> NoReturn:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,12 +65,19 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 """The first bytes of every SQLite database file."""
 
 
+_CONNECTION_STRING = re.compile(r"(?:^|\s)(?:host|hostaddr|dbname|user|password)\s*=")
+"""The start of a libpq keyword/value setting (``host=... password=...``)."""
+
+
 def database_url(target: str) -> str:
     """``target`` as a database URL: a path without ``://`` is a SQLite file."""
     if "://" in target:
         return target
     if not target.strip():
         raise InputError("--history needs a SQLite file path or a database URL")
+    if _CONNECTION_STRING.search(target):
+        raise InputError(f"'{safe_url(target)}' is a keyword/value connection string, not a "
+                         "SQLite file path: give a URL, as in postgresql://user:password@host/db")
     return f"sqlite:///{Path(target).expanduser().resolve()}"
 
 
@@ -682,8 +690,8 @@ def open(url: str, *, create: bool = True, upgrade: bool = True,  # noqa: A001
         sqlite_file = Path(database)
         _check_sqlite_file(sqlite_file)
         if (not create or read_only) and not sqlite_file.is_file():
-            raise InputError(f"no history at {safe_url(url)}: the file '{database}' does not "
-                             "exist; record runs with healthcore evaluate RULESET ACCOUNTS "
+            raise InputError(f"no history at {safe_url(url)}: the file '{safe_url(database)}' "
+                             "does not exist; record runs with healthcore evaluate RULESET ACCOUNTS "
                              "--history DB, or check the path")
         if not sqlite_file.parent.is_dir():
             raise InputError(f"{safe_url(url)}: the folder '{sqlite_file.parent}' does not "

@@ -29,6 +29,7 @@ def read_csv(data: bytes, separator: str, name: str,
                             truncate_ragged_lines=False, encoding="utf8")
     except pl.exceptions.ComputeError as exc:
         check_utf8(data, name)  # the likeliest cause, named with its line
+        _check_row_widths(data, separator, name)
         raise InputError(f"{name}: not a readable CSV file: {str(exc).splitlines()[0]}") from None
     if any("\ufffd" in column for column in frame.columns):
         # the reader replaces bytes that are not UTF-8 in the header (only there): named before
@@ -68,6 +69,21 @@ def _check_header(data: bytes, separator: str, name: str) -> None:
             raise InputError(f"{name}: the header names '{column}' twice (columns "
                              f"{seen[column]} and {position}); give each column its own name")
         seen.setdefault(column, position)
+
+
+def _check_row_widths(data: bytes, separator: str, name: str) -> None:
+    """Refuse, naming its line, the first row with more fields than the header."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(text, delimiter=separator)
+    try:
+        width = len(next(reader, []))
+        for row in reader:
+            if len(row) > width:
+                raise InputError(f"{name}:{reader.line_num}: {len(row)} fields, but the header "
+                                 f"has {width}: a value holding the delimiter '{separator}' "
+                                 "must be quoted; check that row of the export")
+    except csv.Error:
+        return  # not what the reader stopped at: its own message says more
 
 
 def _without_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:

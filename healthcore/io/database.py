@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import difflib
+import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import polars as pl
 
@@ -42,22 +43,45 @@ def _sqlalchemy():
     return sqlalchemy
 
 
+_SECRET_SETTING = re.compile(
+    r"(?i)\b((?:ssl)?password|passwd|pwd)(\s*=\s*)"
+    r"('(?:[^'\\]|\\.)*'?|\"(?:[^\"\\]|\\.)*\"?|(?!\*\*\*)[^&\s]+)")
+"""A ``password=...`` setting: in a URL's query, or in a keyword/value connection string
+(quoted or not)."""
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][\w+.-]*://\S+")
+
+
 def safe_url(url: str) -> str:
-    """``url`` as it may be shown: its password replaced by ``***``."""
-    try:
-        from sqlalchemy.engine import make_url
+    """``url`` as it may be shown: every password in it replaced by ``***``, whatever its form
+    (``user:password@`` with or without an unencoded ``@`` in the password, a ``password=``
+    query parameter, a keyword/value connection string)."""
+    return _SECRET_SETTING.sub(r"\1\2***", _without_userinfo_password(url))
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        import re
 
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+def redact(text: str) -> str:
+    """``text`` (a message) with the password of every URL and ``password=`` setting in it
+    replaced by ``***``."""
+    return _SECRET_SETTING.sub(r"\1\2***", _URL_IN_TEXT.sub(
+        lambda found: _without_userinfo_password(found.group(0)), text))
+
+
+def _without_userinfo_password(url: str) -> str:
+    """``scheme://user:password@host...`` as ``scheme://user:***@host...``; the password ends
+    at the last ``@`` (an unencoded ``@`` in it is taken as part of it)."""
+    scheme, separator, rest = url.partition("://")
+    at = rest.rfind("@")
+    if not separator or at < 0:
+        return url
+    user, colon, _ = rest[:at].partition(":")
+    if not colon or "/" in user:
+        return url
+    return f"{scheme}://{user}:***{rest[at:]}"
 
 
 def _parse(url: str) -> "URL":
     sqlalchemy = _sqlalchemy()
     try:
-        parsed = sqlalchemy.engine.make_url(url)
+        parsed = sqlalchemy.engine.make_url(_password_at_encoded(url))
     except Exception:
         raise InputError(f"'{safe_url(url)}' is not a database URL; write "
                          "sqlite:///path/to/file.db or postgresql://user:password@host/database"
@@ -71,6 +95,19 @@ def _parse(url: str) -> "URL":
     return parsed
 
 
+def _password_at_encoded(url: str) -> str:
+    """``url`` with each ``@`` of its password written ``%40``: in ``u:p@ss@host/db`` the
+    password is ``p@ss`` (not ``p`` on the host ``ss@host``, which would show it in the
+    driver's messages)."""
+    scheme, separator, rest = url.partition("://")
+    authority = rest.split("?", 1)[0].split("#", 1)[0]
+    at = authority.rfind("@")
+    user, colon, password = authority[:max(at, 0)].partition(":")
+    if not separator or "@" not in password or "/" in user:
+        return url
+    return f"{scheme}://{user}:{password.replace('@', '%40')}{rest[at:]}"
+
+
 def _engine(url: str, *, must_exist: bool) -> "Engine":
     """An engine for ``url``; with SQLite, a real transaction around DDL too."""
     parsed = _parse(url)
@@ -81,7 +118,7 @@ def _engine(url: str, *, must_exist: bool) -> "Engine":
                              "sqlite:///accounts.db (relative) or sqlite:////data/accounts.db "
                              "(absolute)")
         if must_exist and not Path(database).is_file():
-            raise InputError(f"{safe_url(url)}: no SQLite file '{database}'; check the path "
+            raise InputError(f"{safe_url(url)}: no SQLite file '{safe_url(database)}'; check the path "
                              "(sqlite:///relative/path.db, sqlite:////absolute/path.db)")
     return create_engine(url, parsed)
 
@@ -262,6 +299,47 @@ def _sql_type(dtype: pl.DataType):
     return types.Text()
 
 
+STAGING_SUFFIX = "__healthcore_new"
+"""The suffix of the table that the results are written into before it replaces the old one."""
+TEMPORARY_SCHEMAS = ("temp", "pg_temp")
+"""Schemas whose tables the database drops when the connection closes."""
+
+
+def check_names(url: str, table: str, columns: Iterable[str]) -> None:
+    """Raise :class:`~healthcore.errors.InputError` now if ``table`` (a name or
+    ``schema.name``) or one of ``columns`` cannot be a name in the database at ``url`` (too
+    long: PostgreSQL would cut it to 63 bytes, and cut names collide), or if the table would
+    be temporary, so that nothing is scored or written for a table that cannot be kept."""
+    parsed = _parse(url)
+    backend = "PostgreSQL" if parsed.get_backend_name() == "postgresql" else "SQLite"
+    limit = parsed.get_dialect().max_identifier_length
+    schema, name = _split(table)
+    if not name:
+        raise InputError(f"'{table}' is not a table name")
+    if schema and schema.lower().startswith(TEMPORARY_SCHEMAS):
+        raise InputError(f"{safe_url(url)}: the table '{table}' would be in the temporary "
+                         f"schema '{schema}', which {backend} empties when the run ends: nothing "
+                         "would be kept; give a table of a lasting schema")
+    unit = "bytes" if backend == "PostgreSQL" else "characters"
+    most = limit - len(STAGING_SUFFIX)
+    if _length(name, backend) > most:
+        raise InputError(f"{safe_url(url)}: the table name '{name}' is {_length(name, backend)} "
+                         f"{unit} long; {backend} names are at most {limit} {unit}, and the "
+                         f"results are first written into '{name}{STAGING_SUFFIX}': give a "
+                         f"table name of at most {most} {unit}")
+    for column in columns:
+        if _length(column, backend) > limit:
+            raise InputError(f"{safe_url(url)}: the column '{column}' of the results is "
+                             f"{_length(column, backend)} {unit} long; {backend} names are at "
+                             f"most {limit} {unit} (longer ones are cut and may collide): give "
+                             "the indicator or group it comes from a shorter id")
+
+
+def _length(name: str, backend: str) -> int:
+    """The length of ``name`` as ``backend`` counts it: PostgreSQL in bytes (UTF-8)."""
+    return len(name.encode("utf-8")) if backend == "PostgreSQL" else len(name)
+
+
 def write_table(results: "Results", url: str, table: str, *,
                 on_rows: Callable[[int], None] | None = None) -> int:
     """Replace the content of ``table`` at ``url`` with the flat results, atomically.
@@ -279,15 +357,15 @@ def write_table(results: "Results", url: str, table: str, *,
 
 def write_frame(frame: pl.DataFrame, url: str, table: str, *,
                 on_rows: Callable[[int], None] | None = None) -> int:
-    """:func:`write_table` for any flat frame."""
+    """:func:`write_table` for any flat frame (its names checked first by
+    :func:`check_names`)."""
     sqlalchemy = _sqlalchemy()
+    check_names(url, table, frame.columns)
     schema, name = _split(table)
-    if not name:
-        raise InputError(f"'{table}' is not a table name")
     frame = frame.with_columns(pl.col(c).cast(pl.String) for c, dtype in frame.schema.items()
                                if not (dtype == pl.Boolean or dtype.is_numeric()
                                        or dtype == pl.String))
-    staging = f"{name}__healthcore_new"
+    staging = f"{name}{STAGING_SUFFIX}"
     metadata = sqlalchemy.MetaData()
     new = sqlalchemy.Table(staging, metadata,
                            *(sqlalchemy.Column(column, _sql_type(dtype))

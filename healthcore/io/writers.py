@@ -165,6 +165,31 @@ def flat_for_csv(results: Results) -> pl.LazyFrame:
         pl.col(name).list.join("; ") for name in ("actions", "reasons", "errors"))
 
 
+_FORMULA = r"^[=+\-@\t\r]"
+"""A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula
+to a spreadsheet."""
+_PLAIN_NUMBER = r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$"
+
+
+def neutralised(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a formula (it starts
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) prefixed with ``'``, as
+    OWASP advises against CSV injection. Numeric columns, and text that is a plain number
+    (``-5``), are left as they are."""
+    text = [name for name, dtype in frame.collect_schema().items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(_FORMULA)
+                & ~pl.col(name).str.contains(_PLAIN_NUMBER))
+        .then(pl.lit("'") + pl.col(name)).otherwise(pl.col(name)).alias(name)
+        for name in text)
+
+
+def _csv_frame(results: Results, csv_raw: bool) -> pl.LazyFrame:
+    """The frame written as CSV: flat, its formulas neutralised unless ``csv_raw``."""
+    flat = flat_for_csv(results)
+    return flat if csv_raw else neutralised(flat)
+
+
 def _sink(frame: pl.LazyFrame, fmt: str, path: Path) -> None:
     {"jsonl": frame.sink_ndjson, "parquet": frame.sink_parquet, "csv": frame.sink_csv}[fmt](path)
 
@@ -199,33 +224,36 @@ def _write_json(frame: pl.DataFrame, destination: BinaryIO | Path) -> None:
             raise checked.error
 
 
-def write(results: Results, fmt: str, destination: BinaryIO | Path) -> None:
-    """Write ``results`` in ``fmt`` to an open binary file or a path."""
+def write(results: Results, fmt: str, destination: BinaryIO | Path, *,
+          csv_raw: bool = False) -> None:
+    """Write ``results`` in ``fmt`` to an open binary file or a path. In CSV, a text cell
+    that a spreadsheet would run as a formula is prefixed with ``'`` (see
+    :func:`neutralised`) unless ``csv_raw`` is true."""
     if isinstance(destination, Path) and fmt in ("jsonl", "parquet"):
         _sink(results.nested_lazy(), fmt, destination)  # streamed, not built then written
     elif isinstance(destination, Path) and fmt == "csv":
-        _sink(flat_for_csv(results), fmt, destination)
+        _sink(_csv_frame(results, csv_raw), fmt, destination)
     elif fmt == "json":
         _write_json(results.nested(), destination)
     elif fmt == "jsonl":
         results.nested().write_ndjson(destination)
     elif fmt == "csv":
-        flat_for_csv(results).collect().write_csv(destination)
+        _csv_frame(results, csv_raw).collect().write_csv(destination)
     elif fmt == "parquet":
         results.nested().write_parquet(destination)
     else:
         raise ValueError(f"unknown output format '{fmt}'")
 
 
-def write_file(results: Results, fmt: str, path: str | Path) -> None:
-    """Write ``results`` to ``path`` atomically."""
+def write_file(results: Results, fmt: str, path: str | Path, *, csv_raw: bool = False) -> None:
+    """Write ``results`` to ``path`` atomically (``csv_raw``: as :func:`write`)."""
     with atomic_path(path) as aside:
-        write(results, fmt, aside)
+        write(results, fmt, aside, csv_raw=csv_raw)
 
 
-def write_stdout(results: Results, fmt: str) -> None:
-    """Write ``results`` to standard output."""
-    write(results, fmt, sys.stdout.buffer)
+def write_stdout(results: Results, fmt: str, *, csv_raw: bool = False) -> None:
+    """Write ``results`` to standard output (``csv_raw``: as :func:`write`)."""
+    write(results, fmt, sys.stdout.buffer, csv_raw=csv_raw)
     if fmt in ("json",):
         sys.stdout.buffer.write(b"\n")
     sys.stdout.buffer.flush()

@@ -3,6 +3,7 @@ yellow and green read at a glance."""
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -20,6 +21,13 @@ colors are used as they are."""
 UNSCORED_COLOR = "#9e9e9e"
 BIN_WIDTH = 5
 """The width of a bar of the score histogram, in points."""
+
+
+def plain(text: Any) -> str:
+    """``text`` as a chart shows it, letter for letter: plotly renders a subset of HTML in
+    every text of a chart (labels, hover text, legend names, tick labels), so ``<``, ``>``
+    and ``&`` are escaped; a ruleset's or an export's text is data, never a link or markup."""
+    return html.escape(str(text), quote=False)
 
 
 def css_color(color: str | None) -> str:
@@ -56,7 +64,7 @@ def tier_distribution(tiers: list[tuple[str, str, int]]) -> "go.Figure":
 
     total = sum(count for _, _, count in tiers) or 1
     figure = go.Figure(go.Bar(
-        x=[count for _, _, count in tiers], y=[name for name, _, _ in tiers], orientation="h",
+        x=[count for _, _, count in tiers], y=[plain(name) for name, _, _ in tiers], orientation="h",
         marker_color=[color for _, color, _ in tiers],
         text=[f"{count:,} ({100 * count / total:.0f} %)" for _, _, count in tiers],
         textposition="auto", hovertemplate="%{y}: %{x} accounts<extra></extra>"))
@@ -80,10 +88,10 @@ def score_histogram(results: "Results", colors: dict[str, str]) -> "go.Figure":
         starts = [band * BIN_WIDTH for band in rows["band"].to_list()]
         figure.add_trace(go.Bar(
             x=[start + BIN_WIDTH / 2 for start in starts], y=rows["len"].to_list(),
-            width=BIN_WIDTH, name=tier.name, marker_color=colors[tier.name],
+            width=BIN_WIDTH, name=plain(tier.name), marker_color=colors[tier.name],
             marker_line={"color": "#ffffff", "width": 1},
             customdata=[[start, start + BIN_WIDTH] for start in starts],
-            hovertemplate=f"{tier.name}: %{{y}} accounts scoring %{{customdata[0]}} to "
+            hovertemplate=f"{plain(tier.name)}: %{{y}} accounts scoring %{{customdata[0]}} to "
                           "%{customdata[1]}<extra></extra>"))
     return _layout(figure, 340, barmode="stack", bargap=0,
                    xaxis={"title": "score", "range": [0, 100], "dtick": 10},
@@ -108,9 +116,9 @@ def contributions(results: "Results", colors: dict[str, str]) -> "go.Figure":
         if row is None:
             continue
         figure.add_trace(go.Bar(
-            y=[ind.label for ind in indicators], x=[row[ind.id] for ind in indicators],
-            orientation="h", name=tier.name, marker_color=colors[tier.name],
-            hovertemplate=f"{tier.name}: %{{y}} brings %{{x:.1f}} points<extra></extra>"))
+            y=[plain(ind.label) for ind in indicators], x=[row[ind.id] for ind in indicators],
+            orientation="h", name=plain(tier.name), marker_color=colors[tier.name],
+            hovertemplate=f"{plain(tier.name)}: %{{y}} brings %{{x:.1f}} points<extra></extra>"))
     return _layout(figure, 120 + 18 * len(indicators) * max(1, len(by_tier)),
                    barmode="group", xaxis_title="mean points of the score",
                    yaxis={"autorange": "reversed"})
@@ -123,7 +131,7 @@ def backtest_tiers(tiers: list[dict[str, Any]], base_rate: float | None,
     import plotly.graph_objects as go
 
     figure = go.Figure(go.Bar(
-        x=[row["tier"] for row in tiers], y=[row["rate"] for row in tiers],
+        x=[plain(row["tier"]) for row in tiers], y=[row["rate"] for row in tiers],
         marker_color=[colors.get(row["tier"], UNSCORED_COLOR) for row in tiers],
         text=[_lift(row) for row in tiers], textposition="outside",
         customdata=[[row["accounts"], row.get("churned")] for row in tiers],
@@ -156,13 +164,15 @@ def trends(mix: pl.DataFrame, colors: dict[str, str]) -> "go.Figure":
         groups.append(("unscored", pl.col("tier").is_null()))
     for name, test in groups:
         counts = dict(mix.filter(test).select("as_of", "accounts").iter_rows())
-        figure.add_trace(go.Bar(x=runs, y=[counts.get(run, 0) for run in runs], name=name,
+        figure.add_trace(go.Bar(x=[plain(run) for run in runs],
+                                y=[counts.get(run, 0) for run in runs], name=plain(name),
                                 marker_color=colors.get(name, UNSCORED_COLOR),
-                                hovertemplate=f"%{{x}}: %{{y}} {name}<extra></extra>"))
+                                hovertemplate=f"%{{x}}: %{{y}} {plain(name)}<extra></extra>"))
     mean = (mix.filter(pl.col("mean_score").is_not_null()).group_by("as_of")
             .agg(((pl.col("mean_score") * pl.col("accounts")).sum() / pl.col("accounts").sum())
                  .alias("mean")).sort("as_of"))
-    figure.add_trace(go.Scatter(x=mean["as_of"].to_list(), y=mean["mean"].to_list(),
+    figure.add_trace(go.Scatter(x=[plain(run) for run in mean["as_of"].to_list()],
+                                y=mean["mean"].to_list(),
                                 name="mean score", yaxis="y2", mode="lines+markers",
                                 line={"color": "#212121", "width": 3},
                                 hovertemplate="%{x}: mean score %{y:.1f}<extra></extra>"))
