@@ -311,6 +311,21 @@ def test_results_are_never_written_into_the_history_tables(tmp_path, ruleset_fil
         assert store.runs()["accounts"].to_list() == [ACCOUNTS]
 
 
+def test_the_python_api_never_writes_results_into_the_history_tables(tmp_path, ruleset_file,
+                                                                    sqlite_history):
+    from healthcore import load_ruleset
+    from healthcore.errors import InputError
+    from healthcore.io.database import write_table
+
+    assert run(tmp_path, ruleset_file, sqlite_history, "2024-02-01")[0] == 0
+    results = load_ruleset(ruleset_file).score([{"account_id": "A1", "usage": 50}])
+    with pytest.raises(InputError, match="'healthcore_alerts' is a table of the score history"):
+        write_table(results, f"sqlite:///{sqlite_history}", "healthcore_alerts")
+    with history.open(sqlite_history) as store:
+        assert store.runs()["accounts"].to_list() == [ACCOUNTS]
+        assert len(store.open_alerts()) == 0
+
+
 def test_a_run_in_which_no_account_scores_does_not_replace_a_good_one(tmp_path, ruleset_file,
                                                                       target):
     assert run(tmp_path, ruleset_file, target, "2024-02-01")[0] == 0
