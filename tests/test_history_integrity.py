@@ -62,6 +62,8 @@ from healthcore import hookimpl
 
 @hookimpl
 def healthcore_deliver_alerts(alerts):
+    if os.environ.get("FAIL_DELIVERY"):
+        raise ConnectionError("the chat server is down")
     received = Path(os.environ["RECEIVED"])
     with received.open("a", encoding="utf-8") as file:
         for alert in alerts:
@@ -213,6 +215,45 @@ def test_undelivered_alerts_go_out_with_the_next_run_and_a_rerun_raises_none_aga
     assert "alerts raised" not in err  # the episodes were raised by the first try already
     code, _, err = run(tmp_path, ruleset_file, target, "2024-02-02", *plugin)
     assert (code, len(received(tmp_path))) == (0, FALLING)  # nothing twice once delivered
+
+
+def failed_delivery_of_0202(tmp_path, ruleset_file, target) -> None:
+    """02-01, then 02-02 (raising an alert for every falling account) whose plugin fails."""
+    plugin = ("--plugin", "delivering_plugin")
+    assert run(tmp_path, ruleset_file, target, "2024-02-01", *plugin)[0] == 0
+    code, _, err = finished(healthcore(*evaluate_args(
+        ruleset_file, usage_file(tmp_path, "2024-02-02", 60), target, "2024-02-02", *plugin),
+        env={"FAIL_DELIVERY": "1"}))
+    assert code == 0 and f"failed to deliver {FALLING:,} alerts: ConnectionError" in err
+    assert received(tmp_path) == []
+
+
+def test_a_corrected_rerun_withdraws_the_undelivered_alerts_it_no_longer_raises(
+        tmp_path, site, ruleset_file, target):
+    failed_delivery_of_0202(tmp_path, ruleset_file, target)
+    corrected = usage_file(tmp_path, "corrected", 90)  # nobody fell after all
+    code, _, err = finished(healthcore(*evaluate_args(
+        ruleset_file, corrected, target, "2024-02-02", "--plugin", "delivering_plugin")))
+    assert code == 0, err
+    assert received(tmp_path) == []
+    assert finished(healthcore("deliver", "--history", target, "--plugin",
+                               "delivering_plugin"))[1] == (
+        "no alert delivered: none was waiting for an installed plugin\n")
+
+
+def test_deleting_a_run_withdraws_its_undelivered_alerts(tmp_path, site, ruleset_file, target):
+    failed_delivery_of_0202(tmp_path, ruleset_file, target)
+    code, _, err = finished(healthcore("history", "--delete", "--as-of", "2024-02-02",
+                                       "--history", target))
+    assert code == 0, err
+    assert finished(healthcore("deliver", "--history", target, "--plugin",
+                               "delivering_plugin"))[:2] == (
+        0, "no alert delivered: none was waiting for an installed plugin\n")
+    assert received(tmp_path) == []
+    # recorded again, the date raises and delivers its alerts once
+    assert run(tmp_path, ruleset_file, target, "2024-02-02", "--plugin",
+               "delivering_plugin")[0] == 0
+    assert len(received(tmp_path)) == FALLING
 
 
 def test_the_python_api_delivers_through_the_installed_plugins(tmp_path, ruleset_file,
