@@ -9,7 +9,9 @@ ruleset raising a ``tier_worsened`` alert:
    ``--as-of 2024-02-02`` started at the same time. Counts the accounts of the latest run whose
    ``previous_score`` is not their score in the run recorded just before it, and the
    duplicate alerts (an alert raised again for an episode already open in the run before);
-2. a run killed while a delivery plugin works: 02-01 recorded, 02-02 recorded with a plugin
+2. a run recorded late: 02-01 and 02-03 recorded, then 02-02. Counts the alerts raised beyond
+   those of the same dates recorded in date order, and whether the late run was refused;
+3. a run killed while a delivery plugin works: 02-01 recorded, 02-02 recorded with a plugin
    that blocks before it sends, killed with SIGKILL once the hook was called, then 02-02
    recorded again with the plugin working, then ``healthcore deliver`` when the source has it.
    Counts the alerts recorded as raised, delivered before the kill, delivered by the next
@@ -25,6 +27,7 @@ COMMIT``) with this Python, to measure the figures before a change.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -89,6 +92,15 @@ class Bench:
                             "--history", str(db), "--as-of", day, "-q", "-f", "jsonl", "-o",
                             str(self.folder / f"{db.stem}-{day}.jsonl"), *extra, env=env)
 
+    @functools.cached_property
+    def in_order(self) -> int:
+        """The alerts raised by the three dates recorded one after the other, in date order."""
+        db = self.folder / "in-order.db"
+        for day in USAGE:
+            code, err = finished(self.start(db, day))
+            assert code == 0, err
+        return _raised(db)
+
     def command(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         path = os.pathsep.join([str(self.source), str(self.folder)])
         return subprocess.Popen([sys.executable, "-m", "healthcore.cli", *args],
@@ -133,8 +145,25 @@ def concurrent_runs(bench: Bench) -> None:
     print(f"   runs recorded: {', '.join(day for _, day in runs)}")
     print(f"   latest run: {wrong:,} of {bench.rows:,} accounts with a previous_score that "
           f"is not their score in the run before ({runs[-2][1]})")
-    print(f"   alerts raised: {raised:,}; duplicates (an open episode raised again): "
-          f"{duplicates:,}")
+    print(f"   alerts raised: {raised:,} (in date order: {bench.in_order:,}); duplicates "
+          f"(an open episode raised again by the next run): {duplicates:,}")
+
+
+def late_run(bench: Bench) -> None:
+    db = bench.folder / "late.db"
+    for day in ("2024-02-01", "2024-02-03"):
+        code, err = finished(bench.start(db, day))
+        assert code == 0, err
+    code, err = finished(bench.start(db, "2024-02-02"))
+    print("2. 2024-02-02 recorded late, after 02-01 and 02-03")
+    print(f"   exit {code}{'' if code == 0 else ': ' + err[:160]}")
+    print(f"   alerts raised: {_raised(db):,} (in date order: {bench.in_order:,})")
+
+
+def _raised(db: Path) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT COUNT(*) FROM healthcore_alerts WHERE raised"
+                                  ).fetchone()[0]
 
 
 def _differs(row: dict, before: dict[str, float]) -> bool:
@@ -157,11 +186,9 @@ def killed_delivery(bench: Bench) -> None:
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    with sqlite3.connect(db) as connection:
-        raised = connection.execute("SELECT COUNT(*) FROM healthcore_alerts WHERE raised"
-                                    ).fetchone()[0]
+    raised = _raised(db)
     at_kill = _received(received)
-    print("2. a run killed (SIGKILL) while its delivery plugin works")
+    print("3. a run killed (SIGKILL) while its delivery plugin works")
     print(f"   alerts recorded as raised: {raised:,}; delivered: {len(at_kill):,}")
     code, err = finished(bench.start(db, "2024-02-02", *plugin))
     after_rerun = _received(received)
@@ -194,6 +221,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         bench = Bench(Path(folder), args.rows, args.source.resolve())
         concurrent_runs(bench)
+        late_run(bench)
         killed_delivery(bench)
 
 
