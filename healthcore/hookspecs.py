@@ -45,13 +45,17 @@ def healthcore_register_functions(register: Callable[["ExpressionFunction"], Non
 
 @hookspec
 def healthcore_deliver_alerts(alerts: list[dict[str, Any]]) -> None:
-    """Deliver the alerts a run recorded in a score history has just raised (a webhook, a chat
-    message, a ticket...). Called once per run, after the run is committed, only when it
-    raised alerts.
+    """Deliver alerts raised by runs recorded in a score history (a webhook, a chat message,
+    a ticket...). The raised alerts are queued in the history's outbox with the run; once the
+    run is committed, this hook is called with the alerts waiting for this plugin (this run's
+    and any an earlier run left undelivered), and they are marked delivered when it returns.
 
-    Each alert is a dict: ``alert`` (its id in the ruleset), ``label``, ``severity`` (info,
-    warning or critical), ``account_id``, ``score``, ``tier``, ``since`` (the date its episode
-    began), ``message``, ``ruleset`` and ``as_of``. An alert is raised once per episode, so a
-    plugin may send each one it receives. An exception is reported naming the plugin; the run
-    and its alerts stay recorded (``healthcore alerts`` lists them).
+    Delivery is at least once: if the hook raises, or the process is killed while it works,
+    the alerts stay waiting and the next run recorded in the history, or ``healthcore deliver
+    --history DB``, hands them over again. Each alert is a dict: ``id`` (stable: the same for
+    the same episode on every delivery, so a receiver can drop duplicates), ``alert`` (its id
+    in the ruleset), ``label``, ``severity`` (info, warning or critical), ``account_id``,
+    ``score``, ``tier``, ``since`` (the date its episode began), ``message``, ``ruleset`` and
+    ``as_of``. An exception is reported naming the plugin; the run and its alerts stay
+    recorded (``healthcore alerts`` lists them) and the other plugins still get theirs.
     """

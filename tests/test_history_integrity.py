@@ -62,6 +62,8 @@ from healthcore import hookimpl
 
 @hookimpl
 def healthcore_deliver_alerts(alerts):
+    if os.environ.get("FAIL_DELIVERY"):
+        raise ConnectionError("the chat server is down")
     received = Path(os.environ["RECEIVED"])
     with received.open("a", encoding="utf-8") as file:
         for alert in alerts:
@@ -215,6 +217,45 @@ def test_undelivered_alerts_go_out_with_the_next_run_and_a_rerun_raises_none_aga
     assert (code, len(received(tmp_path))) == (0, FALLING)  # nothing twice once delivered
 
 
+def failed_delivery_of_0202(tmp_path, ruleset_file, target) -> None:
+    """02-01, then 02-02 (raising an alert for every falling account) whose plugin fails."""
+    plugin = ("--plugin", "delivering_plugin")
+    assert run(tmp_path, ruleset_file, target, "2024-02-01", *plugin)[0] == 0
+    code, _, err = finished(healthcore(*evaluate_args(
+        ruleset_file, usage_file(tmp_path, "2024-02-02", 60), target, "2024-02-02", *plugin),
+        env={"FAIL_DELIVERY": "1"}))
+    assert code == 0 and f"failed to deliver {FALLING:,} alerts: ConnectionError" in err
+    assert received(tmp_path) == []
+
+
+def test_a_corrected_rerun_withdraws_the_undelivered_alerts_it_no_longer_raises(
+        tmp_path, site, ruleset_file, target):
+    failed_delivery_of_0202(tmp_path, ruleset_file, target)
+    corrected = usage_file(tmp_path, "corrected", 90)  # nobody fell after all
+    code, _, err = finished(healthcore(*evaluate_args(
+        ruleset_file, corrected, target, "2024-02-02", "--plugin", "delivering_plugin")))
+    assert code == 0, err
+    assert received(tmp_path) == []
+    assert finished(healthcore("deliver", "--history", target, "--plugin",
+                               "delivering_plugin"))[1] == (
+        "no alert delivered: none was waiting for an installed plugin\n")
+
+
+def test_deleting_a_run_withdraws_its_undelivered_alerts(tmp_path, site, ruleset_file, target):
+    failed_delivery_of_0202(tmp_path, ruleset_file, target)
+    code, _, err = finished(healthcore("history", "--delete", "--as-of", "2024-02-02",
+                                       "--history", target))
+    assert code == 0, err
+    assert finished(healthcore("deliver", "--history", target, "--plugin",
+                               "delivering_plugin"))[:2] == (
+        0, "no alert delivered: none was waiting for an installed plugin\n")
+    assert received(tmp_path) == []
+    # recorded again, the date raises and delivers its alerts once
+    assert run(tmp_path, ruleset_file, target, "2024-02-02", "--plugin",
+               "delivering_plugin")[0] == 0
+    assert len(received(tmp_path)) == FALLING
+
+
 def test_the_python_api_delivers_through_the_installed_plugins(tmp_path, ruleset_file,
                                                                sqlite_history):
     # a plugin installed as a distribution: found by its entry point, not given by name
@@ -309,6 +350,21 @@ def test_results_are_never_written_into_the_history_tables(tmp_path, ruleset_fil
     assert "choose another table name" in err
     with history.open(sqlite_history) as store:
         assert store.runs()["accounts"].to_list() == [ACCOUNTS]
+
+
+def test_the_python_api_never_writes_results_into_the_history_tables(tmp_path, ruleset_file,
+                                                                    sqlite_history):
+    from healthcore import load_ruleset
+    from healthcore.errors import InputError
+    from healthcore.io.database import write_table
+
+    assert run(tmp_path, ruleset_file, sqlite_history, "2024-02-01")[0] == 0
+    results = load_ruleset(ruleset_file).score([{"account_id": "A1", "usage": 50}])
+    with pytest.raises(InputError, match="'healthcore_alerts' is a table of the score history"):
+        write_table(results, f"sqlite:///{sqlite_history}", "healthcore_alerts")
+    with history.open(sqlite_history) as store:
+        assert store.runs()["accounts"].to_list() == [ACCOUNTS]
+        assert len(store.open_alerts()) == 0
 
 
 def test_a_run_in_which_no_account_scores_does_not_replace_a_good_one(tmp_path, ruleset_file,

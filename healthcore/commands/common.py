@@ -22,7 +22,7 @@ Exit codes:
   1  some accounts could not be scored; they are still in the
      output, with status "error" and the reason in "errors"
   2  a ruleset, an input file or the command line is invalid
-  130  interrupted (Ctrl-C); outputs are left as they were
+  130  interrupted (Ctrl-C); the message says what was already written
   141  the reader of standard output stopped early (| head)
 """
 

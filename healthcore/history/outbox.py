@@ -64,6 +64,25 @@ def pending(connection: "Connection") -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def withdraw(connection: "Connection", ruleset: str, as_of: str, kept: set[str]) -> int:
+    """Drop the undelivered alerts that the run of ``ruleset`` on ``as_of`` queued and that are
+    not in ``kept`` (the run was deleted, or recorded again without raising them): an alert
+    no recorded run raises is not sent. Returns how many deliveries were dropped."""
+    sqlalchemy = _sqlalchemy()
+    table = tables().outbox
+    waiting = {row[0] for row in connection.execute(
+        sqlalchemy.select(table.c.alert_id).where(
+            table.c.ruleset == ruleset, table.c.as_of == as_of,
+            table.c.delivered_at.is_(None)))}
+    stale = sorted(waiting - kept)
+    dropped = 0
+    for start in range(0, len(stale), INSERT_BATCH):
+        dropped += connection.execute(table.delete().where(
+            table.c.ruleset == ruleset, table.c.as_of == as_of, table.c.delivered_at.is_(None),
+            table.c.alert_id.in_(stale[start:start + INSERT_BATCH]))).rowcount
+    return dropped
+
+
 def mark_delivered(connection: "Connection", plugin: str, alert_ids: Sequence[str],
                    delivered_at: str) -> None:
     """Mark ``alert_ids`` as delivered to ``plugin``."""

@@ -246,7 +246,8 @@ class HistoryStore:
         last override the results applied. Accounts without an id are not recorded; duplicate
         ids, no account to record or none scored, and a date before a recorded run of the
         ruleset are errors. Returns the run's id and the alerts it raised (an alert the
-        replaced run had raised already is not raised again)."""
+        replaced run had raised already is not raised again; one it raised and this run does
+        not leaves the outbox if it was not delivered yet)."""
         sqlalchemy = _sqlalchemy()
         day = as_of_date(as_of)
         ruleset = results.ruleset
@@ -280,6 +281,8 @@ class HistoryStore:
                     pl.col(f"{indicator}.value").alias("value")))
             insert_frame(connection, t.alerts, states.select(run, pl.all()))
             raised = alerting.to_records(states, ruleset, day, frame)
+            if old is not None:
+                outbox.withdraw(connection, ruleset.name, day, {alert["id"] for alert in raised})
             outbox.queue(connection, raised, deliver_to, recorded_at)
             _before_commit(connection)
         return Recorded(run_id, [alert for alert in raised
@@ -321,8 +324,8 @@ class HistoryStore:
     def delete_run(self, as_of: str | _dt.date, ruleset_name: str | None = None
                    ) -> dict[str, Any]:
         """Delete the run of ``ruleset_name`` on ``as_of`` (the ruleset may be left out when
-        one ruleset only has a run that day) with its scores, points and alert states, in one
-        transaction. Returns what was deleted: ``ruleset``, ``as_of``, ``accounts`` and
+        one ruleset only has a run that day) with its scores, points and alert states, and the
+        deliveries of its alerts still waiting in the outbox, in one transaction. Returns what was deleted: ``ruleset``, ``as_of``, ``accounts`` and
         ``alerts`` (the alert states)."""
         sqlalchemy = _sqlalchemy()
         day = as_of_date(as_of)
@@ -337,6 +340,7 @@ class HistoryStore:
                                                      [run.ruleset for run in found]))
             run = chosen[0]
             alerts = _delete_run(connection, run.id)
+            outbox.withdraw(connection, run.ruleset, day, set())
         return {"ruleset": run.ruleset, "as_of": day, "accounts": run.accounts,
                 "alerts": alerts}
 

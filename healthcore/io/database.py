@@ -358,10 +358,14 @@ def write_table(results: "Results", url: str, table: str, *,
 def write_frame(frame: pl.DataFrame, url: str, table: str, *,
                 on_rows: Callable[[int], None] | None = None) -> int:
     """:func:`write_table` for any flat frame (its names checked first by
-    :func:`check_names`)."""
+    :func:`check_names`). A table of the score history (whose replacement would destroy it)
+    is refused with an :class:`InputError`."""
+    from ..history.store import check_not_history_table
+
     sqlalchemy = _sqlalchemy()
     check_names(url, table, frame.columns)
     schema, name = _split(table)
+    check_not_history_table(table)
     frame = frame.with_columns(pl.col(c).cast(pl.String) for c, dtype in frame.schema.items()
                                if not (dtype == pl.Boolean or dtype.is_numeric()
                                        or dtype == pl.String))
