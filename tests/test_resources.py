@@ -73,3 +73,20 @@ def test_a_ruleset_of_200_indicators_and_200_actions_scores_in_limited_memory(tm
                                 "Indicator 0 cost 0.3 points"]
     assert first["actions"] == ["a5", "a7"]
     assert abs(first["score"] - (100 - (0.5 + 0.5 + 0.3 + 0.1) - 1.5)) < 1e-9
+
+
+def test_an_input_larger_than_memory_is_refused_before_reading_not_aborted(tmp_path):
+    # a 1 GB file under a 1.2 GB limit used to end in a MemoryError traceback (exit 1)
+    ruleset = tmp_path / "large.yaml"
+    ruleset.write_text(large_ruleset(2, 2), encoding="utf-8")
+    accounts = tmp_path / "accounts.csv"
+    with accounts.open("wb") as handle:
+        handle.write(b"id,f0,f1\n")
+        handle.truncate(1_000_000_000)  # sparse: takes no disk space
+    done = run_limited(["evaluate", str(ruleset), "accounts.csv", "-f", "json", "-o",
+                        "out.json"], 1.2, tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "accounts.csv holds 1,000,000,000 bytes and needs about 3,000,000,000 bytes" \
+        in done.stderr
+    assert "give fewer accounts at a time (split the file into batches)" in done.stderr
+    assert not (tmp_path / "out.json").exists()
