@@ -41,14 +41,18 @@ def text_list(items: list[pl.Expr], present: pl.Expr | None = None) -> pl.Expr:
     """The items that are not null, as a list column (an empty list where there are none, or
     where ``present`` is false). Items are never empty texts.
 
-    Each item is read once: held for a second look, many would be in memory at once.
+    ``present`` may say cheaply where at least one item is not null. Without it, many items
+    are each read once (held for a second look, they would all be in memory at once).
     """
     if not items:
         return pl.lit([], pl.List(pl.String))
     joined = _joined(items)
-    if present is not None:
-        joined = pl.when(present).then(joined)
-    return joined.str.extract_all(_ITEM).fill_null(pl.lit([], pl.List(pl.String)))
+    if present is None and len(items) > _CHUNK:
+        return joined.str.extract_all(_ITEM).fill_null(pl.lit([], pl.List(pl.String)))
+    if present is None:
+        present = pl.any_horizontal([item.is_not_null() for item in items])
+    return (pl.when(present).then(joined).str.split(SEPARATOR)
+            .fill_null(pl.lit([], pl.List(pl.String))))
 
 
 _ITEM = f"[^{SEPARATOR}]+"
