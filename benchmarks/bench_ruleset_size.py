@@ -6,7 +6,7 @@ points off), scores N synthetic accounts with ``explain=True`` and reports its p
 memory (``resource.getrusage``, ``ru_maxrss``): once the data is built, and at the end. The
 ratio compares each ruleset with the 7-indicator, 7-action one at the same number of accounts.
 
-    python benchmarks/bench_ruleset_size.py                      # 7+7 and 200+200, 100 and 100,000 accounts
+    python benchmarks/bench_ruleset_size.py       # 7+7 and 200+200, 100 and 100,000 accounts
     python benchmarks/bench_ruleset_size.py --sizes 200x200 --rows 1000000 --limit-gb 8
 
 A child that goes over the limit is reported as such (the figure is then "over the limit").
@@ -95,7 +95,8 @@ def main() -> None:
         child(*options.child)
         return
     sizes = [tuple(int(part) for part in size.split("x")) for size in options.sizes.split(",")]
-    print(f"{'ruleset':>10} {'accounts':>10} {'data MB':>9} {'peak MB':>9} {'x ' + options.sizes.split(',')[0]:>9}")
+    reference_name = "x " + options.sizes.split(",")[0]
+    print(f"{'ruleset':>10} {'accounts':>10} {'data MB':>9} {'peak MB':>9} {reference_name:>9}")
     for rows in (int(r) for r in options.rows.split(",")):
         reference = None
         for indicators, actions in sizes:

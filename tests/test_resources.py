@@ -29,7 +29,8 @@ def large_ruleset(indicators: int, actions: int) -> str:
     ``a<k>`` firing when ``f<k>`` is below 0.01, each taking 0.25 to 1 point off."""
     lines = ["healthcore: 1", "name: large", "account_id: id", "indicators:"]
     for k in range(indicators):
-        lines.append(f"  - {{id: i{k}, label: Indicator {k}, metric: field, params: {{field: f{k}}}, "
+        lines.append(f"  - {{id: i{k}, label: Indicator {k}, metric: field, "
+                     f"params: {{field: f{k}}}, "
                      "normalize: {linear: {worst: 0, best: 1}}, weight: 1}")
     lines.append("actions:")
     for k in range(actions):
