@@ -163,7 +163,8 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
 
                 _check_fits(accounts)
                 frame = read_accounts(accounts, input_format, delimiter=delimiter,
-                                      encoding=encoding)
+                                      encoding=encoding,
+                                      columns={compiled.account_id, *compiled.fields()})
             phases.phase("scoring", f"scoring {frame.height:,} accounts")
 
             def write_outputs(results: "Results") -> None:
