@@ -247,8 +247,10 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
             else:
                 from .io.readers import read_accounts
 
+                _check_fits(accounts)
                 frame = read_accounts(accounts, input_format, delimiter=delimiter,
-                                      encoding=encoding)
+                                      encoding=encoding,
+                                      columns={compiled.account_id, *compiled.fields()})
             phases.phase("scoring", f"scoring {frame.height:,} accounts")
 
             def write_outputs(results: "Results") -> None:
@@ -279,6 +281,16 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
         except HealthcoreError as exc:
             phases.close()
             fail(str(exc))
+        except BaseException as exc:  # polars' panics are not Exceptions
+            from .inputs import is_out_of_memory, out_of_memory
+
+            if not is_out_of_memory(exc):
+                raise
+            phases.close()
+            read = locals().get("frame")
+            fail(out_of_memory(read.height if read is not None else None,
+                               read.width if read is not None else None,
+                               _size(accounts), accounts or "the query's rows"))
     for warning in results.warnings:
         say(warning)
     repeated = results.repeated_ids() if history is None else []  # a history refuses them
@@ -360,6 +372,28 @@ def _shown_history(history: str | None) -> str:
     from .io.database import safe_url
 
     return safe_url(history or "DB")
+
+
+def _size(accounts: str | None) -> int | None:
+    """The size in bytes of the file of accounts, or None (standard input, a database)."""
+    if accounts in (None, "-"):
+        return None
+    try:
+        return os.path.getsize(accounts)
+    except OSError:
+        return None
+
+
+def _check_fits(accounts: str) -> None:
+    """Refuse, before reading it, a file of accounts that cannot fit in memory: a failed
+    allocation inside polars aborts the process, which no handler can catch."""
+    from .errors import InputError
+    from .inputs import too_large
+
+    size = _size(accounts)
+    reason = too_large(size, accounts) if size is not None else None
+    if reason:
+        raise InputError(reason)
 
 
 def _check_sources(accounts: str | None, input_format: str | None, delimiter: str | None,

@@ -18,7 +18,8 @@ from typing import Any, Callable, Collection, Iterable, Mapping
 import polars as pl
 
 from .errors import InputError, MetricError
-from .explanation import Candidate, clean, clean_column, ranked_reasons, text_list
+from .explanation import (ActionReason, IndicatorCost, clean, clean_column, ranked_reasons,
+                          text_list)
 from .inputs import missing_field, prepare, readable_as_text
 from .metric import Computed
 from .plugins import BUILTIN_PLUGINS
@@ -684,29 +685,27 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr],
         score.alias("score"), tier.alias("tier"), color.alias("color")]
     if ruleset.segments:
         core.append(by_segment.segment.alias("segment"))
-    candidates = []
+    costs = []
     for ind in indicators:
         share = shares[ind.id]
         core += [pl.col(_raw(ind)).alias(f"{ind.id}.value"),
                  effective[ind.id].alias(f"{ind.id}.points"),
                  _column(weights[ind.id]).alias(f"{ind.id}.weight"),
                  (share * effective[ind.id]).alias(f"{ind.id}.contribution")]
-        candidates.append(Candidate(share * (100.0 - effective[ind.id]), f"{ind.label} cost ",
-                                    is_indicator=True))
+        costs.append(IndicatorCost(share * (100.0 - effective[ind.id]), f"{ind.label} cost "))
     core += group_columns
-    candidates += [Candidate(pl.when(fired[a.id]).then(-a.points), by_segment.reason(a),
-                             is_indicator=False)
-                   for a in ruleset.actions if a.points < 0]
+    reasons = [ActionReason(fired[a.id], a.points, by_segment.reason(a))
+               for a in ruleset.actions if a.points < 0]
 
     def explanation() -> tuple[pl.LazyFrame, list[pl.Expr]]:
-        explained, reasons = ranked_reasons(lazy, candidates, ruleset.top_reasons,
-                                            score.is_not_null())
+        explained, ranked = ranked_reasons(lazy, costs, reasons, ruleset.top_reasons,
+                                           score.is_not_null())
         actions = text_list([pl.when(fired[a.id]).then(pl.lit(clean(a.id)))
                              for a in ruleset.actions],
                             pl.any_horizontal(list(fired.values())) if fired else None)
         errors = text_list([*problems, *(pl.when(condition).then(pl.lit(clean(message)))
                                          for condition, message in refusals)])
-        return explained, [actions.alias("actions"), reasons.alias("reasons"),
+        return explained, [actions.alias("actions"), ranked.alias("reasons"),
                            errors.alias("errors")]
 
     return _Query(lazy, core, explanation)

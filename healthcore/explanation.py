@@ -1,13 +1,17 @@
 """The explanation columns of results: fired actions, reasons and errors, as lists of text.
 
 They are built column-wise without per-row sorting or list concatenation, which are slow on
-millions of rows: each list is joined with a separator and split, and the reasons are ranked by
-element-wise comparisons of their costs (a stable sort, costliest first).
+millions of rows: each list is joined with a separator and split. The reasons need no
+comparison of every pair of candidates either: the costliest indicators are found with one
+horizontal maximum per reason shown, and the actions (whose costs are the ruleset's constants)
+are in their order before any account is read. Memory and time grow linearly with the number
+of indicators and actions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 
 import polars as pl
 
@@ -18,6 +22,9 @@ MIN_COST = 0.05
 """An indicator that costs less (0.0 once rounded to one decimal) is not a reason."""
 
 _PREFIX = "__hc_reason_"
+_CHUNK = 16
+"""Columns combined at a time in a horizontal operation over many, so that only this many
+are held at once besides the partial results."""
 
 
 def clean(text: str) -> str:
@@ -31,86 +38,143 @@ def clean_column(text: pl.Expr) -> pl.Expr:
 
 
 def text_list(items: list[pl.Expr], present: pl.Expr | None = None) -> pl.Expr:
-    """The items that are not null, as a list column (an empty list where there are none).
+    """The items that are not null, as a list column (an empty list where there are none, or
+    where ``present`` is false). Items are never empty texts.
 
-    ``present`` may say cheaply where at least one item is not null.
+    ``present`` may say cheaply where at least one item is not null. Without it, many items
+    are each read once (held for a second look, they would all be in memory at once).
     """
     if not items:
         return pl.lit([], pl.List(pl.String))
+    joined = _joined(items)
+    if present is None and len(items) > _CHUNK:
+        return joined.str.extract_all(_ITEM).fill_null(pl.lit([], pl.List(pl.String)))
     if present is None:
         present = pl.any_horizontal([item.is_not_null() for item in items])
-    joined = pl.concat_str(items, separator=SEPARATOR, ignore_nulls=True)
     return (pl.when(present).then(joined).str.split(SEPARATOR)
             .fill_null(pl.lit([], pl.List(pl.String))))
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A possible reason: its cost in points (null when it does not apply) and its words.
+_ITEM = f"[^{SEPARATOR}]+"
 
-    An indicator's reason reads ``<text><cost rounded to 0.1> points``; an action's is ``text``
-    (a column when it varies by account).
-    """
+
+def _joined(items: list[pl.Expr]) -> pl.Expr:
+    """The items that are not null joined with the separator, a few columns at a time."""
+    if len(items) <= _CHUNK:
+        return pl.concat_str(items, separator=SEPARATOR, ignore_nulls=True)
+    # a part with no item is an empty text: the separators around it are made one
+    parts = [_joined(items[start:start + _CHUNK]) for start in range(0, len(items), _CHUNK)]
+    return (pl.concat_str(parts, separator=SEPARATOR)
+            .str.replace_all(f"{SEPARATOR}{SEPARATOR}+", SEPARATOR)
+            .str.strip_chars(SEPARATOR))
+
+
+def _chunked(combine, columns: list[pl.Expr]) -> pl.Expr:
+    """``combine`` (a horizontal operation whose result over parts is its result over the
+    whole: max, any, first not null) over many columns, a few at a time."""
+    if len(columns) <= _CHUNK:
+        return combine(columns)
+    return combine([_chunked(combine, columns[start:start + _CHUNK])
+                    for start in range(0, len(columns), _CHUNK)])
+
+
+@dataclass(frozen=True)
+class IndicatorCost:
+    """What an indicator cost an account, in points (null when it does not apply); its
+    reason reads ``<text><cost rounded to 0.1> points``."""
 
     cost: pl.Expr
+    text: str
+
+
+@dataclass(frozen=True)
+class ActionReason:
+    """An action that takes ``-points`` points off where ``fired``; its reason is ``text`` (a
+    column when it varies by account)."""
+
+    fired: pl.Expr
+    points: float
     text: str | pl.Expr
-    is_indicator: bool
 
 
-def ranked_reasons(lazy: pl.LazyFrame, candidates: list[Candidate], top: int,
+def ranked_reasons(lazy: pl.LazyFrame, indicators: list[IndicatorCost],
+                   actions: list[ActionReason], top: int,
                    scored: pl.Expr) -> tuple[pl.LazyFrame, pl.Expr]:
     """The ``top`` costliest indicators and every negative action that applies, costliest first
     (ties keep the ruleset's order, indicators before actions), for scored accounts.
 
     Returns ``lazy`` with the ranking staged in hidden columns, and the reasons column.
     """
-    everyone = list(range(len(candidates)))
-    indicator_positions = [k for k in everyone if candidates[k].is_indicator]
-    cost = [pl.col(f"{_PREFIX}cost{k}") for k in everyone]
-    chosen = [pl.col(f"{_PREFIX}chosen{k}") for k in everyone]
-    place = [pl.col(f"{_PREFIX}place{k}") for k in everyone]
-    worthy = []
-    for k in everyone:
-        test = cost[k] > MIN_COST
-        if candidates[k].is_indicator:
-            test = test & (_ahead(cost, k, indicator_positions) < top)
-        worthy.append(test.fill_null(False).alias(f"{_PREFIX}chosen{k}"))
-    lazy = (lazy.with_columns(c.cost.alias(f"{_PREFIX}cost{k}") for k, c in enumerate(candidates))
-            .with_columns(worthy)
-            .with_columns(_ahead(cost, k, everyone, chosen).alias(f"{_PREFIX}place{k}")
-                          for k in everyone))
-    slots = top + sum(1 for c in candidates if not c.is_indicator)
-    which = [pl.coalesce([pl.when(chosen[k] & (place[k] == slot)).then(pl.lit(k, pl.UInt16))
-                          for k in everyone]).alias(f"{_PREFIX}slot{slot}")
-             for slot in range(slots)]
-    lazy = lazy.with_columns(which)
-    texts = [_slot_text(candidates, pl.col(f"{_PREFIX}slot{slot}"), cost)
-             for slot in range(slots)]
-    return lazy, text_list(texts, scored & pl.any_horizontal(chosen))
+    lazy, picks = _costliest(lazy, [i.cost for i in indicators], top)
+    lazy = lazy.with_columns(_pick_text(indicators, cost, which).alias(f"{_PREFIX}text{rank}")
+                             for rank, (cost, which) in enumerate(picks))
+    texts = [pl.col(f"{_PREFIX}text{rank}") for rank in range(len(picks))]
+    costs = [cost for cost, _ in picks]
+    worthy = [a for a in actions if -a.points > MIN_COST]
+    ordered = sorted(worthy, key=lambda a: a.points)  # costliest first, stable
+    items: list[pl.Expr] = []
+    above = None  # the cost of the actions placed before (none yet)
+    for points, group in groupby(ordered, key=lambda a: a.points):
+        items += _picks_between(texts, costs, -points, above)
+        items += [pl.when(a.fired).then(_text(a.text)) for a in group]
+        above = -points
+    items += _picks_between(texts, costs, None, above)
+    any_reason = [pl.col(costs[0]) > MIN_COST] if picks else []
+    any_reason += [a.fired for a in worthy]
+    if not any_reason:
+        return lazy, text_list([])
+    present = scored & _chunked(pl.any_horizontal, any_reason)
+    return lazy, text_list(items, present)
 
 
-def _slot_text(candidates: list[Candidate], which: pl.Expr, cost: list[pl.Expr]) -> pl.Expr:
-    """The words of the candidate at one place of the reasons (null when the place is empty)."""
-    positions = list(range(len(candidates)))
-    words = which.replace_strict(positions, [clean(c.text) if isinstance(c.text, str) else ""
-                                             for c in candidates], return_dtype=pl.String)
-    for k, candidate in enumerate(candidates):
-        if not isinstance(candidate.text, str):
-            words = pl.when(which == k).then(clean_column(candidate.text)).otherwise(words)
-    indicator_cost = pl.coalesce([pl.when(which == k).then(cost[k])
-                                  for k, c in enumerate(candidates) if c.is_indicator]
-                                 or [pl.lit(None, pl.Float64)])
-    amount = pl.concat_str(indicator_cost.round(1).cast(pl.String), pl.lit(" points"))
-    return pl.concat_str(words, amount.fill_null(pl.lit("")))
+def _costliest(lazy: pl.LazyFrame, costs: list[pl.Expr], top: int
+               ) -> tuple[pl.LazyFrame, list[tuple[str, str]]]:
+    """``lazy`` with the ``top`` highest costs of each account staged in hidden columns, each
+    with the position of its indicator (the first when several are equal): the names of
+    (cost, position) for each rank, in descending order (a stable sort)."""
+    if not costs or top <= 0:
+        return lazy, []
+    names = [f"{_PREFIX}cost{k}" for k in range(len(costs))]
+    lazy = lazy.with_columns(cost.alias(name) for cost, name in zip(costs, names))
+    columns = [pl.col(name) for name in names]
+    picks: list[tuple[str, str]] = []
+    for rank in range(min(top, len(costs))):
+        if picks:  # after the previous pick in the sort: lower, or equal and later
+            cost, which = (pl.col(name) for name in picks[-1])
+            left = [pl.when((c < cost) | ((c == cost) & (pl.lit(k, pl.UInt16) > which)))
+                    .then(c) for k, c in enumerate(columns)]
+        else:
+            left = columns
+        highest = f"{_PREFIX}top{rank}"
+        lazy = lazy.with_columns(_chunked(pl.max_horizontal, left).alias(highest))
+        first = [pl.when(c == pl.col(highest)).then(pl.lit(k, pl.UInt16))
+                 for k, c in enumerate(left)]
+        position = f"{_PREFIX}which{rank}"
+        lazy = lazy.with_columns(_chunked(pl.coalesce, first).alias(position))
+        picks.append((highest, position))
+    return lazy, picks
 
 
-def _ahead(costs: list[pl.Expr], k: int, others: list[int],
-           chosen: list[pl.Expr] | None = None) -> pl.Expr:
-    """How many of ``others`` come before candidate ``k`` in a stable descending sort."""
-    tests = []
-    for j in others:
-        if j == k:
-            continue
-        test = (costs[j] >= costs[k]) if j < k else (costs[j] > costs[k])
-        tests.append(test if chosen is None else test & chosen[j])
-    return pl.sum_horizontal(tests) if tests else pl.lit(0)
+def _pick_text(indicators: list[IndicatorCost], cost: str, which: str) -> pl.Expr:
+    """The reason of the indicator picked at one rank (null when it costs too little)."""
+    words = pl.col(which).replace_strict(list(range(len(indicators))),
+                                         [clean(i.text) for i in indicators],
+                                         return_dtype=pl.String)
+    amount = pl.col(cost).round(1).cast(pl.String)
+    return pl.when(pl.col(cost) > MIN_COST).then(pl.concat_str(words, amount, pl.lit(" points")))
+
+
+def _picks_between(texts: list[pl.Expr], costs: list[str], low: float | None,
+                   high: float | None) -> list[pl.Expr]:
+    """The picked indicators' reasons where their cost is at least ``low`` and below ``high``
+    (None: no bound); an indicator goes before actions of the same cost."""
+    items = []
+    for text, cost in zip(texts, costs):
+        tests = ([pl.col(cost) >= low] if low is not None else []) + (
+            [pl.col(cost) < high] if high is not None else [])
+        items.append(pl.when(pl.all_horizontal(tests)).then(text) if tests else text)
+    return items
+
+
+def _text(text: str | pl.Expr) -> pl.Expr:
+    return pl.lit(clean(text)) if isinstance(text, str) else clean_column(text)

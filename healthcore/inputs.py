@@ -120,3 +120,66 @@ def _quoted(shown: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.String:
         return pl.concat_str(pl.lit("'"), clean_column(shown.str.slice(0, 60)), pl.lit("'"))
     return shown
+
+
+MEMORY_FACTOR = 3
+"""How many times its size in bytes a file of accounts may take in memory once read (text
+cells, their offsets and the results); a file needing more than the memory available is
+refused before it is read."""
+
+
+def available_memory() -> int | None:
+    """The bytes this process may still allocate: the lower of the free physical memory and
+    its address-space limit (``ulimit -v``) less what it already uses; None when unknown."""
+    import os
+    import resource
+
+    found = []
+    try:
+        found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit != resource.RLIM_INFINITY:
+        try:
+            with open("/proc/self/statm") as statm:
+                used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            used = 0
+        found.append(max(limit - used, 0))
+    return min(found) if found else None
+
+
+def too_large(size: int, what: str) -> str | None:
+    """Why an input of ``size`` bytes cannot be read in the memory available, or None."""
+    available = available_memory()
+    if available is None or size * MEMORY_FACTOR <= available:
+        return None
+    return (f"{what} holds {size:,} bytes and needs about {size * MEMORY_FACTOR:,} bytes of "
+            f"memory once read, more than the {available:,} available: {OUT_OF_MEMORY_ADVICE}")
+
+
+OUT_OF_MEMORY_ADVICE = ("give fewer accounts at a time (split the file into batches), keep only "
+                        "the columns the ruleset reads, or run with more memory")
+
+
+def out_of_memory(accounts: int | None, columns: int | None, size: int | None,
+                  what: str) -> str:
+    """The message of a run that ran out of memory, with the size of its input."""
+    parts = []
+    if accounts is not None:
+        parts.append(f"{accounts:,} accounts of {columns:,} columns")
+    if size is not None:
+        parts.append(f"{size:,} bytes")
+    told = f" ({', '.join(parts)})" if parts else ""
+    return f"out of memory while scoring {what}{told}: {OUT_OF_MEMORY_ADVICE}"
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says that memory ran out (Python's MemoryError, or polars' errors of a
+    failed allocation)."""
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc).lower()
+    return any(words in text for words in ("memory allocation", "capacity overflow",
+                                           "out of memory", "cannot allocate memory"))

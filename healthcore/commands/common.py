@@ -21,7 +21,8 @@ Exit codes:
   0  every account was scored (or every ruleset is valid)
   1  some accounts could not be scored; they are still in the
      output, with status "error" and the reason in "errors"
-  2  a ruleset, an input file or the command line is invalid
+  2  a ruleset, an input file or the command line is invalid,
+     or the input does not fit in memory
   130  interrupted (Ctrl-C); the message says what was already written
   141  the reader of standard output stopped early (| head)
 """

@@ -7,6 +7,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Collection
 
 import polars as pl
 
@@ -14,9 +15,13 @@ from ..errors import InputError
 from .text import check_utf8, decode
 
 
-def read_csv(data: bytes, separator: str, name: str,
-             encoding: str | None) -> pl.DataFrame:
-    """The accounts of CSV or TSV ``data`` (in ``encoding``) as text columns."""
+def read_csv(data: bytes, separator: str, name: str, encoding: str | None,
+             columns: Collection[str] | None = None) -> pl.DataFrame:
+    """The accounts of CSV or TSV ``data`` (in ``encoding``) as text columns.
+
+    With ``columns``, only those (and the first) are read: the others are kept by name, empty
+    (of type Null), unless a row looks blank in the columns read, when every column is read to
+    tell whether it is."""
     if encoding in (None, "utf-8"):
         data = data.removeprefix(codecs.BOM_UTF8)
     else:
@@ -24,6 +29,10 @@ def read_csv(data: bytes, separator: str, name: str,
     if not data or data.isspace():  # isspace stops early; strip() copies
         return pl.DataFrame()
     data = _with_line_feeds(data)
+    if columns is not None:
+        projected = _projected(data, separator, name, columns)
+        if projected is not None:
+            return projected
     try:
         frame = pl.read_csv(data, separator=separator, infer_schema=False,
                             truncate_ragged_lines=False, encoding="utf8")
@@ -39,6 +48,30 @@ def read_csv(data: bytes, separator: str, name: str,
         _check_header(data, separator, name)
     _check_not_cut(data, separator, frame.width, name)
     return _without_blank_rows(frame)
+
+
+def _projected(data: bytes, separator: str, name: str,
+               columns: Collection[str]) -> pl.DataFrame | None:
+    """The accounts with only ``columns`` (and the first) read, or None when every column must
+    be read: a header naming a column twice, or a row blank in the columns read."""
+    try:
+        header = pl.read_csv(data, separator=separator, infer_schema=False, n_rows=0,
+                             encoding="utf8").columns
+    except pl.exceptions.ComputeError:
+        return None  # the full read names the problem
+    if any(_RENAMED.search(column) or "\ufffd" in column for column in header):
+        return None
+    read = [header[0], *(column for column in header[1:] if column in columns)]
+    try:
+        frame = pl.read_csv(data, separator=separator, infer_schema=False, columns=read,
+                            truncate_ragged_lines=False, encoding="utf8")
+    except pl.exceptions.ComputeError:
+        return None
+    _check_not_cut(data, separator, len(header), name)
+    if _without_blank_rows(frame).height != frame.height:
+        return None
+    return frame.select(pl.col(column) if column in read else pl.lit(None, pl.Null).alias(column)
+                        for column in header)
 
 
 _RENAMED = re.compile(r"_duplicated_\d+$")

@@ -17,7 +17,7 @@ import codecs
 import io
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Collection
 
 import polars as pl
 
@@ -37,27 +37,29 @@ def format_of(path: str) -> str | None:
 
 
 def read_accounts(path: str, fmt: str | None = None, *, delimiter: str | None = None,
-                  encoding: str | None = None) -> pl.DataFrame:
+                  encoding: str | None = None,
+                  columns: Collection[str] | None = None) -> pl.DataFrame:
     """Read the accounts at ``path`` (``-`` for standard input) into a DataFrame.
 
     ``fmt`` overrides the format given by the extension. ``delimiter`` (one character) replaces
     the comma of CSV (the tab of TSV); ``encoding`` (a Python codec name) is the encoding of a
     text file, UTF-8 by default. Raises :class:`InputError` with the file (and line, where
-    known) when the file cannot be read.
+    known) when the file cannot be read. With ``columns`` (the fields a ruleset reads), a CSV
+    or TSV file's other columns are not read: they are kept by name, empty.
     """
     delimiter = check_delimiter(delimiter)
     encoding = check_encoding(encoding)
     if path == "-":
         data = sys.stdin.buffer.read()
-        return read_bytes(data, fmt or _sniff(data), "<stdin>", delimiter=delimiter,
-                          encoding=encoding)
+        return _read(io.BytesIO(data), fmt or _sniff(data), "<stdin>", delimiter, encoding,
+                     columns)
     fmt = fmt or format_of(path)
     if fmt is None:
         raise InputError(f"{path}: cannot tell the format from the extension; use one of "
                          f"{', '.join(sorted(_EXTENSIONS))} or give --input-format")
     try:
         with open(path, "rb") as handle:
-            return _read(handle, fmt, path, delimiter, encoding)
+            return _read(handle, fmt, path, delimiter, encoding, columns)
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
 
@@ -106,7 +108,7 @@ def _sniff(data: bytes) -> str:
 
 
 def _read(handle: BinaryIO, fmt: str, name: str, delimiter: str | None = None,
-          encoding: str | None = None) -> pl.DataFrame:
+          encoding: str | None = None, columns: Collection[str] | None = None) -> pl.DataFrame:
     if delimiter is not None and fmt not in ("csv", "tsv"):
         raise InputError(f"{name}: a delimiter is for CSV and TSV input, not {fmt}")
     if fmt == "parquet":
@@ -120,7 +122,8 @@ def _read(handle: BinaryIO, fmt: str, name: str, delimiter: str | None = None,
     data = handle.read()
     encoding = encoding or bom_encoding(data)
     if fmt in ("csv", "tsv"):
-        return read_csv(data, delimiter or ("\t" if fmt == "tsv" else ","), name, encoding)
+        return read_csv(data, delimiter or ("\t" if fmt == "tsv" else ","), name, encoding,
+                        columns)
     text = decode(data, name, encoding)
     try:
         return from_records(json_array(text, name) if fmt == "json"
