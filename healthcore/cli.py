@@ -243,7 +243,8 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
             if db is not None:
                 from .io.database import read_database
 
-                frame = read_database(db, query=query, table=table)
+                frame = read_database(db, query=query, table=table,
+                                      columns={compiled.account_id, *compiled.fields()})
             else:
                 from .io.readers import read_accounts
 

@@ -108,3 +108,39 @@ def test_a_wide_csv_reads_only_the_columns_the_ruleset_uses(tmp_path):
     results = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert len(results) == rows
     assert results[1]["indicators"]["i0"]["value"] == 0.01
+
+
+def test_parquet_and_database_tables_are_read_only_in_the_columns_the_ruleset_uses(tmp_path):
+    # the unused columns are kept by name (checks on names still see them) but never read
+    from healthcore.io.database import read_database
+    from healthcore.io.readers import read_accounts
+
+    import polars as pl
+
+    wide = pl.DataFrame({"id": ["ACC-1", "ACC-2"], "f0": [0.5, 0.25],
+                         "notes": ["long text", "more"], "spend": [10, 20]})
+    wide.write_parquet(tmp_path / "accounts.parquet")
+    used = {"id", "f0"}
+    parquet = read_accounts(str(tmp_path / "accounts.parquet"), columns=used)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "crm.db") as connection:
+        connection.execute("CREATE TABLE accounts (id TEXT, notes TEXT, f0 REAL, spend INTEGER)")
+        connection.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?)",
+                               [("ACC-1", "long text", 0.5, 10), ("ACC-2", "more", 0.25, 20)])
+    table = read_database(f"sqlite:///{tmp_path / 'crm.db'}", table="accounts", columns=used)
+    for frame, order in ((parquet, ["id", "f0", "notes", "spend"]),
+                         (table, ["id", "notes", "f0", "spend"])):
+        assert frame.columns == order
+        assert frame.schema["notes"] == pl.Null and frame.schema["spend"] == pl.Null
+        assert frame["f0"].to_list() == [0.5, 0.25] and frame["id"].to_list() == ["ACC-1",
+                                                                                  "ACC-2"]
+    # and evaluate scores them so
+    ruleset = tmp_path / "large.yaml"
+    ruleset.write_text(large_ruleset(1, 1), encoding="utf-8")
+    for source in (["accounts.parquet"], ["--db", f"sqlite:///{tmp_path / 'crm.db'}",
+                                          "--table", "accounts"]):
+        done = run_limited(["evaluate", str(ruleset), *source, "-f", "json", "-q"], 4.0,
+                           tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert [r["score"] for r in json.loads(done.stdout)] == [50.0, 25.0]

@@ -16,11 +16,12 @@ import difflib
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator
 
 import polars as pl
 
 from ..errors import InputError
+from .readers import only_read
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
@@ -196,12 +197,14 @@ def _table_names(connection: "Connection", schema: str | None) -> list[str]:
                    *inspector.get_view_names(schema=schema)})
 
 
-def read_database(url: str, *, query: str | None = None, table: str | None = None
-                  ) -> pl.DataFrame:
+def read_database(url: str, *, query: str | None = None, table: str | None = None,
+                  columns: Collection[str] | None = None) -> pl.DataFrame:
     """The rows of ``query`` (SQL) or of ``table`` in the database at ``url``.
 
     Column types follow the database's: numbers stay numbers, text stays text; a column mixing
-    kinds (SQLite allows it) is read as text and checked by the engine like a CSV cell.
+    kinds (SQLite allows it) is read as text and checked by the engine like a CSV cell. With
+    ``columns`` (the fields a ruleset reads), a table's other columns are not selected: they
+    are kept by name, empty (a query selects what it says).
     """
     if (query is None) == (table is None):
         raise InputError("give either a query or a table to read from the database")
@@ -217,7 +220,11 @@ def read_database(url: str, *, query: str | None = None, table: str | None = Non
             except sqlalchemy.exc.DBAPIError as exc:
                 raise InputError(f"{safe_url(url)}: cannot read table '{table}': "
                                  f"{_reason(exc)}") from None
-            statement = sqlalchemy.select(reflected)
+            names = [column.name for column in reflected.columns]
+            statement = sqlalchemy.select(*(column for index, column in
+                                            enumerate(reflected.columns)
+                                            if columns is None or index == 0
+                                            or column.name in columns))
             what = f"table '{table}'"
         else:
             statement = sqlalchemy.text(query)
@@ -226,13 +233,14 @@ def read_database(url: str, *, query: str | None = None, table: str | None = Non
             result = connection.execute(statement)
             if not result.returns_rows:
                 raise InputError(f"{safe_url(url)}: the {what} returns no rows; give a SELECT")
-            columns = list(result.keys())
+            selected = list(result.keys())
             rows = result.fetchall()
         except sqlalchemy.exc.DBAPIError as exc:
             connection.rollback()
             raise InputError(f"{safe_url(url)}: the {what} failed: {_reason(exc)}; "
                              "check the SQL") from None
-    return _frame(columns, rows, f"{safe_url(url)} ({what})")
+    frame = _frame(selected, rows, f"{safe_url(url)} ({what})")
+    return frame if table is None or columns is None else only_read(frame, names)
 
 
 def _short(query: str, width: int = 120) -> str:

@@ -44,8 +44,8 @@ def read_accounts(path: str, fmt: str | None = None, *, delimiter: str | None = 
     ``fmt`` overrides the format given by the extension. ``delimiter`` (one character) replaces
     the comma of CSV (the tab of TSV); ``encoding`` (a Python codec name) is the encoding of a
     text file, UTF-8 by default. Raises :class:`InputError` with the file (and line, where
-    known) when the file cannot be read. With ``columns`` (the fields a ruleset reads), a CSV
-    or TSV file's other columns are not read: they are kept by name, empty.
+    known) when the file cannot be read. With ``columns`` (the fields a ruleset reads), a CSV,
+    TSV or Parquet file's other columns are not read: they are kept by name, empty.
     """
     delimiter = check_delimiter(delimiter)
     encoding = check_encoding(encoding)
@@ -107,13 +107,31 @@ def _sniff(data: bytes) -> str:
     return {"[": "json", "{": "jsonl"}.get(head.lstrip()[:1], "csv")
 
 
+def _read_parquet(handle: BinaryIO, columns: Collection[str] | None) -> pl.DataFrame:
+    """A Parquet file; with ``columns``, only those (and the first) are read, the others kept
+    by name, empty."""
+    if columns is None:
+        return pl.read_parquet(handle)
+    names = list(pl.read_parquet_schema(handle))
+    handle.seek(0)
+    read = [*names[:1], *(column for column in names[1:] if column in columns)]
+    return only_read(pl.read_parquet(handle, columns=read), names)
+
+
+def only_read(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """``frame``, read in some of the columns ``names``, with the others back by name as empty
+    (Null) columns, in their order: checks that look at names see every column."""
+    return frame.select(pl.col(column) if column in frame.columns
+                        else pl.lit(None, pl.Null).alias(column) for column in names)
+
+
 def _read(handle: BinaryIO, fmt: str, name: str, delimiter: str | None = None,
           encoding: str | None = None, columns: Collection[str] | None = None) -> pl.DataFrame:
     if delimiter is not None and fmt not in ("csv", "tsv"):
         raise InputError(f"{name}: a delimiter is for CSV and TSV input, not {fmt}")
     if fmt == "parquet":
         try:
-            return pl.read_parquet(handle)
+            return _read_parquet(handle, columns)
         except (Exception, pl.exceptions.PanicException) as exc:  # a corrupt file can panic
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(f"{name}: not a readable Parquet file: {reason}") from None
