@@ -134,7 +134,7 @@ def test_an_interrupted_run_leaves_the_previous_output_and_no_temporary_file(inp
     interrupt_while_writing(process, tmp_path, ".scores.csv.*.part", signal.SIGINT)
     assert process.returncode == 130
     assert process.stderr.read().decode().endswith(
-        "interrupted: files, tables and histories being written are left as they were\n")
+        "interrupted: nothing was written; files, tables and histories are left as they were\n")
     assert output.read_bytes() == b"the previous night's results\n"
     assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"]
 
