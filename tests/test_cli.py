@@ -273,8 +273,9 @@ def test_plugins_lists_metrics_with_their_parameters(runner):
 
 def test_help_documents_exit_codes_and_examples(runner):
     assert set(main.commands) == {"evaluate", "validate", "plugins", "explain", "templates",
-                                  "init", "test", "diff", "history", "alerts", "override",
-                                  "overrides", "backtest", "calibrate", "summary", "report"}
+                                  "init", "test", "diff", "history", "alerts", "deliver",
+                                  "override", "overrides", "backtest", "calibrate", "summary",
+                                  "report"}
     for command in main.commands:
         text = run(runner, command, "--help").stdout
         assert "Exit codes:" in text, command
