@@ -325,8 +325,9 @@ class HistoryStore:
                    ) -> dict[str, Any]:
         """Delete the run of ``ruleset_name`` on ``as_of`` (the ruleset may be left out when
         one ruleset only has a run that day) with its scores, points and alert states, and the
-        deliveries of its alerts still waiting in the outbox, in one transaction. Returns what was deleted: ``ruleset``, ``as_of``, ``accounts`` and
-        ``alerts`` (the alert states)."""
+        deliveries of its alerts still waiting in the outbox, in one transaction. Returns what
+        was deleted: ``ruleset``, ``as_of``, ``accounts`` and ``alerts`` (the alert
+        states)."""
         sqlalchemy = _sqlalchemy()
         day = as_of_date(as_of)
         runs = tables().runs
