@@ -501,3 +501,33 @@ def test_ctrl_c_while_recording_says_the_output_was_written_and_the_history_kept
     assert output.read_text(encoding="utf-8").count("\n") == ACCOUNTS
     with history.open(target) as store:
         assert store.runs()["as_of"].to_list() == ["2024-02-01"]
+
+
+def test_alerts_taken_while_another_run_holds_the_history_go_again_not_lost(
+        tmp_path, site, ruleset_file, target, monkeypatch):
+    plugin = ("--plugin", "delivering_plugin")
+    assert run(tmp_path, ruleset_file, target, "2024-02-01", *plugin)[0] == 0
+    monkeypatch.setenv("RECEIVED", str(tmp_path))  # a folder: the plugin fails, alerts wait
+    code, _, err = run(tmp_path, ruleset_file, target, "2024-02-02", *plugin)
+    assert code == 0 and "plugin 'delivering_plugin' failed to deliver" in err
+    monkeypatch.setenv("RECEIVED", str(tmp_path / "received.jsonl"))
+    writer, _ = paused_writer(tmp_path, ruleset_file, target, "2024-02-03", 30)
+    try:
+        from healthcore.plugins import load_registry
+
+        monkeypatch.setenv("HEALTHCORE_HISTORY_WAIT", "1")
+        registry = load_registry(["delivering_plugin"])
+        with history.open(target) as store:
+            done = history.deliver(store, registry)
+        assert done.delivered == {"delivering_plugin": FALLING}
+        assert done.problems[0].startswith(f"plugin 'delivering_plugin' took {FALLING:,} "
+                                           "alerts, but they could not be marked delivered")
+        assert done.problems[0].endswith("they will be delivered again, with the same ids")
+    finally:
+        writer.kill()
+        writer.communicate()
+    with history.open(target) as store:
+        again = history.deliver(store, registry)
+    assert again.delivered == {"delivering_plugin": FALLING} and again.problems == []
+    ids = [alert["id"] for alert in received(tmp_path)]
+    assert len(ids) == 2 * FALLING and len(set(ids)) == FALLING

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import polars as pl
 
+from ..errors import InputError
 from .dates import as_of_date, check_not_future
 from .overrides import Override, in_force, unknown_tiers
 from .store import (HistoryStore, Recorded, check_not_history_table, database_url, open,
@@ -123,8 +124,13 @@ def deliver(store: HistoryStore, registry: "Registry") -> Delivery:
                 f"{type(exc).__name__}: {exc}; they stay in the history's outbox and are "
                 "delivered again by the next run or by healthcore deliver --history DB")
             continue
-        store.mark_delivered(receiver.plugin, [alert["id"] for alert in alerts])
         done.delivered[receiver.plugin] = len(alerts)
+        try:
+            store.mark_delivered(receiver.plugin, [alert["id"] for alert in alerts])
+        except InputError as exc:  # delivered, not marked: they go again (at least once)
+            done.problems.append(f"plugin '{receiver.plugin}' took {_count(alerts)}, but they "
+                                 f"could not be marked delivered ({exc}); they will be "
+                                 "delivered again, with the same ids")
     for plugin, alerts in sorted(waiting.items()):
         done.problems.append(
             f"{_count(alerts)} wait for plugin '{plugin}', which is not installed or not "
