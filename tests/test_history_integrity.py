@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from healthcore import history
 from healthcore.cli import main
 from healthcore.io.database import safe_url
+from test_history import WRITER
 
 RULESET = """\
 healthcore: 1
@@ -165,6 +166,24 @@ def scores_of(stdout: str) -> dict[str, dict]:
     return {row["account_id"]: row for row in map(json.loads, stdout.splitlines())}
 
 
+SLOW = ("--plugin", "slow_plugin")
+
+
+def slow_run_scoring(tmp_path: Path, ruleset_file: Path, target: str, day: str,
+                     seconds: float) -> subprocess.Popen:
+    """With the ruleset on the slow metric and a first run on 2024-02-01, a run of ``day``
+    that has taken the history and is scoring for ``seconds``."""
+    ruleset_file.write_text(RULESET.replace("metric: field", "metric: slow_field"),
+                            encoding="utf-8")
+    assert run(tmp_path, ruleset_file, target, "2024-02-01", *SLOW)[0] == 0
+    flag = tmp_path / "scoring.flag"
+    process = healthcore(*evaluate_args(ruleset_file, usage_file(tmp_path, day, USAGE[day]),
+                                        target, day, *SLOW),
+                         env={"SCORING_FLAG": str(flag), "SCORING_SECONDS": str(seconds)})
+    wait_for(flag, process)
+    return process
+
+
 # ------------------------------------------------------------------ 1. the alerts' outbox
 
 def test_a_run_killed_while_a_plugin_delivers_loses_no_alert(tmp_path, site, ruleset_file,
@@ -285,17 +304,10 @@ for day, usage in (("2024-02-01", 90), ("2024-02-02", 60)):
 
 def test_runs_of_two_dates_at_once_give_the_history_of_runs_in_date_order(
         tmp_path, site, ruleset_file, target):
-    slow = RULESET.replace("metric: field", "metric: slow_field")
-    ruleset_file.write_text(slow, encoding="utf-8")
-    plugin = ("--plugin", "slow_plugin")
-    assert run(tmp_path, ruleset_file, target, "2024-02-01", *plugin)[0] == 0
-    flag = tmp_path / "scoring.flag"
-    earlier = healthcore(*evaluate_args(ruleset_file, usage_file(tmp_path, "2024-02-02", 60),
-                                        target, "2024-02-02", *plugin),
-                         env={"SCORING_FLAG": str(flag), "SCORING_SECONDS": "3"})
-    wait_for(flag, earlier)  # the earlier date is scoring: it holds the history
+    # the earlier date is scoring: it holds the history
+    earlier = slow_run_scoring(tmp_path, ruleset_file, target, "2024-02-02", 3)
     later = healthcore(*evaluate_args(ruleset_file, usage_file(tmp_path, "2024-02-03", 20),
-                                      target, "2024-02-03", *plugin))
+                                      target, "2024-02-03", *SLOW))
     first, second = finished(earlier), finished(later)
     assert first[0] == 0 and second[0] == 0, (first[2], second[2])
     before, after = scores_of(first[1]), scores_of(second[1])
@@ -309,17 +321,9 @@ def test_runs_of_two_dates_at_once_give_the_history_of_runs_in_date_order(
 
 def test_a_run_dated_before_a_recorded_run_is_refused_whether_late_or_concurrent(
         tmp_path, site, ruleset_file, target):
-    slow = RULESET.replace("metric: field", "metric: slow_field")
-    ruleset_file.write_text(slow, encoding="utf-8")
-    plugin = ("--plugin", "slow_plugin")
-    assert run(tmp_path, ruleset_file, target, "2024-02-01", *plugin)[0] == 0
-    flag = tmp_path / "scoring.flag"
-    later = healthcore(*evaluate_args(ruleset_file, usage_file(tmp_path, "2024-02-03", 20),
-                                      target, "2024-02-03", *plugin),
-                       env={"SCORING_FLAG": str(flag), "SCORING_SECONDS": "2"})
-    wait_for(flag, later)
+    later = slow_run_scoring(tmp_path, ruleset_file, target, "2024-02-03", 2)
     earlier = healthcore(*evaluate_args(ruleset_file, usage_file(tmp_path, "2024-02-02", 60),
-                                        target, "2024-02-02", *plugin, "-o",
+                                        target, "2024-02-02", *SLOW, "-o",
                                         str(tmp_path / "out.csv")))
     assert finished(later)[0] == 0
     code, out, err = finished(earlier)
@@ -332,7 +336,7 @@ def test_a_run_dated_before_a_recorded_run_is_refused_whether_late_or_concurrent
         assert store.runs()["as_of"].to_list() == ["2024-02-01", "2024-02-03"]
     assert {(a["since"], a["raised"]) for a in open_alerts(target)} == {("2024-02-03", True)}
     # recording the latest date again is fine
-    assert run(tmp_path, ruleset_file, target, "2024-02-03", *plugin)[0] == 0
+    assert run(tmp_path, ruleset_file, target, "2024-02-03", *SLOW)[0] == 0
 
 
 # -------------------------------------------------------- 3. no command destroys a history
@@ -387,15 +391,7 @@ def test_a_run_in_which_no_account_scores_does_not_replace_a_good_one(tmp_path, 
 
 def test_an_override_recorded_while_a_run_scores_is_either_in_it_or_not_in_force_that_day(
         tmp_path, site, ruleset_file, target):
-    slow = RULESET.replace("metric: field", "metric: slow_field")
-    ruleset_file.write_text(slow, encoding="utf-8")
-    plugin = ("--plugin", "slow_plugin")
-    assert run(tmp_path, ruleset_file, target, "2024-02-01", *plugin)[0] == 0
-    flag = tmp_path / "scoring.flag"
-    scoring = healthcore(*evaluate_args(ruleset_file, usage_file(tmp_path, "2024-02-02", 60),
-                                        target, "2024-02-02", *plugin),
-                         env={"SCORING_FLAG": str(flag), "SCORING_SECONDS": "2"})
-    wait_for(flag, scoring)
+    scoring = slow_run_scoring(tmp_path, ruleset_file, target, "2024-02-02", 2)
     override = healthcore("override", "A00001", "--history", target, "--churned",
                           "--reason", "cancelled", "--from", "2024-02-02")
     code, out, err = finished(scoring)
@@ -415,7 +411,7 @@ def test_an_override_recorded_while_a_run_scores_is_either_in_it_or_not_in_force
     assert "no override in force on 2024-02-02" in table
     assert "recorded after the run of 2024-02-02" in table
     # the next run (or the same date recorded again) applies it and raises nothing for it
-    code, out, err = run(tmp_path, ruleset_file, target, "2024-02-02", *plugin)
+    code, out, err = run(tmp_path, ruleset_file, target, "2024-02-02", *SLOW)
     assert code == 0, err
     assert scores_of(out)["A00001"]["override"].startswith("churned")
     assert not any(a["account_id"] == "A00001" for a in open_alerts(target))
@@ -428,23 +424,6 @@ def test_an_override_recorded_while_a_run_scores_is_either_in_it_or_not_in_force
 
 # ---------------------------------------------------------- 5. what waiting and Ctrl-C say
 
-WRITER = """\
-import sys, time
-from pathlib import Path
-from healthcore.history import store
-from healthcore.cli import main
-from healthcore.io.database import safe_url
-
-FLAG, SECONDS = Path(sys.argv[1]), float(sys.argv[2])
-
-def pause(connection):
-    FLAG.write_text("in transaction")
-    time.sleep(SECONDS)
-
-store._before_commit = pause
-sys.argv = ["healthcore", *sys.argv[3:]]
-main()
-"""
 
 
 def paused_writer(tmp_path: Path, ruleset_file: Path, target: str, day: str, seconds: float,
