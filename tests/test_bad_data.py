@@ -292,7 +292,11 @@ CORRUPT_PARQUET = base64.b64decode(
 
 
 def test_a_corrupt_parquet_file_is_refused_not_a_crash(tmp_path):
-    (tmp_path / "rs.yaml").write_text(RULESET)
+    # its column x is the corrupt one: a ruleset reading x reads it (the columns a ruleset
+    # does not read are not read at all)
+    (tmp_path / "rs.yaml").write_text(RULESET.replace(
+        "params: {numerator: active, denominator: seats}",
+        "params: {numerator: x, denominator: x}"))
     (tmp_path / "a.parquet").write_bytes(CORRUPT_PARQUET)
     out = tmp_path / "out.json"
     done = subprocess.run(  # a fresh process: a crash of the reader cannot take pytest down
