@@ -13,7 +13,6 @@ import pytest
 from healthcore.plugins import Registry, load_registry
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

@@ -184,19 +184,28 @@ def slow_run_scoring(tmp_path: Path, ruleset_file: Path, target: str, day: str,
     return process
 
 
-# ------------------------------------------------------------------ 1. the alerts' outbox
+DELIVERING_PLUGIN = ("--plugin", "delivering_plugin")
 
-def test_a_run_killed_while_a_plugin_delivers_loses_no_alert(tmp_path, site, ruleset_file,
-                                                             target):
-    plugin = ("--plugin", "delivering_plugin")
-    assert run(tmp_path, ruleset_file, target, "2024-02-01", *plugin)[0] == 0
+
+def kill_while_delivering(tmp_path: Path, ruleset_file: Path, target: str) -> None:
+    """Record 2024-02-01, then kill (SIGKILL) the run of 2024-02-02 while the plugin holds
+    the alerts it raised."""
+    assert run(tmp_path, ruleset_file, target, "2024-02-01", *DELIVERING_PLUGIN)[0] == 0
     hang = tmp_path / "delivering.flag"
     process = healthcore(*evaluate_args(ruleset_file, usage_file(tmp_path, "2024-02-02", 60),
-                                        target, "2024-02-02", *plugin),
+                                        target, "2024-02-02", *DELIVERING_PLUGIN),
                          env={"HANG_IN_DELIVERY": str(hang)})
     wait_for(hang, process)
     process.send_signal(signal.SIGKILL)
     assert finished(process)[0] == -signal.SIGKILL
+
+
+# ------------------------------------------------------------------ 1. the alerts' outbox
+
+def test_a_run_killed_while_a_plugin_delivers_loses_no_alert(tmp_path, site, ruleset_file,
+                                                             target):
+    plugin = DELIVERING_PLUGIN
+    kill_while_delivering(tmp_path, ruleset_file, target)
     seen_before_kill = {alert["id"] for alert in received(tmp_path)}
     assert len(seen_before_kill) == FALLING  # handed over, but the hook never returned
 
@@ -218,15 +227,8 @@ def test_a_run_killed_while_a_plugin_delivers_loses_no_alert(tmp_path, site, rul
 
 def test_undelivered_alerts_go_out_with_the_next_run_and_a_rerun_raises_none_again(
         tmp_path, site, ruleset_file, target):
-    plugin = ("--plugin", "delivering_plugin")
-    assert run(tmp_path, ruleset_file, target, "2024-02-01", *plugin)[0] == 0
-    hang = tmp_path / "delivering.flag"
-    process = healthcore(*evaluate_args(ruleset_file, usage_file(tmp_path, "2024-02-02", 60),
-                                        target, "2024-02-02", *plugin),
-                         env={"HANG_IN_DELIVERY": str(hang)})
-    wait_for(hang, process)
-    process.send_signal(signal.SIGKILL)
-    process.communicate()
+    plugin = DELIVERING_PLUGIN
+    kill_while_delivering(tmp_path, ruleset_file, target)
     (tmp_path / "received.jsonl").unlink()
     code, _, err = run(tmp_path, ruleset_file, target, "2024-02-02", *plugin)  # the same date
     assert code == 0, err
