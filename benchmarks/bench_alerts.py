@@ -41,7 +41,7 @@ def healthcore(*args: str, timeout: float) -> float | None:
     (or if it failed)."""
     start = time.perf_counter()
     try:
-        subprocess.run([sys.executable, "-m", "healthcore.cli", *args], check=True,
+        subprocess.run([sys.executable, "-m", "healthcore.cli.main", *args], check=True,
                        stdout=subprocess.DEVNULL, timeout=timeout)
     except (subprocess.TimeoutExpired, subprocess.CalledProcessError):
         return None
@@ -53,7 +53,7 @@ def count(history: str) -> int:
     import json
 
     for extra in (("--limit", "0"), ()):  # a version without --limit lists them all
-        listed = subprocess.run([sys.executable, "-m", "healthcore.cli", "alerts", "--history",
+        listed = subprocess.run([sys.executable, "-m", "healthcore.cli.main", "alerts", "--history",
                                  history, "-f", "json", *extra], capture_output=True, text=True)
         if listed.returncode == 0:
             return len(json.loads(listed.stdout)["alerts"])
@@ -72,7 +72,7 @@ def build(directory: Path, alerts: int) -> str:
     ruleset = directory / "ruleset.yaml"
     ruleset.write_text(RULESET, encoding="utf-8")
     history = str(directory / "history.db")
-    subprocess.run([sys.executable, "-m", "healthcore.cli", "evaluate", str(ruleset),
+    subprocess.run([sys.executable, "-m", "healthcore.cli.main", "evaluate", str(ruleset),
                     str(accounts), "--history", history, "-q", "-o", str(directory / "o.csv")],
                    check=True)
     return history

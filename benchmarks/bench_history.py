@@ -32,7 +32,7 @@ import polars as pl
 import healthcore
 from bench_scoring import make_accounts
 from healthcore import history
-from healthcore.loader import loads_ruleset
+from healthcore.ruleset.compiler import loads_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERTS = """
@@ -89,8 +89,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="hc-bench-history-"))
     print(f"{args.rows:,} accounts, {len(ruleset.indicators)} indicators, "
           f"{len(ruleset.alerts)} alerts")
-    scoring = timed(lambda: ruleset.score(accounts, explain=True).frame)
-    results = ruleset.score(accounts, explain=True)
+    scoring = timed(lambda: healthcore.score(ruleset, accounts, explain=True).frame)
+    results = healthcore.score(ruleset, accounts, explain=True)
     floor = timed(lambda: handwritten(results, workdir / "handwritten.db"))
     figures = [("score only (reference)", scoring)]
     targets = [("SQLite", str(workdir / "history.db"))]

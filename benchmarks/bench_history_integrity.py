@@ -103,7 +103,7 @@ class Bench:
 
     def command(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         path = os.pathsep.join([str(self.source), str(self.folder)])
-        return subprocess.Popen([sys.executable, "-m", "healthcore.cli", *args],
+        return subprocess.Popen([sys.executable, "-m", "healthcore.cli.main", *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 cwd=self.folder, env={**os.environ, "PYTHONPATH": path,
                                      "RECEIVED": str(self.folder / "received.jsonl"),

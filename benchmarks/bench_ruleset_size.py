@@ -14,6 +14,7 @@ A child that goes over the limit is reported as such (the figure is then "over t
 
 from __future__ import annotations
 
+import healthcore
 import argparse
 import json
 import resource
@@ -57,12 +58,12 @@ def accounts(indicators: int, rows: int, seed: int = 7):
 
 def child(indicators: int, actions: int, rows: int) -> None:
     """Score once and print the peak memory (MB) after building the data and at the end."""
-    from healthcore.loader import loads_ruleset
+    from healthcore.ruleset.compiler import loads_ruleset
 
     ruleset = loads_ruleset(ruleset_text(indicators, actions))
     frame = accounts(indicators, rows)
     data_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    results = ruleset.score(frame, explain=True)
+    results = healthcore.score(ruleset, frame, explain=True)
     assert results.frame.height == rows
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"data_mb": data_peak, "peak_mb": peak}))

@@ -145,13 +145,13 @@ def _with_nulls(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
 def score_healthcore(ruleset: healthcore.Ruleset, accounts: pl.DataFrame) -> pl.DataFrame:
     """(a): the Python API, the product's real interface: scores, tiers and each indicator's
     value, points, weight and contribution."""
-    return ruleset.score(accounts).scores
+    return healthcore.score(ruleset, accounts).scores
 
 
 def score_healthcore_full(ruleset: healthcore.Ruleset, accounts: pl.DataFrame) -> pl.DataFrame:
     """(a+): the same with the explanation columns (actions, reasons, errors), as the CLI
     writes them."""
-    return ruleset.score(accounts).frame
+    return healthcore.score(ruleset, accounts).frame
 
 
 def score_handwritten(accounts: pl.DataFrame) -> pl.DataFrame:

@@ -16,6 +16,7 @@ It runs against whichever healthcore is importable, so the same script measures 
 
 from __future__ import annotations
 
+import healthcore
 import argparse
 import sys
 import tempfile
@@ -113,7 +114,7 @@ def classify(registry, metric: str) -> str:
     ruleset = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml", registry=registry)
     concerned = CONCERNED.get(metric, {"a", "b", "c"})
     try:
-        results = ruleset.score(ACCOUNTS, explain=True)
+        results = healthcore.score(ruleset, ACCOUNTS, explain=True)
         records = results.to_records()
     except Exception as exc:  # noqa: BLE001 - what is measured
         return f"crash ({type(exc).__name__})"
@@ -124,7 +125,7 @@ def classify(registry, metric: str) -> str:
                 for record in records if record["account_id"] in concerned)
     warned = any(f"'{metric}'" in warning for warning in results.warnings)
     try:
-        ruleset.score(ACCOUNTS, strict=True)
+        healthcore.score(ruleset, ACCOUNTS, strict=True)
         stops = False
     except MetricError:
         stops = True
@@ -141,7 +142,7 @@ def per_account_computed(registry) -> str:
 
     ruleset = loads_ruleset(RULESET.replace("METRIC", "per_account_computed"), "computed.yaml",
                             registry=registry)
-    records = ruleset.score(ACCOUNTS, explain=True).to_records()
+    records = healthcore.score(ruleset, ACCOUNTS, explain=True).to_records()
     values = [record["indicators"]["bad"]["value"] for record in records]
     kept = values == [50.0, 20.0, None] and records[2]["errors"] == ["x is above 8"]
     return "accepted" if kept else f"refused ({records[0]['errors'][0][:80]}...)"
@@ -169,7 +170,8 @@ def probe_cost(registry, rows: int) -> None:
     """A run with the sound plugin metric, and the same run without trying it first."""
     import polars as pl
 
-    from healthcore import engine, loads_ruleset
+    from healthcore import loads_ruleset
+    from healthcore.engine import scoring as engine
 
     ruleset = loads_ruleset(RULESET.replace("METRIC", "sound_vectorized"), "sound.yaml",
                             registry=registry)
@@ -178,7 +180,7 @@ def probe_cost(registry, rows: int) -> None:
         frame = pl.DataFrame({"account_id": [str(i) for i in range(size)],
                               "x": [float(i % 11) for i in range(size)]})
         repeat = 50 if size < 1000 else 5
-        with_probe = timed(lambda: ruleset.score(frame), repeat)
+        with_probe = timed(lambda: healthcore.score(ruleset, frame), repeat)
         if probed is None:
             print(f"  {size:>9,} accounts: {with_probe * 1e3:8.2f} ms (this version tries no "
                   "metric first)")
@@ -189,7 +191,7 @@ def probe_cost(registry, rows: int) -> None:
         print(f"  {size:>9,} accounts: the check alone {alone * 1e3:.2f} ms (median of 200)")
         engine._probed = lambda indicator: False
         try:
-            without = timed(lambda: ruleset.score(frame), repeat)
+            without = timed(lambda: healthcore.score(ruleset, frame), repeat)
         finally:
             engine._probed = probed
         print(f"  {size:>9,} accounts: {with_probe * 1e3:8.2f} ms with the check, "
@@ -203,7 +205,7 @@ def main() -> int:
                         help="accounts of the large batch timed (default 1,000,000)")
     args = parser.parse_args()
     import healthcore
-    from healthcore.plugins import load_registry
+    from healthcore.plugin.registry import load_registry
 
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / f"{PLUGIN}.py").write_text(textwrap.dedent(SOURCE), encoding="utf-8")

@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 import atheris
 
 os.environ.setdefault("POLARS_MAX_THREADS", "1")  # batches of a few accounts: one thread is fastest
-NOT_INSTRUMENTED = ["healthcore.engine", "healthcore.explanation", "healthcore.results"]
+NOT_INSTRUMENTED = ["healthcore.engine.scoring", "healthcore.engine.reasons", "healthcore.engine.results"]
 """healthcore's modules guide the fuzzer by their branches, but for these: they build one
 polars query whatever the data, and instrumenting them only slows the targets and makes them
 grow in memory over long runs."""
@@ -28,10 +28,10 @@ with atheris.instrument_imports(include=["healthcore"], exclude=NOT_INSTRUMENTED
     import polars as pl
 
     import healthcore
-    import healthcore.engine  # imported now, with what it imports, to be instrumented
+    import healthcore.engine.scoring  # imported now, with what it imports, to be instrumented
     import healthcore.io.readers
     from healthcore.errors import HealthcoreError
-    from healthcore.results import Results
+    from healthcore.engine.results import Results
 
 REPO = Path(__file__).resolve().parent.parent
 

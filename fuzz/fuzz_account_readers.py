@@ -22,6 +22,7 @@ accounts, in every format.
 
 from __future__ import annotations
 
+import healthcore
 import datetime as dt
 import io
 import sys
@@ -35,7 +36,7 @@ import atheris  # noqa: E402
 import polars as pl  # noqa: E402
 from healthcore import Ruleset, load_ruleset  # noqa: E402
 from healthcore.io.readers import FORMATS, read_accounts, read_bytes  # noqa: E402
-from healthcore.plugins import load_registry  # noqa: E402
+from healthcore.plugin.registry import load_registry  # noqa: E402
 
 REGISTRY = load_registry()  # built-ins and installed plugins (billing, for the samples)
 SAMPLES = [(load_ruleset(ruleset, registry=REGISTRY), accounts)
@@ -55,7 +56,7 @@ def test_one_input(data: bytes) -> None:
     try:
         body = data[2:] if fmt != "parquet" else encode(typed_table(data[2:], ruleset), fmt)
         frame = read_bytes(body, fmt, "<fuzz>")
-        results = ruleset.score(frame, explain=explain)
+        results = healthcore.score(ruleset, frame, explain=explain)
     except _harness.EXPECTED:
         return
     _harness.check_results(results, frame, ruleset.account_id, explained=explain)

@@ -12,6 +12,7 @@ examples of its documentation.
 
 from __future__ import annotations
 
+import healthcore
 import os
 import sys
 import tempfile
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness  # noqa: E402  (instruments healthcore as it imports it)
 from healthcore import load_ruleset  # noqa: E402
-from healthcore.plugins import load_registry  # noqa: E402
+from healthcore.plugin.registry import load_registry  # noqa: E402
 
 REGISTRY = load_registry()  # built-ins and installed plugins (billing, for the samples)
 FILE = (Path(f"/proc/self/fd/{os.memfd_create('ruleset.yaml')}") if hasattr(os, "memfd_create")
@@ -35,7 +36,7 @@ def test_one_input(data: bytes) -> None:
     try:
         ruleset = load_ruleset(FILE, registry=REGISTRY)
         frame = _harness.accounts_for(ruleset)
-        results = ruleset.score(frame, explain=True)
+        results = healthcore.score(ruleset, frame, explain=True)
     except _harness.EXPECTED:
         return
     _harness.check_results(results, frame, ruleset.account_id)

@@ -1,4 +1,4 @@
-"""Errors that healthcore reports to its users.
+"""Errors that healthcore reports to its users, and the helpers that word them.
 
 Every error a ruleset author can cause is a :class:`Diagnostic` with a location (file, line,
 column and the path inside the document); :class:`RulesetError` carries all the diagnostics of a
@@ -8,7 +8,8 @@ file at once so that one run shows every mistake.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+import difflib
+from typing import Iterable, Sequence
 
 DocPath = tuple[str | int, ...]
 
@@ -29,7 +30,7 @@ class Diagnostic:
     """One problem found in a ruleset, with where it is and what it is.
 
     ``severity`` is ``"error"`` (the ruleset cannot be used) or ``"warning"`` (advice from
-    :func:`healthcore.advice.advise`: the ruleset works, but probably not as its author meant).
+    :func:`healthcore.authoring.advice.advise`: the ruleset works, but probably not as its author meant).
     A warning prints as ``file:line:column: path: warning: message``; an error without a word.
     """
 
@@ -79,3 +80,16 @@ class MetricError(HealthcoreError):
 class OutputError(HealthcoreError):
     """An output file cannot be written: its directory does not exist, it is a directory, the
     disk is full... The message names the file and the reason."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A ' (did you mean ...?)' hint for a misspelt name, or ''."""
+    choices = list(choices)
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters and ``...``, if longer, to be quoted in a message."""
+    return text if len(text) <= limit else f"{text[:limit]}..."

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from healthcore.plugins import Registry, load_registry
+from healthcore.plugin.registry import Registry, load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Advice on valid rulesets (healthcore.advice): each warning's exact text, code and position,
+"""Advice on valid rulesets (healthcore.authoring.advice): each warning's exact text, code and position,
 and how ``healthcore validate`` prints it (``--sample`` in every format the readers accept)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from conftest import REPO
 from healthcore import Diagnostic, load_ruleset, loads_ruleset
-from healthcore.advice import advise
-from healthcore.cli import main
+from healthcore.authoring.advice import advise
+from healthcore.cli.main import main
 from healthcore.io.readers import read_accounts
 
 SAAS = REPO / "rulesets" / "saas-b2b.yaml"

@@ -4,6 +4,7 @@ mistake a user can make, with its message."""
 
 from __future__ import annotations
 
+import healthcore
 import json
 
 import numpy as np
@@ -13,9 +14,9 @@ from click.testing import CliRunner
 from sklearn.metrics import roc_auc_score
 
 from healthcore import loads_ruleset
-from healthcore.backtest import (UNSCORED, auc_expr, backtest, flag, outcome_rule,
+from healthcore.analysis.backtest import (UNSCORED, auc_expr, backtest, flag, outcome_rule,
                                  read_outcomes, render_text)
-from healthcore.cli import main
+from healthcore.cli.main import main
 from healthcore.errors import InputError
 
 RULESET = """\
@@ -97,7 +98,7 @@ def test_tiny_backtest_by_hand():
 
 def test_auc_agrees_with_scikit_learn_on_the_tiny_case():
     frame = accounts()
-    scores = loads_ruleset(RULESET).score(frame).scores
+    scores = healthcore.score(loads_ruleset(RULESET), frame).scores
     labelled = frame.get_column("churned").is_in(["No", "no", "FALSE", "0"]) | \
         frame.get_column("churned").is_in(["Yes", "1", "churned", "y"])
     retained = frame.get_column("churned").is_in(["No", "no", "FALSE", "0"]).filter(labelled)
@@ -169,7 +170,7 @@ def test_accounts_not_scored_are_counted_and_left_out_of_the_auc():
 def test_results_already_computed_are_used_as_given():
     ruleset = loads_ruleset(RULESET)
     frame = accounts()
-    results = ruleset.score(frame)
+    results = healthcore.score(ruleset, frame)
     assert backtest(ruleset, frame, "churned", results=results).to_dict() == \
         backtest(ruleset, frame, "churned").to_dict()
 

@@ -27,7 +27,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from healthcore.cli import main
+from healthcore.cli.main import main
 
 RULESET = """\
 healthcore: 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import healthcore
 import json
 import os
 import textwrap
@@ -12,8 +13,8 @@ from click.testing import CliRunner
 
 from conftest import REPO
 from healthcore import InputError, loads_ruleset
-from healthcore.cli import main
-from healthcore.plugins import load_registry
+from healthcore.cli.main import main
+from healthcore.plugin.registry import load_registry
 
 SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")
 
@@ -44,7 +45,7 @@ actions:
     when: plan in ('gold', 'platinum')
     points: 5
 """, builtin_registry)
-    results = ruleset.score([{"account_id": "x", "a": 5}])
+    results = healthcore.score(ruleset, [{"account_id": "x", "a": 5}])
     record = results.to_records()[0]
     assert record["score"] == 50.0 and record["actions"] == []
     assert record["errors"] == ["field 'champion_left' is not in the input",
@@ -69,7 +70,7 @@ actions:
 """, builtin_registry)
     with pytest.raises(InputError, match="'late_days' is both a parameter of the ruleset and "
                                          "a field of the accounts"):
-        ruleset.score([{"account_id": "x", "a": 5, "days": 40, "late_days": 50}])
+        healthcore.score(ruleset, [{"account_id": "x", "a": 5, "days": 40, "late_days": 50}])
 
 
 def test_a_metric_failing_inside_the_query_is_named_and_the_rest_scores(tmp_path, monkeypatch):
@@ -90,7 +91,7 @@ def test_a_metric_failing_inside_the_query_is_named_and_the_rest_scores(tmp_path
     normalize: {linear: {worst: 0, best: 10}}
     weight: 1
 """, registry)
-    results = ruleset.score([{"account_id": "x", "a": 5}, {"account_id": "y", "a": 10}])
+    results = healthcore.score(ruleset, [{"account_id": "x", "a": 5}, {"account_id": "y", "a": 10}])
     x, y = results.to_records()
     assert (x["score"], y["score"]) == (50.0, 100.0)
     message = x["errors"][0]
@@ -118,7 +119,7 @@ indicators:
     normalize: {linear: {worst: 0, best: 10}}
     weight: 1
 """, builtin_registry)
-    record = ruleset.score([{"account_id": "x", "u": 0.2, "a": 10}]).to_records()[0]
+    record = healthcore.score(ruleset, [{"account_id": "x", "u": 0.2, "a": 10}]).to_records()[0]
     assert record["score"] == 100.0
     assert record["errors"] == ["indicator 'usage': the value 0.2 gets no points from its "
                                 "normalizer (bands (>= 0.8: 100, >= 0.5: 60)); it is left out"]
@@ -127,7 +128,7 @@ indicators:
 def test_lower_is_better_never_gives_negative_zero(builtin_registry):
     ruleset = compile_ruleset(FIELD_A.replace("{worst: 0, best: 10}", "{worst: 10, best: 0}"),
                               builtin_registry)
-    frame = ruleset.score([{"account_id": "x", "a": 10}]).frame
+    frame = healthcore.score(ruleset, [{"account_id": "x", "a": 10}]).frame
     assert str(frame["a.points"][0]) == "0.0" and str(frame["score"][0]) == "0.0"
 
 
@@ -175,13 +176,13 @@ indicators:
     weight: 1
 """, load_registry(["list_metric"], entry_point_plugins=False))
     import polars as pl
-    from_text = ruleset.score(pl.DataFrame({
+    from_text = healthcore.score(ruleset, pl.DataFrame({
         "account_id": ["semicolons", "json", "pipes", "wrong", "blank", "empty"],
         "r": ["9;10;8", "[4, 6]", "1|2|3", "9;x", "", "[]"]})).to_records()
     assert [r["indicators"]["m"]["value"] for r in from_text] == [9.0, 5.0, 2.0, None, None,
                                                                   None]
     assert from_text[3]["errors"][0] == "field 'r': '9;x' is not a list of numbers"
-    from_lists = ruleset.score([{"account_id": "a", "r": [10, None, 8]},
+    from_lists = healthcore.score(ruleset, [{"account_id": "a", "r": [10, None, 8]},
                                 {"account_id": "b", "r": [float("nan"), 1.0]}]).to_records()
     assert from_lists[0]["indicators"]["m"]["value"] == 9.0
     assert from_lists[1]["errors"][0] == "field 'r': NaN, 1.0 is not a list of numbers"
@@ -197,7 +198,7 @@ indicators:
 actions:
   - {id: many, when: breaches > 3, points: -10}
 """, builtin_registry)
-    record = ruleset.score([{"account_id": "x", "breaches": "n/a", "a": 10}]).to_records()[0]
+    record = healthcore.score(ruleset, [{"account_id": "x", "breaches": "n/a", "a": 10}]).to_records()[0]
     # read as a count by the metric and as a number by the action: one message
     assert record["errors"] == [
         "field 'breaches': 'n/a' is not a valid count (a number, 0 or more)"]
@@ -208,7 +209,7 @@ def test_spaces_around_text_values_are_ignored(builtin_registry):
 actions:
   - {id: gold, when: "plan == 'gold'", points: 10}
 """, builtin_registry)
-    results = ruleset.score([{"account_id": "x", "a": 5, "plan": " gold "},
+    results = healthcore.score(ruleset, [{"account_id": "x", "a": 5, "plan": " gold "},
                              {"account_id": "y", "a": 5, "plan": "golden"}])
     assert [r["score"] for r in results.to_records()] == [60.0, 50.0]
 
@@ -227,7 +228,7 @@ indicators:
 def test_a_typo_in_a_field_name_is_pointed_out(builtin_registry):
     ruleset = compile_ruleset(FIELD_A.replace("params: {field: a}", "params: {field: seets}"),
                               builtin_registry)
-    results = ruleset.score([{"account_id": "x", "seats": 5}])
+    results = healthcore.score(ruleset, [{"account_id": "x", "seats": 5}])
     assert results.warnings == ["field 'seets' is not in the input (did you mean 'seats'?): the "
                                 "indicators and actions reading it have no value for any account"]
 
@@ -252,11 +253,11 @@ def test_the_python_api_says_what_is_wrong_with_the_accounts_given(accounts, mes
                                                                    builtin_registry):
     ruleset = compile_ruleset(FIELD_A, builtin_registry)
     with pytest.raises(InputError) as raised:
-        ruleset.score(accounts)
+        healthcore.score(ruleset, accounts)
     assert str(raised.value) == message
 
 
 def test_the_python_api_takes_a_generator_of_accounts(builtin_registry):
     ruleset = compile_ruleset(FIELD_A, builtin_registry)
     accounts = ({"account_id": f"A{k}", "a": k} for k in range(3))
-    assert [r["account_id"] for r in ruleset.score(accounts).to_records()] == ["A0", "A1", "A2"]
+    assert [r["account_id"] for r in healthcore.score(ruleset, accounts).to_records()] == ["A0", "A1", "A2"]

@@ -15,8 +15,8 @@ import yaml
 from click.testing import CliRunner
 
 from healthcore import load_ruleset, loads_ruleset
-from healthcore.calibrate import calibrate, choose_thresholds, render_text
-from healthcore.cli import main
+from healthcore.analysis.calibrate import calibrate, choose_thresholds, render_text
+from healthcore.cli.main import main
 from healthcore.errors import InputError
 
 RULESET = """\

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import healthcore
 import io
 import json
 import os
@@ -17,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from healthcore.cli import main
+from healthcore.cli.main import main
 
 SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")
 SAMPLE = str(REPO / "rulesets" / "saas-b2b.accounts.csv")
@@ -237,12 +238,12 @@ def test_table_colors_tiers_on_a_terminal(hand):
     from rich.console import Console
 
     from healthcore import load_ruleset
-    from healthcore.display import render_table
+    from healthcore.cli.render import render_table
     from healthcore.io.readers import read_accounts
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, color_system="standard", width=100)
-    render_table(load_ruleset(hand[0]).score(read_accounts(hand[1])), console)
+    render_table(healthcore.score(load_ruleset(hand[0]), read_accounts(hand[1])), console)
     text = buffer.getvalue()
     assert "\x1b[32mgreen" in text and "\x1b[31mred" in text  # green and red styles
 
@@ -476,11 +477,11 @@ def test_the_table_shows_control_characters_escaped_and_markup_as_text(escaping)
     from rich.console import Console
 
     from healthcore import load_ruleset
-    from healthcore.display import render_table
+    from healthcore.cli.render import render_table
     from healthcore.io.readers import read_accounts
 
     buffer = io.StringIO()
-    render_table(load_ruleset(escaping[0]).score(read_accounts(escaping[1]), explain=True),
+    render_table(healthcore.score(load_ruleset(escaping[0]), read_accounts(escaping[1]), explain=True),
                  Console(file=buffer, width=200, color_system=None))
     text = buffer.getvalue()
     assert not {"\x1b", "\x07", "\r", "\x9b"} & set(text)

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from healthcore.cli import main
+from healthcore.cli.main import main
 
 SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")
 SAMPLE = REPO / "rulesets" / "saas-b2b.accounts.csv"

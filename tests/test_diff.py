@@ -7,8 +7,8 @@ import json
 from click.testing import CliRunner
 
 from healthcore import loads_ruleset
-from healthcore.cli import main
-from healthcore.impact import compare
+from healthcore.cli.main import main
+from healthcore.analysis.diff import compare
 
 OLD = """\
 healthcore: 1

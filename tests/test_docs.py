@@ -1,6 +1,6 @@
 """Keep the user documentation true: these tests fail when the code and docs/ drift apart.
 
-- every hook of healthcore.hookspecs has its own section in docs/plugins.md;
+- every hook of healthcore.plugin.hookspecs has its own section in docs/plugins.md;
 - every command and option of the CLI is documented in its section of docs/cli.md;
 - every key of the ruleset schema is documented in docs/rulesets.md;
 - every built-in metric (with its parameters) and expression function is documented;
@@ -23,10 +23,11 @@ import click
 import pytest
 
 import healthcore
-from healthcore import expressions, hookspecs
-from healthcore.cli import EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, main
-from healthcore.metric import InputKind, Metric
-from healthcore.plugins import DISABLE_ENV, ENTRY_POINT_GROUP, load_registry
+from healthcore.plugin import hookspecs
+from healthcore.ruleset import expressions
+from healthcore.cli.main import EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, main
+from healthcore.plugin.metric import InputKind, Metric
+from healthcore.plugin.registry import DISABLE_ENV, ENTRY_POINT_GROUP, load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -99,7 +100,7 @@ HOOKS = sorted(name for name, function in inspect.getmembers(hookspecs, inspect.
 
 
 def test_there_are_hooks_to_document():
-    assert HOOKS, "no hookspec found in healthcore.hookspecs"
+    assert HOOKS, "no hookspec found in healthcore.plugin.hookspecs"
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -321,7 +322,7 @@ def test_the_first_ruleset_scores_as_rulesets_md_says(builtin_registry):
     header = lines[0].split(",")
     accounts = [dict(zip(header, (cell or None for cell in line.split(","))))
                 for line in lines[1:]]
-    records = {record["account_id"]: record for record in ruleset.score(accounts).to_records()}
+    records = {record["account_id"]: record for record in healthcore.score(ruleset, accounts).to_records()}
     for block in code_blocks(text, "json"):
         shown = json.loads(block)
         assert records[shown["account_id"]] == shown

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from healthcore.cli import main
+from healthcore.cli.main import main
 from healthcore.errors import RulesetError
-from healthcore.loader import loads_ruleset
+from healthcore.ruleset.compiler import loads_ruleset
 
 RULESET = """\
 healthcore: 1

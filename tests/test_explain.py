@@ -1,7 +1,8 @@
-"""``healthcore explain`` and :func:`healthcore.explain.explain`: one account, hand-computed."""
+"""``healthcore explain`` and :func:`healthcore.analysis.explain.explain`: one account, hand-computed."""
 
 from __future__ import annotations
 
+import healthcore
 import json
 from pathlib import Path
 
@@ -9,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from healthcore.cli import EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, main
+from healthcore.cli.main import EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, main
 from healthcore.errors import InputError
-from healthcore.explain import explain, number
+from healthcore.analysis.explain import explain, number
 from healthcore.io.readers import read_accounts
-from healthcore.loader import load_ruleset
+from healthcore.ruleset.compiler import load_ruleset
 
 RULESET = """\
 healthcore: 1
@@ -103,7 +104,7 @@ def files(tmp_path: Path) -> tuple[str, str]:
 @pytest.fixture
 def explained_of(files, builtin_registry):
     ruleset = load_ruleset(files[0], registry=builtin_registry)
-    results = ruleset.score(read_accounts(files[1]))
+    results = healthcore.score(ruleset, read_accounts(files[1]))
     return lambda account: explain(ruleset, results, account)
 
 
@@ -180,7 +181,7 @@ def test_reasons_are_the_engines_with_values(builtin_registry):
     import re
 
     ruleset = load_ruleset(str(REPO / "rulesets" / "saas-b2b.yaml"), registry=builtin_registry)
-    results = ruleset.score(read_accounts(str(REPO / "rulesets" / "saas-b2b.accounts.csv")))
+    results = healthcore.score(ruleset, read_accounts(str(REPO / "rulesets" / "saas-b2b.accounts.csv")))
     for record in results.to_records():
         mine = explain(ruleset, results, record["account_id"])["reasons"]
         labels = {i.label for i in ruleset.indicators}
@@ -302,11 +303,11 @@ tiers:
 """)
     compiled = load_ruleset(str(ruleset), registry=builtin_registry)
     rows = [{"id": str(n), "x": float(n)} for n in (10, 20, 30, 40)]
-    e = explain(compiled, compiled.score(rows), "30")
+    e = explain(compiled, healthcore.score(compiled, rows), "30")
     assert (e["tier"], e["population"]["percentile_rank"]) == ("top", 50.0)
     assert [(t["kind"], t["threshold"]) for t in e["tiers"]] == [("percentile", 50.0),
                                                                   ("percentile", 0.0)]
-    assert explain(compiled, compiled.score(rows + [{"id": "99", "x": 99.0},
+    assert explain(compiled, healthcore.score(compiled, rows + [{"id": "99", "x": 99.0},
                                                     {"id": "98", "x": 98.0}]), "30")["tier"] \
         == "rest"
 
@@ -393,7 +394,7 @@ def test_a_repeated_id_explains_the_first_row_and_says_so(tmp_path):
 def test_the_row_of_a_unique_id(explained_of, files, builtin_registry):
     assert explained_of("S-1")["rows"] == [1]
     ruleset = load_ruleset(files[0], registry=builtin_registry)
-    results = ruleset.score(read_accounts(files[1]))
+    results = healthcore.score(ruleset, read_accounts(files[1]))
     assert explain(ruleset, results, "S-1", row=1)["score"] == pytest.approx(79.0)
     with pytest.raises(InputError) as caught:
         explain(ruleset, results, "S-1", row=2)

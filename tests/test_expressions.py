@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from healthcore import RulesetError, loads_ruleset
-from healthcore.expressions import ExpressionError, parse
+from healthcore.ruleset.expressions import ExpressionError, parse
 
 PARAMS = {"p": 3, "tier_name": "gold"}
 

@@ -24,9 +24,9 @@ from healthcore.history import store as store_module
 from healthcore.history.dates import check_not_future
 from healthcore.history.tables import MIGRATIONS
 from healthcore.history.tables import RUNS as RUNS_TABLE
-from healthcore.cli import main
+from healthcore.cli.main import main
 from healthcore.errors import InputError
-from healthcore.loader import load_ruleset
+from healthcore.ruleset.compiler import load_ruleset
 
 RULESET = """\
 healthcore: 1
@@ -490,7 +490,7 @@ WRITER = """\
 import sys, time
 from pathlib import Path
 from healthcore.history import store
-from healthcore.cli import main
+from healthcore.cli.main import main
 
 FLAG, SECONDS = Path(sys.argv[1]), float(sys.argv[2])
 
@@ -551,7 +551,7 @@ def test_plain_paths_become_sqlite_urls(tmp_path):
 def test_evaluate_without_history_does_not_import_sqlalchemy(files):
     code = textwrap.dedent(f"""
         import sys
-        from healthcore.cli import main
+        from healthcore.cli.main import main
         try:
             main(["evaluate", {str(files['ruleset'])!r}, {str(files['2024-01-01'])!r},
                   "-f", "csv"])

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from healthcore import history
-from healthcore.cli import main
+from healthcore.cli.main import main
 from healthcore.io.database import safe_url
 from test_history import WRITER
 
@@ -119,7 +119,7 @@ def ruleset_file(tmp_path: Path) -> Path:
 
 def healthcore(*args: str, env: dict[str, str] | None = None, **popen) -> subprocess.Popen:
     """``healthcore ARGS`` as a real process."""
-    return subprocess.Popen([sys.executable, "-m", "healthcore.cli", *args],
+    return subprocess.Popen([sys.executable, "-m", "healthcore.cli.main", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})}, **popen)
 
@@ -360,12 +360,12 @@ def test_results_are_never_written_into_the_history_tables(tmp_path, ruleset_fil
 
 def test_the_python_api_never_writes_results_into_the_history_tables(tmp_path, ruleset_file,
                                                                     sqlite_history):
-    from healthcore import load_ruleset
+    from healthcore import load_ruleset, score
     from healthcore.errors import InputError
     from healthcore.io.database import write_table
 
     assert run(tmp_path, ruleset_file, sqlite_history, "2024-02-01")[0] == 0
-    results = load_ruleset(ruleset_file).score([{"account_id": "A1", "usage": 50}])
+    results = score(load_ruleset(ruleset_file), [{"account_id": "A1", "usage": 50}])
     with pytest.raises(InputError, match="'healthcore_alerts' is a table of the score history"):
         write_table(results, f"sqlite:///{sqlite_history}", "healthcore_alerts")
     with history.open(sqlite_history) as store:
@@ -494,7 +494,7 @@ def test_alerts_taken_while_another_run_holds_the_history_go_again_not_lost(
     monkeypatch.setenv("RECEIVED", str(tmp_path / "received.jsonl"))
     writer, _ = paused_writer(tmp_path, ruleset_file, target, "2024-02-03", 30)
     try:
-        from healthcore.plugins import load_registry
+        from healthcore.plugin.registry import load_registry
 
         monkeypatch.setenv("HEALTHCORE_HISTORY_WAIT", "1")
         registry = load_registry(["delivering_plugin"])

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from conftest import REPO
-from healthcore.cli import Phases, main
+from healthcore.cli.main import Phases, main
 from test_cli import ACCOUNTS_CSV, EXPECTED, HAND
 
 SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")
@@ -251,7 +251,7 @@ def test_no_progress_on_a_non_terminal_when_quiet_or_for_short_runs():
 
 def test_a_real_run_prints_nothing_on_a_non_terminal_stderr(tmp_path):
     env = {**os.environ, "HEALTHCORE_DISABLE_PLUGINS": "1"}
-    done = subprocess.run([sys.executable, "-m", "healthcore.cli", "evaluate", SAAS, SAMPLE,
+    done = subprocess.run([sys.executable, "-m", "healthcore.cli.main", "evaluate", SAAS, SAMPLE,
                            "-o", str(tmp_path / "out.json")], capture_output=True, text=True,
                           env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr

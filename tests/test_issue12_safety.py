@@ -4,12 +4,13 @@ schema patterns that end where the text ends, and messages that say what to do."
 
 from __future__ import annotations
 
+import healthcore
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from healthcore.cli import main
+from healthcore.cli.main import main
 
 ALERTING = """\
 healthcore: 1
@@ -165,10 +166,10 @@ def test_csv_raw_is_refused_with_another_format(tmp_path):
 def test_the_python_api_neutralises_unless_csv_raw(tmp_path, builtin_registry):
     from healthcore.io.readers import read_accounts
     from healthcore.io.writers import write_file
-    from healthcore.loader import load_ruleset
+    from healthcore.ruleset.compiler import load_ruleset
 
     ruleset, accounts = files(tmp_path, accounts=INJECTING)
-    results = load_ruleset(ruleset, registry=builtin_registry).score(read_accounts(accounts))
+    results = healthcore.score(load_ruleset(ruleset, registry=builtin_registry), read_accounts(accounts))
     write_file(results, "csv", tmp_path / "safe.csv")
     write_file(results, "csv", tmp_path / "raw.csv", csv_raw=True)
     assert "'@SUM(A1)" in csv_rows((tmp_path / "safe.csv").read_text(encoding="utf-8"))
@@ -199,7 +200,7 @@ tiers:
 
 def problems(text: str, registry) -> list[str]:
     from healthcore.errors import RulesetError
-    from healthcore.loader import loads_ruleset
+    from healthcore.ruleset.compiler import loads_ruleset
 
     with pytest.raises(RulesetError) as caught:
         loads_ruleset(text, "r.yaml", registry=registry)
@@ -225,7 +226,7 @@ def test_every_schema_pattern_refuses_a_trailing_newline():
     import json
     import re
 
-    from healthcore.schema import ruleset_schema
+    from healthcore.ruleset.schema import ruleset_schema
 
     def patterns(node):
         if isinstance(node, dict):
@@ -255,11 +256,11 @@ def test_a_positive_weight_too_small_for_an_exact_mean_is_refused(weight, builti
 def test_weights_at_the_bounds_score_exactly(weight, builtin_registry):
     import polars as pl
 
-    from healthcore.loader import loads_ruleset
+    from healthcore.ruleset.compiler import loads_ruleset
 
     text = TINY.replace("WEIGHT", weight).replace("weight: 1\n", f"weight: {weight}\n")
     ruleset = loads_ruleset(text, "r.yaml", registry=builtin_registry)
-    scores = ruleset.score(pl.DataFrame({"account_id": ["X", "Y"], "a": [50, 50],
+    scores = healthcore.score(ruleset, pl.DataFrame({"account_id": ["X", "Y"], "a": [50, 50],
                                          "b": [50, 50]})).frame["score"].to_list()
     assert scores == [50.0, 50.0]
 
@@ -267,7 +268,7 @@ def test_weights_at_the_bounds_score_exactly(weight, builtin_registry):
 # --------------------------------------------------------------------------- 15. messages
 
 def test_too_many_indicators_says_how_many_and_the_limit_not_the_list(builtin_registry):
-    from healthcore.schema import ruleset_schema
+    from healthcore.ruleset.schema import ruleset_schema
 
     limit = ruleset_schema()["properties"]["indicators"]["maxItems"]
     indicator = """\
@@ -442,10 +443,10 @@ def test_the_python_api_checks_names_too(postgres_history, tmp_path, builtin_reg
     from healthcore.errors import InputError
     from healthcore.io.database import write_table
     from healthcore.io.readers import read_accounts
-    from healthcore.loader import load_ruleset
+    from healthcore.ruleset.compiler import load_ruleset
 
     ruleset, accounts = files(tmp_path)
-    results = load_ruleset(ruleset, registry=builtin_registry).score(read_accounts(accounts))
+    results = healthcore.score(load_ruleset(ruleset, registry=builtin_registry), read_accounts(accounts))
     with pytest.raises(InputError, match="temporary schema 'pg_temp'"):
         write_table(results, postgres_history, "pg_temp.scores")
 

@@ -223,7 +223,7 @@ def test_deep_nesting_is_refused(builtin_registry):
 def test_the_ruleset_schema_is_valid_json_schema_with_descriptions():
     from jsonschema import Draft202012Validator
 
-    from healthcore.schema import ruleset_schema
+    from healthcore.ruleset.schema import ruleset_schema
 
     schema = ruleset_schema()
     Draft202012Validator.check_schema(schema)
@@ -293,7 +293,7 @@ def test_validate_refuses_a_base_60_weight(tmp_path):
     """YAML 1.1 would read ``1:20`` as 80 and score with it."""
     from click.testing import CliRunner
 
-    from healthcore.cli import main
+    from healthcore.cli.main import main
 
     path = tmp_path / "sixty.yaml"
     path.write_text("healthcore: 1\nname: t\n" + INDICATOR.replace("weight: 1", "weight: 1:20")

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from healthcore.cli import REGENERATE, main, metric_reference
-from healthcore.plugins import DISABLE_ENV, default_registry, load_registry
+from healthcore.cli.main import REGENERATE, main, metric_reference
+from healthcore.plugin.registry import DISABLE_ENV, default_registry, load_registry
 
 METRICS_MD = REPO / "docs" / "metrics.md"
 

@@ -22,7 +22,7 @@ def test_wheel_carries_the_schemas_and_works_outside_the_repository(tmp_path: Pa
         assert "healthcore/schemas/ruleset.schema.json" in names
         assert any(n.endswith("entry_points.txt") for n in names)
         entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt")))
-        assert b"healthcore = healthcore.cli:main" in entry_points
+        assert b"healthcore = healthcore.cli.main:main" in entry_points
         site = tmp_path / "site"
         archive.extractall(site)
     elsewhere = tmp_path / "elsewhere"
@@ -31,7 +31,7 @@ def test_wheel_carries_the_schemas_and_works_outside_the_repository(tmp_path: Pa
     (elsewhere / "a.csv").write_text((REPO / "rulesets" / "saas-b2b.accounts.csv").read_text())
     script = (
         "import healthcore, json, sys\n"
-        "from healthcore.schema import schema_path\n"
+        "from healthcore.ruleset.schema import schema_path\n"
         "results = healthcore.load_ruleset('r.yaml').score("
         "__import__('healthcore.io.readers', fromlist=['x']).read_accounts('a.csv'))\n"
         "print(json.dumps({'module': healthcore.__file__, 'schema': str(schema_path("

@@ -9,6 +9,7 @@ party's would be; nothing is mocked.
 
 from __future__ import annotations
 
+import healthcore
 import json
 import sys
 import textwrap
@@ -19,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from healthcore import loads_ruleset
-from healthcore.cli import EXIT_OK, EXIT_UNSCORED, main
+from healthcore.cli.main import EXIT_OK, EXIT_UNSCORED, main
 from healthcore import MetricError
-from healthcore.plugins import Registry, load_registry
+from healthcore.plugin.registry import Registry, load_registry
 
 PLUGIN = "hc_faulty_vendor"
 PLUGIN_SOURCE = '''
@@ -141,7 +142,7 @@ def registry(plugin_path: Path) -> Registry:
 def score(registry: Registry, metric: str, *, strict: bool = False) -> list[dict]:
     ruleset = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml",
                             registry=registry)
-    return ruleset.score(ACCOUNTS, explain=True, strict=strict).to_records()
+    return healthcore.score(ruleset, ACCOUNTS, explain=True, strict=strict).to_records()
 
 
 WHOLE_BATCH_FAULTS = {  # metric -> the message on every account
@@ -184,15 +185,15 @@ def test_a_single_value_or_a_cast_column_is_a_fault_whatever_the_batch(registry,
     """A sum over one account is its own value, true is 1 and '5' is 5: the fault does not
     depend on the batch's size or values, so one account, or none, shows it too."""
     ruleset = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml", registry=registry)
-    [record] = ruleset.score(ACCOUNTS[:1], explain=True).to_records()
+    [record] = healthcore.score(ruleset, ACCOUNTS[:1], explain=True).to_records()
     assert record["indicators"]["bad"]["value"] is None
     assert record["errors"] == [f"{label(metric)} {WHOLE_BATCH_FAULTS[metric]}; the indicator "
                                 "is left out"]
     with pytest.raises(MetricError):
-        ruleset.score(ACCOUNTS[:1], strict=True)
+        healthcore.score(ruleset, ACCOUNTS[:1], strict=True)
     with pytest.raises(MetricError):
-        ruleset.score([], strict=True)
-    assert ruleset.score([]).failures == []  # no account failed
+        healthcore.score(ruleset, [], strict=True)
+    assert healthcore.score(ruleset, []).failures == []  # no account failed
 
 
 @pytest.mark.parametrize("metric", ["gives_integers", "gives_sum"])
@@ -200,7 +201,7 @@ def test_a_constant_input_is_one_value_per_account(registry, metric):
     """A field missing from the input reaches the metric as one null that polars copies to
     every account: a metric keeping one value per account is sound, an aggregate is not."""
     ruleset = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml", registry=registry)
-    results = ruleset.score([{"account_id": "a", "y": 1}, {"account_id": "b", "y": 2}],
+    results = healthcore.score(ruleset, [{"account_id": "a", "y": 1}, {"account_id": "b", "y": 2}],
                             explain=True)
     if metric == "gives_integers":
         assert results.failures == []
@@ -275,8 +276,8 @@ def test_a_per_account_metric_may_return_computed(registry):
     problem is on the account; it is the data's fault, not the metric's: no warning, and a
     strict run goes on."""
     for strict in (False, True):
-        results = loads_ruleset(RULESET.replace("METRIC", "per_account_computed"),
-                                "faults.yaml", registry=registry).score(
+        results = healthcore.score(loads_ruleset(RULESET.replace("METRIC", "per_account_computed"),
+                                "faults.yaml", registry=registry), 
             ACCOUNTS, explain=True, strict=strict)
         a, b, c = results.to_records()
         assert [r["indicators"]["bad"]["value"] for r in (a, b, c)] == [50.0, 20.0, None]
@@ -324,8 +325,8 @@ FAILURES = {  # metric -> (accounts it failed for, the first error) of the 3 acc
 @pytest.mark.parametrize("metric", sorted(FAILURES))
 def test_a_metric_failing_for_some_accounts_is_one_warning_with_the_count(registry, metric):
     accounts, first = FAILURES[metric]
-    results = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml",
-                            registry=registry).score(ACCOUNTS)
+    results = healthcore.score(loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml",
+                            registry=registry), ACCOUNTS)
     them = "them" if accounts > 1 else "it"
     assert results.warnings == [
         f"{label(metric)} failed for {accounts} of 3 accounts; the indicator is left out for "
@@ -336,16 +337,16 @@ def test_a_metric_failing_for_some_accounts_is_one_warning_with_the_count(regist
 
 def test_a_metric_giving_numbers_is_no_warning(registry):
     for metric in ("gives_integers", "per_account_computed"):
-        results = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml",
-                                registry=registry).score(ACCOUNTS)
+        results = healthcore.score(loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml",
+                                registry=registry), ACCOUNTS)
         assert results.warnings == [] and results.failures == []
 
 
 def test_strict_mode_changes_nothing_without_a_fault(registry):
     ruleset = loads_ruleset(RULESET.replace("METRIC", "field, params: {field: x}"),
                             "faults.yaml", registry=registry)
-    strict = ruleset.score(ACCOUNTS, explain=True, strict=True).to_records()
-    assert strict == ruleset.score(ACCOUNTS, explain=True).to_records()
+    strict = healthcore.score(ruleset, ACCOUNTS, explain=True, strict=True).to_records()
+    assert strict == healthcore.score(ruleset, ACCOUNTS, explain=True).to_records()
     assert [r["score"] for r in strict] == [50.0, 20.0, 100.0]
 
 

@@ -13,6 +13,7 @@ Nothing here mocks pluggy or importlib.metadata:
 
 from __future__ import annotations
 
+import healthcore
 import importlib
 import importlib.metadata
 import inspect
@@ -29,11 +30,12 @@ import polars as pl
 import pytest
 from click.testing import CliRunner, Result
 
-from healthcore import hookspecs, load_ruleset, loads_ruleset
-from healthcore.cli import EXIT_INVALID, EXIT_OK, main
+from healthcore import load_ruleset, loads_ruleset
+from healthcore.plugin import hookspecs
+from healthcore.cli.main import EXIT_INVALID, EXIT_OK, main
 from healthcore.errors import RulesetError
-from healthcore.expressions import parse
-from healthcore.plugins import (DISABLE_ENV, ENTRY_POINT_GROUP, Registry, default_registry,
+from healthcore.ruleset.expressions import parse
+from healthcore.plugin.registry import (DISABLE_ENV, ENTRY_POINT_GROUP, Registry, default_registry,
                                 load_registry)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -324,7 +326,7 @@ def test_ruleset_with_billing_plugin_scores_hand_computed_accounts(tmp_path: Pat
         {"account_id": "a5", "days_invoice_overdue": -3, "on_time_payments": 1,
          "late_payments": 1, "days_as_customer": 0, "days_to_renewal": 400},
     ]
-    results = by_id(ruleset.score(accounts))
+    results = by_id(healthcore.score(ruleset, accounts))
     expected = {  # score, tier, dunning, reliability, tenure (raw values), actions
         "a1": (72.5, "healthy", 0.0, 90.0, 12.0, ["renewal_soon"]),
         "a2": (50.0, "at_risk", 2.0, 50.0, 24.0, []),
@@ -367,7 +369,7 @@ def test_dunning_stage_counts_the_thresholds_exceeded(stages: list[int] | None, 
             normalize: {{linear: {{worst: 4, best: 0}}}}
             weight: 1
         """, load_registry())
-    results = ruleset.score(pl.DataFrame({"account_id": [str(i) for i in range(len(days))],
+    results = healthcore.score(ruleset, pl.DataFrame({"account_id": [str(i) for i in range(len(days))],
                                           "overdue": days}))
     assert results.frame["dunning.value"].to_list() == expected
 
@@ -450,7 +452,7 @@ def test_per_account_metric_raising_on_one_account_spares_the_others(site: Path)
     assert registry.metrics["invoice_disputes"].plugin == "flaky_billing"
     ruleset = compile_ruleset(DISPUTES_RULESET.replace("{metric}", "invoice_disputes"),
                               registry)
-    results = by_id(ruleset.score([
+    results = by_id(healthcore.score(ruleset, [
         {"account_id": "b1", "days_invoice_overdue": 0, "open_disputes": 1},   # 100, 75
         {"account_id": "b2", "days_invoice_overdue": 20, "open_disputes": 3},  # 50, raises
         {"account_id": "b3", "days_invoice_overdue": 61, "open_disputes": 0},  # 0, 100
@@ -496,7 +498,7 @@ def test_per_account_metric_receives_the_value_of_an_expression_input(site: Path
             normalize: {linear: {worst: 0, best: 10}}
             weight: 1
         """, load_registry(["acme_per_account_expr"]))
-    record = ruleset.score([{"account_id": "d1", "days": 3 * MONTH}]).to_records()[0]
+    record = healthcore.score(ruleset, [{"account_id": "d1", "days": 3 * MONTH}]).to_records()[0]
     assert record["errors"] == []
     assert record["indicators"]["half"]["value"] == pytest.approx(3.0, abs=1e-9)
     assert record["score"] == pytest.approx(30.0, abs=1e-9)
@@ -526,7 +528,7 @@ def test_vectorized_metric_raising_is_named_and_spares_the_other_indicators(
     write_module(site, "usage_vendor", VECTOR_FAULT_PLUGIN)
     ruleset = compile_ruleset(DISPUTES_RULESET.replace("{metric}", "usage_index"),
                               load_registry(["usage_vendor"]))
-    results = by_id(ruleset.score([
+    results = by_id(healthcore.score(ruleset, [
         {"account_id": "c1", "days_invoice_overdue": 0, "events": 10},
         {"account_id": "c2", "days_invoice_overdue": 20, "events": 3},
     ]))
@@ -835,7 +837,7 @@ def test_invalid_metric_is_reported_naming_the_plugin(site: Path, case: str) -> 
 # ------------------------------------------------------------------------ the hook contract
 
 def hook_specs() -> dict[str, Any]:
-    """Every hook specification in healthcore.hookspecs."""
+    """Every hook specification in healthcore.plugin.hookspecs."""
     return {name: function for name, function in inspect.getmembers(hookspecs,
                                                                       inspect.isfunction)
             if hasattr(function, "healthcore_spec")}

@@ -11,6 +11,7 @@ differential property ``test_batch_and_scalar_evaluation_agree`` of tests/test_e
 
 from __future__ import annotations
 
+import healthcore
 import math
 from dataclasses import dataclass, replace
 
@@ -107,7 +108,7 @@ def accounts(spec: Spec, draw, rows: tuple[int, int] = (1, 12)) -> pl.DataFrame:
 
 
 def records(spec: Spec, frame: pl.DataFrame, registry) -> list[dict]:
-    return spec.compile(registry).score(frame, explain=True).frame.to_dicts()
+    return healthcore.score(spec.compile(registry), frame, explain=True).frame.to_dicts()
 
 
 def close(a: float, b: float) -> bool:
@@ -186,7 +187,7 @@ def test_every_input_row_comes_out_once_in_input_order(builtin_registry, spec, d
     ids = data.draw(st.lists(st.sampled_from(["a", "b", "007", "", " x "]), min_size=frame.height,
                              max_size=frame.height))
     frame = frame.with_columns(pl.Series("account_id", ids, pl.String).replace("", None))
-    results = spec.compile(builtin_registry).score(frame, explain=True)
+    results = healthcore.score(spec.compile(builtin_registry), frame, explain=True)
     assert len(results) == frame.height
     assert results.frame["account_id"].to_list() == frame["account_id"].to_list()
     assert len(results.to_records()) == frame.height

@@ -10,6 +10,7 @@ report to docs/report.png (see docs/reports.md).
 
 from __future__ import annotations
 
+import healthcore
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ from click.testing import CliRunner
 
 import healthcore.history
 from healthcore import loads_ruleset
-from healthcore.cli import main
+from healthcore.cli.main import main
 from healthcore.io.readers import read_bytes
 from healthcore.report import charts, render_report
 
@@ -86,8 +87,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
     history = tmp_path / "history.db"
     compiled = loads_ruleset(RULESET)
     with healthcore.history.open(str(history)) as store:
-        store.record(compiled.score(accounts().head(5)), "2024-01-31")
-        store.record(compiled.score(accounts()), "2024-02-29")
+        store.record(healthcore.score(compiled, accounts().head(5)), "2024-01-31")
+        store.record(healthcore.score(compiled, accounts()), "2024-02-29")
     return {"ruleset": ruleset, "accounts": data, "history": history,
             "report": tmp_path / "report.html"}
 
@@ -176,7 +177,7 @@ def test_the_file_is_self_contained_and_escapes_account_text(files):
 
 def test_the_charts_hold_the_hand_computed_figures(files):
     compiled = loads_ruleset(RULESET)
-    results = compiled.score(accounts(), explain=True)
+    results = healthcore.score(compiled, accounts(), explain=True)
     colors = {"good": "#2e7d32", "fair": "#f2b705", "poor": "#c62828"}
     histogram = charts.score_histogram(results, colors)
     # bands of 5 points, drawn at their middle: 0 and 10 poor, 45 and 50 fair, 75 and 92.5 good
@@ -202,7 +203,7 @@ def test_the_charts_hold_the_hand_computed_figures(files):
 def test_the_page_sections_show_the_figures(files):
     compiled = loads_ruleset(RULESET)
     frame = accounts()
-    html = render_report(compiled.score(frame, explain=True), frame, outcome="churned",
+    html = render_report(healthcore.score(compiled, frame, explain=True), frame, outcome="churned",
                          history=str(files["history"]), top=2)
     attention = html[html.index('id="attention"'):html.index("</table>",
                                                             html.index('id="attention"'))]

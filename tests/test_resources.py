@@ -14,12 +14,12 @@ _GB = 1024 ** 3
 
 
 def run_limited(args: list[str], limit_gb: float, cwd: Path) -> subprocess.CompletedProcess:
-    """``python -m healthcore.cli ARGS`` in a fresh process whose address space is limited."""
+    """``python -m healthcore.cli.main ARGS`` in a fresh process whose address space is limited."""
     def limited() -> None:
         limit = int(limit_gb * _GB)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    return subprocess.run([sys.executable, "-m", "healthcore.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "healthcore.cli.main", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=600, preexec_fn=limited,
                           env={**os.environ, "POLARS_MAX_THREADS": "2"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from conftest import REPO
-from healthcore.cli import main
+from healthcore.cli.main import main
 
 SAAS = REPO / "rulesets" / "saas-b2b.yaml"
 

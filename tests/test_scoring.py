@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import healthcore
 import textwrap
 
 import polars as pl
@@ -44,7 +45,7 @@ indicators:
 
 def test_weighted_mean_of_points(builtin_registry):
     # a: 5 -> 50 points, b: 10 -> 100 points; (3*50 + 1*100) / 4 = 62.5
-    results = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": 5, "b": 10}])
+    results = healthcore.score(ruleset(TWO, builtin_registry), [{"account_id": "x", "a": 5, "b": 10}])
     record = results.to_records()[0]
     assert record["score"] == pytest.approx(62.5, abs=1e-9)
     assert record["tier"] == "at_risk" and record["color"] == "yellow"
@@ -56,7 +57,7 @@ def test_weighted_mean_of_points(builtin_registry):
 
 def test_missing_indicator_renormalizes_the_others(builtin_registry):
     # a missing: score is b's points alone (weights renormalized): 100
-    record = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": None, "b": 10}]
+    record = healthcore.score(ruleset(TWO, builtin_registry), [{"account_id": "x", "a": None, "b": 10}]
                                                   ).to_records()[0]
     assert record["score"] == pytest.approx(100.0)
     assert record["indicators"]["a"] == {"value": None, "points": None, "weight": 3.0,
@@ -66,7 +67,7 @@ def test_missing_indicator_renormalizes_the_others(builtin_registry):
 
 def test_zero_policy_counts_missing_as_zero_points(builtin_registry):
     body = TWO.replace("weight: 3", "weight: 3\n    missing: zero")
-    record = ruleset(body, builtin_registry).score([{"account_id": "x", "a": None, "b": 10}]
+    record = healthcore.score(ruleset(body, builtin_registry), [{"account_id": "x", "a": None, "b": 10}]
                                                    ).to_records()[0]
     # (3*0 + 1*100) / 4 = 25
     assert record["score"] == pytest.approx(25.0)
@@ -76,14 +77,14 @@ def test_zero_policy_counts_missing_as_zero_points(builtin_registry):
 
 def test_ruleset_wide_zero_policy(builtin_registry):
     body = "missing: zero\n" + textwrap.dedent(TWO)
-    record = ruleset(body, builtin_registry).score([{"account_id": "x", "a": 5}]).to_records()[0]
+    record = healthcore.score(ruleset(body, builtin_registry), [{"account_id": "x", "a": 5}]).to_records()[0]
     # b is not even a column: counts 0 points; (3*50 + 0) / 4 = 37.5
     assert record["score"] == pytest.approx(37.5)
 
 
 def test_error_policy_makes_the_account_unscorable_with_the_reason(builtin_registry):
     body = TWO.replace("weight: 3", "weight: 3\n    missing: error")
-    results = ruleset(body, builtin_registry).score([
+    results = healthcore.score(ruleset(body, builtin_registry), [
         {"account_id": "x", "a": None, "b": 10}, {"account_id": "y", "a": 2, "b": 10}])
     x, y = results.to_records()
     assert x["status"] == "error" and x["score"] is None and x["tier"] is None
@@ -93,7 +94,7 @@ def test_error_policy_makes_the_account_unscorable_with_the_reason(builtin_regis
 
 
 def test_account_with_no_indicator_has_no_score_and_says_why(builtin_registry):
-    record = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": None, "b": None}]
+    record = healthcore.score(ruleset(TWO, builtin_registry), [{"account_id": "x", "a": None, "b": None}]
                                                   ).to_records()[0]
     assert record["status"] == "error" and record["score"] is None
     assert record["errors"] == ["no indicator has a value for this account, so it has no score"]
@@ -113,7 +114,7 @@ parameters: {limit: 30}
 
 
 def test_actions_add_points_and_the_score_is_clamped(builtin_registry):
-    results = ruleset(ACTIONS, builtin_registry).score([
+    results = healthcore.score(ruleset(ACTIONS, builtin_registry), [
         {"account_id": "late", "a": 5, "b": 10, "overdue": 45, "referrals": 0},
         {"account_id": "floor", "a": 0, "b": 1, "overdue": 45, "referrals": 0},
         {"account_id": "ceiling", "a": 10, "b": 10, "overdue": 0, "referrals": 2},
@@ -146,7 +147,7 @@ indicators:
 
 def test_absolute_tier_boundaries_are_inclusive(builtin_registry):
     body = SCORE_AS_IS
-    results = ruleset(body, builtin_registry).score(
+    results = healthcore.score(ruleset(body, builtin_registry), 
         [{"account_id": str(v), "s": v} for v in (70, 69.999, 40, 39.5, 0, 100)])
     assert [r["tier"] for r in results.to_records()] == [
         "healthy", "at_risk", "at_risk", "unhealthy", "unhealthy", "healthy"]
@@ -163,7 +164,7 @@ tiers:
     scores = [12, 80, 33, 47, 95, 5, 61, 70]  # eight distinct scores
     accounts = [{"account_id": f"a{v}", "s": v} for v in scores]
     accounts.append({"account_id": "none", "s": None})  # unscored: not in the population
-    results = ruleset(body, builtin_registry, tiers).score(accounts)
+    results = healthcore.score(ruleset(body, builtin_registry, tiers), accounts)
     tiers_by_score = {r["score"]: r["tier"] for r in results.to_records()}
     assert tiers_by_score == {95.0: "healthy", 80.0: "healthy",
                               70.0: "at_risk", 61.0: "at_risk", 47.0: "at_risk", 33.0: "at_risk",
@@ -178,7 +179,7 @@ tiers:
   - {name: rest, percentile: 0}
 """
     # ranks: 10 -> 0, 20 -> 25, 20 -> 25, 30 -> 75
-    results = ruleset(body, builtin_registry, tiers).score(
+    results = healthcore.score(ruleset(body, builtin_registry, tiers), 
         [{"account_id": str(i), "s": v} for i, v in enumerate([10, 20, 20, 30])])
     assert [r["tier"] for r in results.to_records()] == ["rest", "rest", "rest", "top"]
 
@@ -196,7 +197,7 @@ tiers:
   - {name: at_risk, percentile: 25}
   - {name: unhealthy, percentile: 0}
 """
-    results = ruleset(SCORE_AS_IS, builtin_registry, tiers).score(
+    results = healthcore.score(ruleset(SCORE_AS_IS, builtin_registry, tiers), 
         [{"account_id": str(i), "s": v} for i, v in enumerate(values)])
     assert results.to_records()[0]["tier"] == "unhealthy"  # nobody scores lower
     assert results.warnings == [
@@ -204,7 +205,7 @@ tiers:
         f"{accounts} with {distinct} for 3 tiers: an account is in the lowest tier when none "
         "scores lower, whatever its score; score larger batches, or use tiers with 'min'"]
     eight = [{"account_id": str(v), "s": v} for v in range(10, 90, 10)]
-    assert ruleset(SCORE_AS_IS, builtin_registry, tiers).score(eight).warnings == []
+    assert healthcore.score(ruleset(SCORE_AS_IS, builtin_registry, tiers), eight).warnings == []
 
 
 def test_bands_take_the_first_band_reached(builtin_registry):
@@ -216,7 +217,7 @@ def test_bands_take_the_first_band_reached(builtin_registry):
         normalize: {bands: [{min: 0.8, points: 100}, {min: 0.5, points: 60}, {points: 20}]}
         weight: 1
     """
-    results = ruleset(body, builtin_registry).score([
+    results = healthcore.score(ruleset(body, builtin_registry), [
         {"account_id": "hi", "active": 8, "seats": 10},
         {"account_id": "mid", "active": 5, "seats": 10},
         {"account_id": "lo", "active": 1, "seats": 10},
@@ -238,7 +239,7 @@ def test_linear_lower_is_better_and_clamps(builtin_registry):
         normalize: {linear: {worst: 20, best: 0}}
         weight: 1
     """
-    results = ruleset(body, builtin_registry).score(
+    results = healthcore.score(ruleset(body, builtin_registry), 
         [{"account_id": str(v), "t": v} for v in (0, 5, 20, 40, -3)])
     assert [r["score"] for r in results.to_records()] == [100.0, 75.0, 0.0, 0.0, 100.0]
 
@@ -253,7 +254,7 @@ def test_expression_normalizer_and_metric(builtin_registry):
         normalize: {expression: 100 - abs(value - target) * 2}
         weight: 1
     """
-    results = ruleset(body, builtin_registry).score([
+    results = healthcore.score(ruleset(body, builtin_registry), [
         {"account_id": "on-target", "active": 8, "seats": 10},
         {"account_id": "low", "active": 5, "seats": 10},
         {"account_id": "far", "active": 0, "seats": 10},
@@ -274,7 +275,7 @@ def test_nps_and_csat_from_counts(builtin_registry):
         normalize: {linear: {worst: 0, best: 100}}
         weight: 1
     """
-    results = ruleset(body, builtin_registry).score([
+    results = healthcore.score(ruleset(body, builtin_registry), [
         # 60 % promoters, 30 % passives, 10 % detractors: NPS 50 -> 75 points
         # 35 positive of 50: CSAT 70 -> 70 points
         {"account_id": "a", "nps_promoters": 6, "nps_passives": 3, "nps_detractors": 1,
@@ -293,7 +294,7 @@ def test_nps_and_csat_from_counts(builtin_registry):
 
 
 def test_bad_values_are_reported_not_turned_into_numbers(builtin_registry):
-    results = ruleset(TWO, builtin_registry).score(pl.DataFrame({
+    results = healthcore.score(ruleset(TWO, builtin_registry), pl.DataFrame({
         "account_id": ["text", "nan", "inf", "blank", "ok"],
         "a": ["abc", "nan", "inf", "  ", "5"],
         "b": ["10", "10", "10", "10", "10"],
@@ -317,7 +318,7 @@ def test_negative_counts_are_invalid(builtin_registry):
         normalize: {linear: {worst: -100, best: 100}}
         weight: 1
     """
-    record = ruleset(body, builtin_registry).score([
+    record = healthcore.score(ruleset(body, builtin_registry), [
         {"account_id": "x", "nps_promoters": -2, "nps_passives": 3, "nps_detractors": 1}
     ]).to_records()[0]
     assert record["errors"][0] == ("field 'nps_promoters': -2 is not a valid count "
@@ -326,7 +327,7 @@ def test_negative_counts_are_invalid(builtin_registry):
 
 
 def test_missing_column_is_reported_per_account_and_for_the_batch(builtin_registry):
-    results = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": 5}])
+    results = healthcore.score(ruleset(TWO, builtin_registry), [{"account_id": "x", "a": 5}])
     record = results.to_records()[0]
     assert record["score"] == pytest.approx(50.0)
     assert record["errors"] == ["field 'b' is not in the input"]
@@ -338,14 +339,14 @@ def test_every_account_comes_out_once_in_input_order(builtin_registry):
     accounts = [{"account_id": f"id{i:05d}", "a": i % 11, "b": (i * 7) % 11 if i % 3 else None}
                 for i in range(2000)]
     accounts[10]["account_id"] = None
-    results = ruleset(TWO, builtin_registry).score(accounts)
+    results = healthcore.score(ruleset(TWO, builtin_registry), accounts)
     assert results.frame["account_id"].to_list() == [a["account_id"] for a in accounts]
     assert results.to_records()[10]["status"] == "error"
     assert "the account has no 'account_id'" in results.to_records()[10]["errors"]
 
 
 def test_reasons_list_costliest_indicators_then_fired_negative_actions(builtin_registry):
-    results = ruleset(ACTIONS, builtin_registry).score(
+    results = healthcore.score(ruleset(ACTIONS, builtin_registry), 
         [{"account_id": "x", "a": 2, "b": 9, "overdue": 31, "referrals": 0}])
     # a costs 3/4 * (100 - 20) = 60, the late action 15, b 1/4 * (100 - 90) = 2.5
     assert results.to_records()[0]["reasons"] == [
@@ -354,13 +355,13 @@ def test_reasons_list_costliest_indicators_then_fired_negative_actions(builtin_r
 
 def test_missing_account_id_column_is_an_input_error(builtin_registry):
     with pytest.raises(InputError, match="no field 'account_id'.*did you mean 'account_ID'"):
-        ruleset(TWO, builtin_registry).score([{"account_ID": "x", "a": 1}])
+        healthcore.score(ruleset(TWO, builtin_registry), [{"account_ID": "x", "a": 1}])
 
 
 def test_dataframe_and_list_of_dicts_agree(builtin_registry):
     rows = [{"account_id": "x", "a": 5.0, "b": 7.0, "overdue": 40.0, "referrals": 1.0}]
     compiled = ruleset(ACTIONS, builtin_registry)
-    assert compiled.score(rows).to_records() == compiled.score(pl.DataFrame(rows)).to_records()
+    assert healthcore.score(compiled, rows).to_records() == healthcore.score(compiled, pl.DataFrame(rows)).to_records()
 
 
 def test_boolean_fields_accept_common_spellings(builtin_registry):
@@ -370,7 +371,7 @@ actions:
     when: champion_left
     points: -10
 """
-    results = ruleset(body, builtin_registry).score(pl.DataFrame({
+    results = healthcore.score(ruleset(body, builtin_registry), pl.DataFrame({
         "account_id": ["yes", "no", "TRUE", "0", "maybe", "null"],
         "a": [10] * 6, "b": [10] * 6,
         "champion_left": ["yes", "no", "TRUE", "0", "maybe", None]}))
@@ -385,7 +386,7 @@ def test_explaining_at_once_or_on_first_use_gives_the_same_results(builtin_regis
     rows = [{"account_id": f"a{i}", "a": i % 11, "b": None if i % 4 == 0 else 10 - i % 11,
              "overdue": 40 if i % 3 == 0 else 0, "referrals": i % 2} for i in range(50)]
     compiled = ruleset(ACTIONS, builtin_registry)
-    lazy, eager = compiled.score(rows), compiled.score(rows, explain=True)
+    lazy, eager = healthcore.score(compiled, rows), healthcore.score(compiled, rows, explain=True)
     assert eager.scores.equals(lazy.scores)
     assert eager.frame.equals(lazy.frame)
     assert lazy.scores.columns == [c for c in lazy.frame.columns
@@ -401,7 +402,7 @@ def test_target_normalizer_scores_the_distance_to_a_target(builtin_registry):
         normalize: {target: {value: 0.8, tolerance: 0.05, zero_at: 0.55}}
         weight: 1
     """
-    results = ruleset(body, builtin_registry).score(
+    results = healthcore.score(ruleset(body, builtin_registry), 
         [{"account_id": str(v), "u": v} for v in (0.8, 0.85, 0.7, 1.05, 0.3, 1.5)])
     # within 0.05 of 0.8: 100; then 100 points lost over the next 0.5 (0 at a distance of 0.55):
     # 0.7 is 0.05 past the tolerance -> 90; 1.05 is 0.2 past -> 60; 0.3 is 0.45 past -> 10
@@ -443,7 +444,7 @@ indicators:
 
 
 def test_groups_weight_their_members_then_each_other(builtin_registry):
-    results = ruleset(GROUPS, builtin_registry).score([
+    results = healthcore.score(ruleset(GROUPS, builtin_registry), [
         {"account_id": "x", "a": 5, "b": 10, "c": 8, "d": 2},
         {"account_id": "y", "a": None, "b": 10, "c": None, "d": None},
         {"account_id": "z", "a": None, "b": None, "c": None, "d": None},
@@ -470,7 +471,7 @@ def test_groups_weight_their_members_then_each_other(builtin_registry):
 def test_max_group_and_zero_policy_inside_a_group(builtin_registry):
     body = GROUPS.replace("combine: min", "combine: max").replace(
         "params: {field: a},", "params: {field: a}, missing: zero,")
-    record = ruleset(body, builtin_registry).score(
+    record = healthcore.score(ruleset(body, builtin_registry), 
         [{"account_id": "x", "a": None, "b": 10, "c": 8, "d": 2}]).to_records()[0]
     # usage: (3*0 + 1*100) / 4 = 25 (a counts as 0); support: the best of 80 and 20 = 80
     assert record["groups"]["usage"]["points"] == pytest.approx(25.0)
@@ -506,7 +507,7 @@ segments:
 
 
 def test_segments_override_weights_parameters_and_thresholds(builtin_registry):
-    results = ruleset(SEGMENTS, builtin_registry).score([
+    results = healthcore.score(ruleset(SEGMENTS, builtin_registry), [
         {"account_id": "e1", "seats": 150, "a": 5, "b": 10, "overdue": 45, "referrals": 0},
         {"account_id": "e2", "seats": 150, "a": 5, "b": 10, "overdue": 70, "referrals": 0},
         {"account_id": "s1", "seats": 10, "a": 5, "b": 10, "overdue": 45, "referrals": 0},
@@ -531,7 +532,7 @@ def test_segments_override_weights_parameters_and_thresholds(builtin_registry):
 
 
 def test_results_have_no_segment_field_without_segments(builtin_registry):
-    record = ruleset(TWO, builtin_registry).score([{"account_id": "x", "a": 1, "b": 1}]
+    record = healthcore.score(ruleset(TWO, builtin_registry), [{"account_id": "x", "a": 1, "b": 1}]
                                                   ).to_records()[0]
     assert "segment" not in record and "groups" not in record
 

@@ -9,6 +9,7 @@ the limit, one not in UTF-8, an endless pipe and a link to an endless device.
 
 from __future__ import annotations
 
+import healthcore
 import contextlib
 import json
 import os
@@ -404,7 +405,7 @@ tiers:
     ruleset = loads_ruleset(text, "merged.yaml", registry=builtin_registry)
     assert [(i.id, i.params["field"], i.weight) for i in ruleset.indicators] == [
         ("a", "a", 1.0), ("b", "b", 3.0), ("c", "c", 3.0)]
-    [record] = ruleset.score([{"account_id": "x", "a": 10, "b": 0, "c": 10}]).to_records()
+    [record] = healthcore.score(ruleset, [{"account_id": "x", "a": 10, "b": 0, "c": 10}]).to_records()
     assert record["score"] == pytest.approx((100 * 1 + 0 * 3 + 100 * 3) / 7, abs=1e-12)
 
 

@@ -6,6 +6,7 @@ on accounts whose data cannot be right, and the parameter errors reported when a
 
 from __future__ import annotations
 
+import healthcore
 import math
 import re
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 import yaml
 
 from healthcore import RulesetError, loads_ruleset
-from healthcore.plugins import load_registry
+from healthcore.plugin.registry import load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 NO_SCORE = "no indicator has a value for this account, so it has no score"
@@ -63,7 +64,7 @@ def scored(metric: str, params: dict, accounts, registry) -> list[dict]:
         accounts = accounts.with_row_index("account_id").with_columns(
             pl.col("account_id").cast(pl.String))
     found = []
-    for record in load(metric, params, registry).score(accounts).to_records():
+    for record in healthcore.score(load(metric, params, registry), accounts).to_records():
         value = record["indicators"]["m"]["value"]
         assert value is None or math.isfinite(value), f"{metric} gave {value}"
         found.append({"value": value,
@@ -128,7 +129,7 @@ def test_nps_counts_default_to_the_nps_fields(registry):
 def test_nps_from_a_list_reads_no_count_field(registry):
     ruleset = load("nps", {"responses": "answers"}, registry)
     assert ruleset.fields() == {"answers": {"numbers"}}
-    results = ruleset.score([{"account_id": "a", "answers": NPS_ANSWERS}])
+    results = healthcore.score(ruleset, [{"account_id": "a", "answers": NPS_ANSWERS}])
     assert results.warnings == []
     record = results.to_records()[0]
     assert record["indicators"]["m"]["value"] == pytest.approx(50.0)
@@ -527,7 +528,7 @@ EVERY = {
 @pytest.mark.parametrize("case", sorted(EVERY))
 def test_missing_inputs_give_null_never_an_exception(case, registry):
     metric = case.removesuffix("_list")
-    results = load(metric, EVERY[case], registry).score(
+    results = healthcore.score(load(metric, EVERY[case], registry), 
         [{"account_id": "x", "other": 1}, {"account_id": "y", "other": 2}])
     assert [r["indicators"]["m"]["value"] for r in results.to_records()] == [None, None]
     assert all(r["status"] == "error" for r in results.to_records())
@@ -549,7 +550,7 @@ def test_every_builtin_parameter_schema_is_valid_json_schema(registry):
     # checked here rather than at every start of healthcore (see plugins._metric_problem)
     from jsonschema import Draft202012Validator
 
-    from healthcore.plugins import BUILTIN_PLUGINS
+    from healthcore.plugin.registry import BUILTIN_PLUGINS
 
     builtin = [m for m in registry.metrics.values() if m.plugin in BUILTIN_PLUGINS]
     assert len(builtin) >= 17

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import healthcore
 import json
 
 import polars as pl
@@ -9,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from healthcore import InputError, loads_ruleset
-from healthcore.cli import main
+from healthcore.cli.main import main
 from healthcore.io.readers import read_bytes
-from healthcore.summary import render_text, summarize
+from healthcore.analysis.summary import render_text, summarize
 
 RULESET = """\
 healthcore: 1
@@ -52,7 +53,7 @@ def accounts() -> pl.DataFrame:
 def summary():
     ruleset = loads_ruleset(RULESET)
     frame = accounts()
-    return summarize(ruleset.score(frame), frame)
+    return summarize(healthcore.score(ruleset, frame), frame)
 
 
 def test_portfolio_rates_come_from_summed_counts_not_from_means():
@@ -126,7 +127,7 @@ def test_figures_the_ruleset_cannot_provide_are_null_not_zero():
         """.replace("        ", ""))
     rows = [{"id": "x", "answers": [8, 7, 6, 5]}, {"id": "y", "answers": [10, 2]},
             {"id": "z", "answers": []}]
-    result = summarize(ruleset.score(rows), rows)
+    result = summarize(healthcore.score(ruleset, rows), rows)
     data = result.to_dict()
     # promoters from 8: 8 and 10; passives 6-7: 7 and 6; detractors below 6: 5 and 2
     assert data["overall"]["counts"]["nps"] == {"promoters": 2, "passives": 2,
@@ -156,7 +157,7 @@ tiers:
 """)
     rows = [{"id": "x", "up": 3, "ua": 1, "ud": 0, "ap": 0, "aa": 0, "ad": 4},
             {"id": "y", "up": 0, "ua": 0, "ud": 2, "ap": None, "aa": None, "ad": None}]
-    overall = summarize(ruleset.score(rows), rows).overall
+    overall = summarize(healthcore.score(ruleset, rows), rows).overall
     assert overall.counts["nps"] == {"promoters": 3, "passives": 1, "detractors": 6,
                                      "accounts": 2}
     assert overall.figures["nps"] == 100 * (3 - 6) / 10
@@ -167,7 +168,7 @@ def test_the_accounts_must_be_the_ones_scored():
     frame = accounts()
     with pytest.raises(InputError, match=r"the accounts \(3\) are not the ones scored "
                                          r"\(4 results\)"):
-        summarize(ruleset.score(frame), frame.head(3))
+        summarize(healthcore.score(ruleset, frame), frame.head(3))
 
 
 def test_text_table_shows_the_provided_figures(tmp_path):

@@ -9,6 +9,7 @@ source and licence are in ``tests/data/NOTICE``).
 
 from __future__ import annotations
 
+import healthcore
 import gzip
 from pathlib import Path
 
@@ -20,9 +21,9 @@ from sklearn.metrics import roc_auc_score
 
 from conftest import REPO
 from healthcore import load_ruleset
-from healthcore.backtest import backtest
-from healthcore.calibrate import calibrate
-from healthcore.cli import main
+from healthcore.analysis.backtest import backtest
+from healthcore.analysis.calibrate import calibrate
+from healthcore.cli.main import main
 from healthcore.io.readers import read_accounts
 
 TELCO_DATA = REPO / "tests" / "data" / "telco-customer-churn.csv.gz"
@@ -73,7 +74,7 @@ def test_backtest_on_the_public_dataset(ruleset, telco):
 
 def test_the_aucs_equal_scikit_learns(ruleset, telco):
     result = backtest(ruleset, telco, "Churn")
-    scores = ruleset.score(telco).scores
+    scores = healthcore.score(ruleset, telco).scores
     retained = (telco["Churn"] == "No").to_numpy()
     assert result.auc == pytest.approx(roc_auc_score(retained, scores["score"].to_numpy()),
                                        abs=1e-12)
@@ -107,7 +108,7 @@ def test_the_figures_in_the_docs_are_the_measured_ones(ruleset, telco, calibrate
 
 def test_telco_sample_scores_by_hand(ruleset):
     records = {r["account_id"]: r for r in
-               ruleset.score(read_accounts(str(SAMPLE))).to_records()}
+               healthcore.score(ruleset, read_accounts(str(SAMPLE))).to_records()}
 
     # T-0004: 24 months, two-year contract, DSL without any of the four add-ons, both streaming
     # services, credit card (automatic), 57.11 a month, 1315.49 billed; no action.

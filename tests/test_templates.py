@@ -9,6 +9,7 @@ next to it. The agency template uses the third-party plugin ``billing``
 
 from __future__ import annotations
 
+import healthcore
 import re
 import shlex
 from pathlib import Path
@@ -18,12 +19,12 @@ from click.testing import CliRunner
 
 from conftest import REPO
 from healthcore import load_ruleset
-from healthcore.advice import advise
-from healthcore.cli import EXIT_OK, EXIT_UNSCORED, main
+from healthcore.authoring.advice import advise
+from healthcore.cli.main import EXIT_OK, EXIT_UNSCORED, main
 from healthcore.errors import RulesetError
 from healthcore.io.readers import read_accounts
-from healthcore.normalizers import Bands, ExpressionNormalizer, Linear, Target
-from healthcore.plugins import DISABLE_ENV, Registry, load_registry
+from healthcore.ruleset.normalizers import Bands, ExpressionNormalizer, Linear, Target
+from healthcore.plugin.registry import DISABLE_ENV, Registry, load_registry
 
 RULESETS = REPO / "rulesets"
 TEMPLATES = [p for p in sorted(RULESETS.glob("*.yaml")) if not p.name.endswith(".tests.yaml")]
@@ -70,7 +71,7 @@ def load(template: Path, registry: Registry):
 def scored(template: Path, registry: Registry):
     ruleset = load(template, registry)
     accounts = read_accounts(str(sample_of(template)))
-    results = ruleset.score(accounts, explain=True)
+    results = healthcore.score(ruleset, accounts, explain=True)
     return ruleset, accounts, results
 
 

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from conftest import REPO
 from healthcore import load_ruleset
-from healthcore.cli import main
-from healthcore.templates import (TemplateError, business_of, create_from_template, get_template,
+from healthcore.cli.main import main
+from healthcore.authoring.templates import (TemplateError, business_of, create_from_template, get_template,
                                   list_templates, templates_dir)
 
 SAAS = REPO / "rulesets" / "saas-b2b.yaml"
@@ -140,7 +140,7 @@ def test_the_wheel_ships_the_templates():
 
 
 def test_packaged_templates_dir_comes_first(tmp_path, monkeypatch):
-    import healthcore.templates as module
+    import healthcore.authoring.templates as module
 
     packaged = tmp_path / "healthcore" / "templates"
     packaged.mkdir(parents=True)

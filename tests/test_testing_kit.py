@@ -1,4 +1,4 @@
-"""The plugin authors' kit, healthcore.testing: each check passes when it should, and fails with
+"""The plugin authors' kit, healthcore.plugin.testing: each check passes when it should, and fails with
 a message saying what differs when it should not."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from healthcore.plugins import DISABLE_ENV
-from healthcore.testing import INDICATOR, MetricKit, check_function, plugin_registry
+from healthcore.plugin.registry import DISABLE_ENV
+from healthcore.plugin.testing import INDICATOR, MetricKit, check_function, plugin_registry
 
 KIT_PLUGIN = '''
 from healthcore import Computed, ExpressionFunction, Metric, hookimpl

@@ -4,9 +4,9 @@ resolution_time). Percentages are returned as 0-100 values; see
 
 from __future__ import annotations
 
-from ..hookspecs import hookimpl
-from ..metric import Computed, Metric
-from .metrics import (either, field_param, list_problem, only, percent_of, positive_or_null,
+from healthcore.plugin.hookspecs import hookimpl
+from healthcore.plugin.metric import Computed, Metric
+from healthcore.builtin.metrics import (either, field_param, list_problem, only, percent_of, positive_or_null,
                       quotient_metric, schema)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..expressions import ExpressionFunction, divisor_column
-from ..hookspecs import hookimpl
+from healthcore.plugin.functions import ExpressionFunction, divisor_column
+from healthcore.plugin.hookspecs import hookimpl
 
 
 def _any_null(values: tuple[Any, ...]) -> bool:

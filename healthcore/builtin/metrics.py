@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from ..hookspecs import hookimpl
-from ..metric import Computed, Metric
+from healthcore.plugin.hookspecs import hookimpl
+from healthcore.plugin.metric import Computed, Metric
 
 # ----------------------------------------------------------------------------- shared helpers
 

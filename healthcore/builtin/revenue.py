@@ -3,9 +3,9 @@ input; see :mod:`healthcore.builtin.metrics` for the rules all built-in metrics 
 
 from __future__ import annotations
 
-from ..hookspecs import hookimpl
-from ..metric import Computed, Metric
-from .metrics import (either, field_param, list_problem, only, positive_or_null, quotient,
+from healthcore.plugin.hookspecs import hookimpl
+from healthcore.plugin.metric import Computed, Metric
+from healthcore.builtin.metrics import (either, field_param, list_problem, only, positive_or_null, quotient,
                       quotient_metric, schema)
 
 _FEES = field_param("field with the list of the account's monthly recurring fees (one per "

@@ -3,9 +3,9 @@ the rules all built-in metrics follow."""
 
 from __future__ import annotations
 
-from ..hookspecs import hookimpl
-from ..metric import Metric
-from .metrics import field_param, percent_of, positive_or_null, quotient_metric, schema
+from healthcore.plugin.hookspecs import hookimpl
+from healthcore.plugin.metric import Metric
+from healthcore.builtin.metrics import field_param, percent_of, positive_or_null, quotient_metric, schema
 
 
 def adoption_metric(inputs, params):

@@ -19,17 +19,18 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import polars as pl
 
-from ..errors import InputError
-from .dates import as_of_date, check_not_future
-from .overrides import Override, in_force, unknown_tiers
-from .store import (HistoryStore, Recorded, check_not_history_table, database_url, open,
+from healthcore.errors import InputError
+from healthcore.history.dates import as_of_date, check_not_future
+from healthcore.history.overrides import Override, in_force, unknown_tiers
+from healthcore.history.store import (HistoryStore, Recorded, check_not_history_table, database_url, open,
                     recorded_frame)
-from .timeline import Entry, sparkline
+from healthcore.history.timeline import Entry, sparkline
+from healthcore.engine import score
 
 if TYPE_CHECKING:
-    from ..plugins import Registry
-    from ..results import Results
-    from ..ruleset import Ruleset
+    from healthcore.plugin.registry import Registry
+    from healthcore.engine.results import Results
+    from healthcore.ruleset.model import Ruleset
 
 __all__ = ["Delivery", "Entry", "HistoryStore", "Override", "Recorded", "as_of_date",
            "check_not_history_table", "database_url", "deliver", "evaluate", "open",
@@ -63,7 +64,7 @@ def evaluate(ruleset: "Ruleset", accounts: Any, history: str,
     if not allow_future:
         check_not_future(day)
     if registry is None:
-        from ..plugins import default_registry
+        from healthcore.plugin.registry import default_registry
 
         registry = default_registry()
     with open(history) as store:
@@ -74,7 +75,7 @@ def evaluate(ruleset: "Ruleset", accounts: Any, history: str,
             keeping = overrides.filter(pl.col("kind").is_in(["freeze", "churned"]))
             churned = overrides.filter(pl.col("kind") == "churned")["account_id"].to_list()
             looked_back = store.look_back(ruleset, day) if ruleset.history_references else None
-            results = ruleset.score(accounts, explain=explain, looked_back=looked_back,
+            results = score(ruleset, accounts, explain=explain, looked_back=looked_back,
                                     unranked=churned, strict=strict)
             kept = store.kept_scores(ruleset.name, day, keeping["account_id"].to_list())
             results = (results.with_overrides(overrides, kept)

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import polars as pl
 
-from .dates import FIRST_DAY, days_before
-from .outbox import alert_id
+from healthcore.history.dates import FIRST_DAY, days_before
+from healthcore.history.outbox import alert_id
 
 if TYPE_CHECKING:
-    from ..ruleset import AlertRule, Ruleset
+    from healthcore.ruleset.model import AlertRule, Ruleset
 
 STATE_COLUMNS = {"alert": pl.String, "account_id": pl.String, "since": pl.String,
                  "raised": pl.Boolean, "severity": pl.String, "baseline": pl.String,

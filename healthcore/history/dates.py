@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from ..errors import InputError
+from healthcore.errors import InputError
 
 FIRST_DAY = _dt.date.min.isoformat()
 """The earliest date a history holds (0001-01-01): the start of any window reaching back

@@ -18,8 +18,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..io.database import INSERT_BATCH, _sqlalchemy
-from .tables import tables
+from healthcore.io.database import INSERT_BATCH, _sqlalchemy
+from healthcore.history.tables import tables
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -86,7 +86,6 @@ def withdraw(connection: "Connection", ruleset: str, as_of: str, kept: set[str])
 def mark_delivered(connection: "Connection", plugin: str, alert_ids: Sequence[str],
                    delivered_at: str) -> None:
     """Mark ``alert_ids`` as delivered to ``plugin``."""
-    sqlalchemy = _sqlalchemy()
     table = tables().outbox
     ids = list(alert_ids)
     for start in range(0, len(ids), INSERT_BATCH):

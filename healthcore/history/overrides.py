@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..errors import InputError
-from .dates import as_of_date
+from healthcore.errors import InputError
+from healthcore.history.dates import as_of_date
 
 if TYPE_CHECKING:
-    from ..ruleset import Ruleset
+    from healthcore.ruleset.model import Ruleset
 
 KINDS = ("tier", "freeze", "churned", "clear")
 COLUMNS = {"id": pl.Int64, "account_id": pl.String, "ruleset": pl.String, "kind": pl.String,

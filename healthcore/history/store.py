@@ -36,24 +36,24 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import polars as pl
 
-from ..errors import InputError
-from ..results import listed
-from ..io.database import (_parse, _reason, _sqlalchemy, create_engine, insert_frame,
+from healthcore.errors import InputError
+from healthcore.engine.results import listed
+from healthcore.io.database import (_parse, _reason, _sqlalchemy, create_engine, insert_frame,
                            safe_url)
-from . import alerts as alerting
-from . import lock, outbox
-from .dates import FIRST_DAY, as_of_date, days_before
-from .overrides import COLUMNS as OVERRIDE_COLUMNS
-from .overrides import Override
-from .tables import (MIGRATIONS, RUNS, RUNS_FIRST_COLUMNS, SCHEMA_VERSION_TABLE,
+from healthcore.history import alerts as alerting
+from healthcore.history import lock, outbox
+from healthcore.history.dates import FIRST_DAY, as_of_date, days_before
+from healthcore.history.overrides import COLUMNS as OVERRIDE_COLUMNS
+from healthcore.history.overrides import Override
+from healthcore.history.tables import (MIGRATIONS, RUNS, RUNS_FIRST_COLUMNS, SCHEMA_VERSION_TABLE,
                      TABLE_NAMES, tables)
-from .timeline import Entry, delta, movers
+from healthcore.history.timeline import Entry, delta, movers
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from ..results import Results
-    from ..ruleset import Ruleset
+    from healthcore.engine.results import Results
+    from healthcore.ruleset.model import Ruleset
 
 INSERT_BATCH = 10_000
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
-from ..io.database import _sqlalchemy
+from healthcore.io.database import _sqlalchemy
 
 if TYPE_CHECKING:
     from sqlalchemy import Table

@@ -11,8 +11,8 @@ from collections.abc import Collection
 
 import polars as pl
 
-from ..errors import InputError
-from .text import check_utf8, decode
+from healthcore.errors import InputError
+from healthcore.io.text import check_utf8, decode
 
 
 def read_csv(data: bytes, separator: str, name: str, encoding: str | None,

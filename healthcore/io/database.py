@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator
 
 import polars as pl
 
-from ..errors import InputError
-from .readers import only_read
+from healthcore.errors import InputError
+from healthcore.io.readers import only_read
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
 
-    from ..results import Results
+    from healthcore.engine.results import Results
 
 INSERT_BATCH = 10_000
 """Rows sent to the database per INSERT batch."""
@@ -266,7 +266,7 @@ def _no_table(url: str, table: str, connection: "Connection", schema: str | None
 
 
 def _frame(columns: list[str], rows: list[Any], name: str) -> pl.DataFrame:
-    from .records import frame_from_columns
+    from healthcore.io.records import frame_from_columns
 
     seen: set[str] = set()
     for column in columns:
@@ -357,7 +357,7 @@ def write_table(results: "Results", url: str, table: str, *,
     output; lists are text joined by ``'; '``. Returns the number of rows written.
     ``on_rows`` is called with the number of rows after each batch.
     """
-    from .writers import flat_for_csv
+    from healthcore.io.writers import flat_for_csv
 
     frame = flat_for_csv(results).collect()
     return write_frame(frame, url, table, on_rows=on_rows)
@@ -368,7 +368,7 @@ def write_frame(frame: pl.DataFrame, url: str, table: str, *,
     """:func:`write_table` for any flat frame (its names checked first by
     :func:`check_names`). A table of the score history (whose replacement would destroy it)
     is refused with an :class:`InputError`."""
-    from ..history.store import check_not_history_table
+    from healthcore.history.store import check_not_history_table
 
     sqlalchemy = _sqlalchemy()
     check_names(url, table, frame.columns)

@@ -21,10 +21,10 @@ from typing import BinaryIO, Collection
 
 import polars as pl
 
-from ..errors import InputError
-from .csvfile import read_csv
-from .records import from_records, json_array, json_lines
-from .text import bom_encoding, decode
+from healthcore.errors import InputError
+from healthcore.io.csvfile import read_csv
+from healthcore.io.records import from_records, json_array, json_lines
+from healthcore.io.text import bom_encoding, decode
 
 FORMATS = ("csv", "tsv", "json", "jsonl", "parquet")
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl",

@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 import polars as pl
 
-from ..errors import InputError
-from ..expressions import value_kind
+from healthcore.errors import InputError
+from healthcore.ruleset.values import value_kind
 
 
 def json_array(text: str, name: str) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import codecs
 
-from ..errors import InputError
+from healthcore.errors import InputError
 
 
 def bom_encoding(data: bytes) -> str | None:

@@ -20,8 +20,8 @@ try:
 except ImportError:  # Windows: without locks, abandoned temporary files are left alone
     fcntl = None  # type: ignore[assignment]
 
-from ..errors import OutputError
-from ..results import Results
+from healthcore.errors import OutputError
+from healthcore.engine.results import Results
 
 FORMATS = ("json", "jsonl", "csv", "parquet")
 

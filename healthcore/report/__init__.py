@@ -15,12 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+from healthcore.errors import InputError
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from ..results import Results
+    from healthcore.engine.results import Results
 
 DEFAULT_TOP = 20
 """How many accounts the attention table lists by default."""
@@ -33,15 +33,15 @@ def render_report(results: "Results", accounts: "pl.DataFrame | Any", *,
     order) as HTML text. With ``outcome`` (a field of the accounts: churned or not), the
     backtest of the ruleset against it; with ``history`` (a SQLite path or PostgreSQL URL of a
     score history), the tier mix and mean score of the ruleset's recorded runs."""
-    from ..engine import as_frame
-    from ..summary import summarize
-    from .page import render
+    from healthcore.engine import as_frame
+    from healthcore.analysis.summary import summarize
+    from healthcore.report.page import render
 
     frame = as_frame(accounts)
     summary = summarize(results, frame)
     backtest = None
     if outcome is not None:
-        from ..backtest import backtest as run_backtest
+        from healthcore.analysis.backtest import backtest as run_backtest
 
         backtest = run_backtest(results.ruleset, frame, outcome, results=results).to_dict()
     trends = tier_mix(history, results.ruleset.name) if history is not None else None
@@ -52,14 +52,14 @@ def tier_mix(history: str, ruleset_name: str) -> "pl.DataFrame":
     """The tier mix of every recorded run of ``ruleset_name`` in the history at ``history``
     (a run without accounts has none: it is left out); an :class:`InputError` when no run has
     accounts."""
-    from ..history import open as open_history
-    from ..io.database import safe_url
+    from healthcore.history import open as open_history
+    from healthcore.io.database import safe_url
 
     with open_history(history, read_only=True) as store:
         mix = store.tier_mix(ruleset_name)
         runs = store.runs(ruleset_name) if mix.height == 0 else None
     if runs is not None and runs.height:
-        from ..results import listed
+        from healthcore.engine.results import listed
 
         dates = listed(runs["as_of"].to_list())
         raise InputError(f"the history {safe_url(history)} has {runs.height} run"
@@ -77,7 +77,7 @@ def tier_mix(history: str, ruleset_name: str) -> "pl.DataFrame":
 def write_report(text: str, path: str | Path) -> None:
     """Write the report ``text`` to ``path`` atomically (the old file stays whole until the new
     one is complete)."""
-    from ..io.writers import atomic_path
+    from healthcore.io.writers import atomic_path
 
     with atomic_path(path) as aside:
         aside.write_text(text, encoding="utf-8")

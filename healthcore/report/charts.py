@@ -11,7 +11,7 @@ import polars as pl
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from ..results import Results
+    from healthcore.engine.results import Results
 
 PALETTE = {"green": "#2e7d32", "yellow": "#f2b705", "orange": "#ef6c00", "red": "#c62828",
            "blue": "#1565c0", "cyan": "#00838f", "magenta": "#ad1457", "purple": "#6a1b9a",

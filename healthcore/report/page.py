@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import polars as pl
 
-from . import charts
+from healthcore.report import charts
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from ..results import Results
-    from ..summary import Summary
+    from healthcore.engine.results import Results
+    from healthcore.analysis.summary import Summary
 
 _CONFIG = {"displaylogo": False, "responsive": True,
            "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
@@ -204,7 +204,7 @@ def _summary(summary: "Summary", colors: dict[str, str]) -> str:
 
 
 def _backtest(result: dict[str, Any], colors: dict[str, str]) -> str:
-    from ..backtest import FLAG_WORDS, number, percent
+    from healthcore.analysis.backtest import FLAG_WORDS, number, percent
 
     auc = result.get("auc")
     headline = (f"ROC AUC of the score: <b>{auc:.3f}</b> (0.5: no better than chance; 1: "

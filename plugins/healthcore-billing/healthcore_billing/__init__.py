@@ -22,7 +22,7 @@ Example indicators::
       normalize: {linear: {worst: 50, best: 100}}
       weight: 10
 
-Its tests (``tests/`` of the distribution) use healthcore's plugin kit, ``healthcore.testing``.
+Its tests (``tests/`` of the distribution) use healthcore's plugin kit, ``healthcore.plugin.testing``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests of healthcore-billing, written with healthcore's plugin kit (healthcore.testing).
+"""Tests of healthcore-billing, written with healthcore's plugin kit (healthcore.plugin.testing).
 
 Run them with ``python -m pytest`` from this distribution's directory, or as part of
 healthcore's own suite. The entry-point tests need the distribution installed
@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 import healthcore
-from healthcore.cli import main
-from healthcore.plugins import DISABLE_ENV, default_registry
-from healthcore.testing import MetricKit, check_function, plugin_registry
+from healthcore.cli.main import main
+from healthcore.plugin.registry import DISABLE_ENV, default_registry
+from healthcore.plugin.testing import MetricKit, check_function, plugin_registry
 
 from healthcore_billing import DAYS_PER_MONTH, DEFAULT_STAGES, METRICS
 
@@ -147,7 +147,7 @@ def test_the_readme_ruleset_scores_as_the_readme_says() -> None:
     [text] = [block for block in blocks if block.startswith("healthcore: 1")]
     ruleset = healthcore.loads_ruleset(text, "README.md",
                                        registry=plugin_registry(module=MODULE))
-    [record] = ruleset.score([{"account_id": "a1", "days_invoice_overdue": 20,
+    [record] = healthcore.score(ruleset, [{"account_id": "a1", "days_invoice_overdue": 20,
                                "on_time_payments": 9, "late_payments": 1,
                                "days_as_customer": 365.25}]).to_records()
     assert record["score"] == pytest.approx(59.0, abs=1e-9)
