@@ -44,7 +44,7 @@ class MetricFailure:
 
 
 class Results:
-    """What :meth:`Ruleset.score` returns: one row per input account, in input order.
+    """What :func:`healthcore.score` returns: one row per input account, in input order.
 
     ``scores`` is a flat polars DataFrame: ``account_id``, ``status`` (``ok`` or ``error``),
     ``score``, ``tier``, ``color``, ``segment`` (if the ruleset has segments), then
