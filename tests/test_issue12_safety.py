@@ -114,9 +114,9 @@ def test_the_alerts_hint_and_the_listing_hide_the_password(form, postgres_histor
 def test_a_password_with_an_unencoded_at_sign_is_the_password():
     """``u:p@ss@host``: the password is ``p@ss``, the host ``host`` (not ``ss@host``, which the
     driver's message about an unknown host would show)."""
-    from healthcore.io.database import _parse
+    from healthcore.io.database import parse_url
 
-    parsed = _parse(f"postgresql://scorer:p@{SECRET}@db.example:5432/crm")
+    parsed = parse_url(f"postgresql://scorer:p@{SECRET}@db.example:5432/crm")
     assert (parsed.password, parsed.host) == (f"p@{SECRET}", "db.example")
 
 

@@ -225,7 +225,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
         except HealthcoreError as exc:
             fail(str(exc))
     if to_table is not None:
-        from healthcore.history import check_not_history_table
+        from healthcore.io.database import check_not_history_table
 
         try:
             check_not_history_table(to_table)
