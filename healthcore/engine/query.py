@@ -31,8 +31,9 @@ from healthcore.ruleset.model import Ruleset
 @dataclass
 class Query:
     """The scoring query: ``staged`` holds the intermediate columns of the scores, selected by
-    ``core`` (what :func:`~healthcore.engine.score` computes at once); ``explanation`` adds those of the
-    actions, reasons and errors (computed when the results are first read in full)."""
+    ``core`` (what :func:`~healthcore.engine.score` computes at once); ``explanation`` adds
+    those of the actions, reasons and errors (computed when the results are first read in
+    full)."""
 
     staged: pl.LazyFrame
     core: list[pl.Expr]

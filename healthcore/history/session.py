@@ -88,6 +88,7 @@ class Session:
         self._note = lock.note_path(sqlite_file) if sqlite_file is not None else None
 
     def close(self) -> None:
+        """Close the database's connections."""
         self._engine.dispose()
 
     @contextmanager

@@ -68,7 +68,8 @@ class HistoryStore:
 
     def _transaction(self, what: str, *, write: bool
                      ) -> AbstractContextManager["Connection"]:
-        """A transaction on the history (see :meth:`Session.transaction`)."""
+        """A transaction on the history (see
+        :meth:`healthcore.history.session.Session.transaction`)."""
         return self._session.transaction(what, write=write)
 
     @contextmanager

@@ -177,9 +177,9 @@ def _connected(url: str, *, must_exist: bool, transaction: bool = False
         try:
             connection = engine.connect()
         except sqlalchemy.exc.DBAPIError as exc:
-            raise InputError(f"cannot connect to {safe_url(url)}: {driver_message(exc)}; check that the "
-                             "database server is running and the URL's host, port, user, "
-                             "password and database name") from None
+            raise InputError(f"cannot connect to {safe_url(url)}: {driver_message(exc)}; "
+                             "check that the database server is running and the URL's host, "
+                             "port, user, password and database name") from None
         with connection:
             if transaction:
                 with connection.begin():
