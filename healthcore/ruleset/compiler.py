@@ -13,7 +13,8 @@ from typing import Any, Mapping
 
 from healthcore.ruleset import expressions
 from healthcore.errors import Diagnostic, DocPath, RulesetError, format_path
-from healthcore.ruleset.expressions import Expression, ExpressionError, Kind
+from healthcore.plugin.functions import Kind
+from healthcore.ruleset.expressions import Expression, ExpressionError
 from healthcore.ruleset.normalizers import Band, Bands, ExpressionNormalizer, Linear, Normalizer, Target
 from healthcore.plugin.registry import Registry, default_registry
 from healthcore.ruleset.model import (DEFAULT_SEGMENT, Action, AlertRule, Group, Indicator, Input, Ruleset,

@@ -6,7 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Mapping
 
-from healthcore.ruleset.expressions import Expression, Kind
+from healthcore.plugin.functions import Kind
+from healthcore.ruleset.expressions import Expression
 from healthcore.plugin.metric import InputKind, Metric
 from healthcore.ruleset.normalizers import Normalizer
 
