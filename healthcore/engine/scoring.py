@@ -25,7 +25,7 @@ from healthcore.plugin.metric import Computed
 from healthcore.plugin.registry import BUILTIN_PLUGINS
 from healthcore.engine.results import MetricFailure, Results
 from healthcore.engine.segments import BySegment
-from healthcore.ruleset.model import Indicator, Ruleset
+from healthcore.ruleset import Indicator, Ruleset
 
 _HIDDEN = "__hc_"
 _RANKED = f"{_HIDDEN}ranked"

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import polars as pl
 
 from healthcore.plugin.functions import Kind
-from healthcore.ruleset.model import DEFAULT_SEGMENT, Action, Ruleset, Tier
+from healthcore.ruleset import DEFAULT_SEGMENT, Action, Ruleset, Tier
 
 SEGMENT_COLUMN = "__hc_segment"
 

@@ -27,7 +27,7 @@ from healthcore.history.dates import FIRST_DAY, days_before
 from healthcore.history.outbox import alert_id
 
 if TYPE_CHECKING:
-    from healthcore.ruleset.model import AlertRule, Ruleset
+    from healthcore.ruleset import AlertRule, Ruleset
 
 STATE_COLUMNS = {"alert": pl.String, "account_id": pl.String, "since": pl.String,
                  "raised": pl.Boolean, "severity": pl.String, "baseline": pl.String,

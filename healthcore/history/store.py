@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
     from healthcore.engine.results import Results
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 INSERT_BATCH = 10_000
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}

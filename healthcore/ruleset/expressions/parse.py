@@ -79,7 +79,7 @@ def parse(source: str, functions: Mapping[str, ExpressionFunction],
 
 
 def _check_limits(tree: ast.expr, source: str) -> None:
-    """Refuse nesting deeper than :data:`~healthcore.ruleset.expressions.limits.MAX_DEPTH` (a chain such as ``a + b - c`` is one
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (a chain such as ``a + b - c`` is one
     level), numbers beyond the range of floats, and names written with characters that Python
     reads as other ones (fullwidth letters), walking the tree without recursion, so that no later
     pass over it can exhaust the stack."""
