@@ -146,7 +146,7 @@ def float_or_none(value: Any) -> float | None:
     return float(value) if is_number(value) else None
 
 
-def items(value: Any) -> list[tuple[int, dict[str, Any]]]:
+def section_items(value: Any) -> list[tuple[int, dict[str, Any]]]:
     """The mappings of a section's list, each with its index (other entries the schema has
     reported)."""
     if not isinstance(value, list):

@@ -9,7 +9,7 @@ from healthcore.errors import Diagnostic, RulesetError
 from healthcore.plugin.registry import Registry, default_registry
 from healthcore.ruleset.compiler.actions import compile_actions
 from healthcore.ruleset.compiler.alerts import compile_alerts
-from healthcore.ruleset.compiler.context import Compilation, items
+from healthcore.ruleset.compiler.context import Compilation, section_items
 from healthcore.ruleset.compiler.groups import compile_groups
 from healthcore.ruleset.compiler.indicators import compile_indicators
 from healthcore.ruleset.compiler.segments import compile_segments
@@ -53,16 +53,17 @@ def _compile(data: Any, source: SourceMap, text: str, registry: Registry) -> Rul
             compilation.problem(("fields", name), f"'{name}' is both a field and a parameter; "
                                                   "rename one of them", key=True,
                                 code="ambiguous")
-    indicators = compile_indicators(compilation, items(data.get("indicators")),
+    sections = {name: section_items(data.get(name)) for name in
+                ("indicators", "groups", "actions", "tiers", "segments", "alerts")}
+    indicators = compile_indicators(compilation, sections["indicators"],
                                     data.get("missing", "renormalize"))
-    groups = compile_groups(compilation, items(data.get("groups")), "groups" in data,
-                            items(data.get("indicators")))
-    actions = compile_actions(compilation, items(data.get("actions")))
-    tiers, mode = compile_tiers(compilation, items(data.get("tiers")))
-    segments = compile_segments(compilation, items(data.get("segments")), indicators, groups,
-                                tiers)
+    groups = compile_groups(compilation, sections["groups"], "groups" in data,
+                            sections["indicators"])
+    actions = compile_actions(compilation, sections["actions"])
+    tiers, mode = compile_tiers(compilation, sections["tiers"])
+    segments = compile_segments(compilation, sections["segments"], indicators, groups, tiers)
     compilation.check_history_references([indicator.id for indicator in indicators])
-    alerts = compile_alerts(compilation, items(data.get("alerts")), indicators, tiers)
+    alerts = compile_alerts(compilation, sections["alerts"], indicators, tiers)
     if compilation.problems:
         raise RulesetError(_unique(compilation.problems))
     explain = data.get("explain") or {}
