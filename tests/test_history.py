@@ -26,7 +26,7 @@ from healthcore.history.migrations import MIGRATIONS
 from healthcore.history.tables import RUNS as RUNS_TABLE
 from healthcore.cli.main import main
 from healthcore.errors import InputError
-from healthcore.ruleset.compiler import load_ruleset
+from healthcore.ruleset import load_ruleset
 
 RULESET = """\
 healthcore: 1

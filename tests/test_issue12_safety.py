@@ -166,7 +166,7 @@ def test_csv_raw_is_refused_with_another_format(tmp_path):
 def test_the_python_api_neutralises_unless_csv_raw(tmp_path, builtin_registry):
     from healthcore.io.readers import read_accounts
     from healthcore.io.writers import write_file
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.ruleset import load_ruleset
 
     ruleset, accounts = files(tmp_path, accounts=INJECTING)
     results = healthcore.score(load_ruleset(ruleset, registry=builtin_registry), read_accounts(accounts))
@@ -200,7 +200,7 @@ tiers:
 
 def problems(text: str, registry) -> list[str]:
     from healthcore.errors import RulesetError
-    from healthcore.ruleset.compiler import loads_ruleset
+    from healthcore.ruleset import loads_ruleset
 
     with pytest.raises(RulesetError) as caught:
         loads_ruleset(text, "r.yaml", registry=registry)
@@ -256,7 +256,7 @@ def test_a_positive_weight_too_small_for_an_exact_mean_is_refused(weight, builti
 def test_weights_at_the_bounds_score_exactly(weight, builtin_registry):
     import polars as pl
 
-    from healthcore.ruleset.compiler import loads_ruleset
+    from healthcore.ruleset import loads_ruleset
 
     text = TINY.replace("WEIGHT", weight).replace("weight: 1\n", f"weight: {weight}\n")
     ruleset = loads_ruleset(text, "r.yaml", registry=builtin_registry)
@@ -443,7 +443,7 @@ def test_the_python_api_checks_names_too(postgres_history, tmp_path, builtin_reg
     from healthcore.errors import InputError
     from healthcore.io.database import write_table
     from healthcore.io.readers import read_accounts
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.ruleset import load_ruleset
 
     ruleset, accounts = files(tmp_path)
     results = healthcore.score(load_ruleset(ruleset, registry=builtin_registry), read_accounts(accounts))

@@ -542,7 +542,7 @@ def validate(rulesets: tuple[str, ...], sample: str | None, sample_format: str |
       healthcore validate rulesets/saas-b2b.yaml --sample rulesets/saas-b2b.accounts.csv
     """
     from healthcore.authoring.advice import advise
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.ruleset import load_ruleset
 
     registry = registry_or_fail(plugins)
     accounts = accounts_or_fail(sample, sample_format) if sample is not None else None

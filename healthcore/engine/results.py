@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import polars as pl
 
 if TYPE_CHECKING:
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 INDICATOR_FIELDS = ("value", "points", "weight", "contribution")
 TREND_FIELDS = ("previous_score", "score_delta", "previous_tier")

@@ -31,7 +31,7 @@ from healthcore.engine import score
 if TYPE_CHECKING:
     from healthcore.plugin.registry import Registry
     from healthcore.engine.results import Results
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 __all__ = ["Delivery", "Entry", "HistoryStore", "Override", "Recorded", "as_of_date",
            "database_url", "deliver", "evaluate", "open", "sparkline"]

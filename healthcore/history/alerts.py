@@ -27,7 +27,7 @@ from healthcore.history.dates import FIRST_DAY, days_before
 from healthcore.history.outbox import alert_id
 
 if TYPE_CHECKING:
-    from healthcore.ruleset.model import AlertRule, Ruleset
+    from healthcore.ruleset import AlertRule, Ruleset
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 """The alerts' severities, most severe first."""

@@ -25,7 +25,7 @@ from healthcore.errors import InputError
 from healthcore.history.dates import as_of_date
 
 if TYPE_CHECKING:
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 KINDS = ("tier", "freeze", "churned", "clear")
 COLUMNS = {"id": pl.Int64, "account_id": pl.String, "ruleset": pl.String, "kind": pl.String,

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from healthcore.engine.results import Results
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 class HistoryStore:
     """A history database; see the module's documentation. Get one with :func:`open`."""
