@@ -8,7 +8,7 @@ import polars as pl
 from healthcore.engine.columns import HIDDEN
 from healthcore.engine.inputs import readable_as_text
 from healthcore.errors import InputError, did_you_mean
-from healthcore.ruleset.model import Ruleset
+from healthcore.ruleset import Ruleset
 
 
 def checked_ids(ruleset: Ruleset, frame: pl.DataFrame) -> pl.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthcore.ruleset.model import Indicator
+from healthcore.ruleset import Indicator
 
 
 HIDDEN = "__hc_"

@@ -12,7 +12,7 @@ import polars as pl
 
 from healthcore.errors import MetricError
 from healthcore.plugin.metric import Computed
-from healthcore.ruleset.model import Indicator
+from healthcore.ruleset import Indicator
 
 
 WRONG_LENGTH = "it gave a column whose length is not the number of accounts"

@@ -16,7 +16,7 @@ from healthcore.engine.faults import (finite_or_stop, metric_label, not_an_expre
 from healthcore.engine.reasons import clean
 from healthcore.engine.results import MetricFailure
 from healthcore.plugin.metric import Computed
-from healthcore.ruleset.model import Indicator
+from healthcore.ruleset import Indicator
 
 
 @dataclass

@@ -13,7 +13,7 @@ from healthcore.engine.inputs import missing_field, prepare
 from healthcore.engine.segments import BySegment
 from healthcore.plugin.metric import Computed
 from healthcore.plugin.registry import BUILTIN_PLUGINS
-from healthcore.ruleset.model import Indicator, Ruleset
+from healthcore.ruleset import Indicator, Ruleset
 
 
 ROWS = 2

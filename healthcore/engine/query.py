@@ -25,7 +25,7 @@ from healthcore.engine.results import MetricFailure
 from healthcore.engine.segments import BySegment
 from healthcore.engine.tiers import tier_columns
 from healthcore.engine.weighting import as_column, weighted_base
-from healthcore.ruleset.model import Ruleset
+from healthcore.ruleset import Ruleset
 
 
 @dataclass

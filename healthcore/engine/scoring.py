@@ -19,7 +19,7 @@ from healthcore.engine.query import build_query
 from healthcore.engine.results import Results
 from healthcore.engine.tiers import few_to_rank, with_ranked
 from healthcore.errors import InputError, MetricError
-from healthcore.ruleset.model import Ruleset
+from healthcore.ruleset import Ruleset
 
 
 def as_frame(accounts: Any) -> pl.DataFrame:

@@ -8,7 +8,7 @@ import polars as pl
 
 from healthcore.engine.columns import RANKED
 from healthcore.engine.segments import BySegment
-from healthcore.ruleset.model import Ruleset
+from healthcore.ruleset import Ruleset
 
 
 def with_ranked(frame: pl.DataFrame, account_id: str, unranked: Collection[str]) -> pl.DataFrame:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from healthcore.engine.columns import HIDDEN
-from healthcore.ruleset.model import Ruleset
+from healthcore.ruleset import Ruleset
 
 
 def as_column(value: float | pl.Expr) -> pl.Expr:

@@ -17,7 +17,7 @@ from healthcore.io.database import sqlalchemy_module
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 
 def states(connection: "Connection", ruleset: "Ruleset", frame: pl.DataFrame, day: str

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from healthcore.engine.results import Results
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 
 def _before_commit(connection: "Connection") -> None:

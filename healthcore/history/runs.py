@@ -22,7 +22,7 @@ from healthcore.io.database import INSERT_BATCH, sqlalchemy_module
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 
 def check_in_order(connection: "Connection", name: str, ruleset_name: str, day: str) -> None:
