@@ -22,7 +22,6 @@ from healthcore.engine.reasons import (ActionReason, IndicatorCost, clean, clean
                           text_list)
 from healthcore.engine.inputs import missing_field, prepare, readable_as_text
 from healthcore.plugin.metric import Computed
-from healthcore.plugin.registry import BUILTIN_PLUGINS
 from healthcore.engine.results import MetricFailure, Results
 from healthcore.engine.segments import BySegment
 from healthcore.ruleset.model import Indicator, Ruleset
@@ -397,9 +396,8 @@ def _probe_frame(ruleset: Ruleset, frame: pl.DataFrame, by_segment: BySegment
 
 def _probed(indicator: Indicator) -> bool:
     """Whether the indicator's metric is tried on a few rows before the batch: the vectorized
-    metrics of plugins (the built-in ones are checked by the test suite)."""
-    metric = indicator.metric
-    return not metric.per_account and metric.plugin not in BUILTIN_PLUGINS
+    metrics, the built-in ones included."""
+    return not indicator.metric.per_account
 
 
 def _metric_value(indicator: Indicator, inputs: dict[str, pl.Expr], plan: _Plan
