@@ -18,8 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from healthcore.plugin.hookspecs import hookimpl
-from healthcore.plugin.metric import Computed, Metric
+from healthcore.plugin import Computed, Metric, hookimpl
 
 # ----------------------------------------------------------------------------- shared helpers
 
