@@ -56,6 +56,7 @@ def healthcore_deliver_alerts(alerts: list[Alert]) -> None:
     (a dict): ``id`` (stable: the same for the same episode on every delivery, so a receiver
     can drop duplicates), ``alert`` (its id in the ruleset), ``label``, ``severity`` (info,
     warning or critical), ``account_id``, ``score``, ``tier``, ``since`` (the date its episode
-    began), ``message``, ``ruleset`` and ``as_of``. An exception is reported naming the plugin; the run and its alerts stay
-    recorded (``healthcore alerts`` lists them) and the other plugins still get theirs.
+    began), ``message``, ``ruleset`` and ``as_of``. An exception is reported naming the
+    plugin; the run and its alerts stay recorded (``healthcore alerts`` lists them) and the
+    other plugins still get theirs.
     """
