@@ -547,7 +547,7 @@ def test_the_documented_examples_load(registry):
 
 
 def test_every_builtin_parameter_schema_is_valid_json_schema(registry):
-    # checked here rather than at every start of healthcore (see plugins._metric_problem)
+    # also checked whenever the plugins load, as every plugin's schemas are
     from jsonschema import Draft202012Validator
 
     from healthcore.plugin.registry import BUILTIN_PLUGINS

@@ -314,26 +314,27 @@ def _distinct(indicators: list["Indicator"]) -> list["Indicator"]:
 def _parts(figure: Figure, indicator: "Indicator",
            column: Callable[[str, str], pl.Expr]) -> dict[str, pl.Expr]:
     """Each part of ``figure`` for one account, read as the indicator's metric reads it."""
-    from healthcore.builtin.metrics import NPS_PASSIVES_FROM, NPS_PROMOTERS_FROM, list_count
-
     if figure.metric in ("mrr", "arr"):
         return {figure.parts[0]: pl.col(_value(indicator))}
     fields = {item.param: item.field for item in indicator.inputs if item.field is not None}
     if "responses" in fields:
         answers = column(fields["responses"], "numbers")
         if figure.name == "csat":
-            return {"positive": list_count(answers, pl.element() >= indicator.params["threshold"]),
+            return {"positive": _count(answers, pl.element() >= indicator.params["threshold"]),
                     "total": answers.list.len()}
-        cutoffs = indicator.params.get("cutoffs") or {}
-        promoters = list_count(answers, pl.element() >= cutoffs.get("promoters",
-                                                                    NPS_PROMOTERS_FROM))
-        detractors = list_count(answers, pl.element() < cutoffs.get("passives",
-                                                                    NPS_PASSIVES_FROM))
+        cutoffs = indicator.params["cutoffs"]  # the metric's defaults filled in
+        promoters = _count(answers, pl.element() >= cutoffs["promoters"])
+        detractors = _count(answers, pl.element() < cutoffs["passives"])
         return {"promoters": promoters, "detractors": detractors,
                 "passives": answers.list.len() - promoters - detractors}
     if _GENERIC[0] in fields:
         fields = dict(zip(figure.parts, (fields[name] for name in _GENERIC)))
     return {part: column(fields[part], "count") for part in figure.parts}
+
+
+def _count(values: pl.Expr, condition: pl.Expr) -> pl.Expr:
+    """How many elements of each list meet ``condition`` (an expression of ``pl.element()``)."""
+    return values.list.eval(condition.cast(pl.Float64)).list.sum()
 
 
 def render_text(summary: Summary) -> str:

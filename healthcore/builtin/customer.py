@@ -4,8 +4,7 @@ resolution_time). Percentages are returned as 0-100 values; see
 
 from __future__ import annotations
 
-from healthcore.plugin.hookspecs import hookimpl
-from healthcore.plugin.metric import Computed, Metric
+from healthcore.plugin import Computed, Metric, hookimpl
 from healthcore.builtin.metrics import (either, field_param, list_problem, only, percent_of, positive_or_null,
                       quotient_metric, schema)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from healthcore.plugin.functions import ExpressionFunction, divisor_column
-from healthcore.plugin.hookspecs import hookimpl
+from healthcore.plugin import ExpressionFunction, divisor_column, hookimpl
 
 
 def _any_null(values: tuple[Any, ...]) -> bool:

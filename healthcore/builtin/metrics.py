@@ -18,8 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from healthcore.plugin.hookspecs import hookimpl
-from healthcore.plugin.metric import Computed, Metric
+from healthcore.plugin import Computed, Metric, hookimpl
 
 # ----------------------------------------------------------------------------- shared helpers
 
@@ -187,9 +186,8 @@ def nps_metric(inputs, params):
     import polars as pl
     if "responses" in inputs:
         responses = inputs["responses"]
-        cutoffs = params.get("cutoffs") or {}
-        promoter = pl.element() >= cutoffs.get("promoters", NPS_PROMOTERS_FROM)
-        detractor = pl.element() < cutoffs.get("passives", NPS_PASSIVES_FROM)
+        promoter = pl.element() >= params["cutoffs"]["promoters"]
+        detractor = pl.element() < params["cutoffs"]["passives"]
         count = responses.list.len()
         net = list_count(responses, promoter) - list_count(responses, detractor)
         invalid, problem = list_problem(

@@ -3,8 +3,7 @@ input; see :mod:`healthcore.builtin.metrics` for the rules all built-in metrics 
 
 from __future__ import annotations
 
-from healthcore.plugin.hookspecs import hookimpl
-from healthcore.plugin.metric import Computed, Metric
+from healthcore.plugin import Computed, Metric, hookimpl
 from healthcore.builtin.metrics import (either, field_param, list_problem, only, positive_or_null, quotient,
                       quotient_metric, schema)
 

@@ -3,8 +3,7 @@ the rules all built-in metrics follow."""
 
 from __future__ import annotations
 
-from healthcore.plugin.hookspecs import hookimpl
-from healthcore.plugin.metric import Metric
+from healthcore.plugin import Metric, hookimpl
 from healthcore.builtin.metrics import field_param, percent_of, positive_or_null, quotient_metric, schema
 
 

@@ -582,10 +582,8 @@ def plugins_command(fmt: str, plugins: tuple[str, ...]) -> None:
     """
     registry = registry_or_fail(plugins)
     if fmt == "markdown":
-        from healthcore.plugin.registry import DISABLE_ENV
-
-        click.echo(metric_reference(registry, entry_points_skipped=os.environ.get(
-            DISABLE_ENV, "") not in ("", "0")), nl=False)
+        click.echo(metric_reference(registry, entry_points_skipped=not registry.entry_points),
+                   nl=False)
         return
     catalogue = {
         "plugins": [{"name": p.name, "source": p.source, "version": p.version}

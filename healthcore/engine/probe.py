@@ -12,7 +12,6 @@ from healthcore.engine.faults import WRONG_LENGTH, failed_on_batch, not_an_expre
 from healthcore.engine.inputs import missing_field, prepare
 from healthcore.engine.segments import BySegment
 from healthcore.plugin.metric import Computed
-from healthcore.plugin.registry import BUILTIN_PLUGINS
 from healthcore.ruleset import Indicator, Ruleset
 
 
@@ -38,9 +37,8 @@ def rows(ruleset: Ruleset, frame: pl.DataFrame, by_segment: BySegment) -> pl.Laz
 
 def probed(indicator: Indicator) -> bool:
     """Whether the indicator's metric is tried on a few rows before the batch: the vectorized
-    metrics of plugins (the built-in ones are checked by the test suite)."""
-    metric = indicator.metric
-    return not metric.per_account and metric.plugin not in BUILTIN_PLUGINS
+    metrics, the built-in ones included."""
+    return not indicator.metric.per_account
 
 
 def result_to_try(indicator: Indicator, inputs: dict[str, pl.Expr], result: Computed

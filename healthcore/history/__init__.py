@@ -117,7 +117,7 @@ def deliver(store: HistoryStore, registry: "Registry") -> Delivery:
         if not alerts:
             continue
         try:
-            receiver.function(**({"alerts": alerts} if "alerts" in receiver.argnames else {}))
+            receiver.deliver(alerts)
         except Exception as exc:  # a plugin's fault must not lose the recorded run
             done.failed[receiver.plugin] = len(alerts)
             done.problems.append(

@@ -1,28 +1,28 @@
-"""The whole contract between healthcore and its plugins.
+"""The hooks healthcore calls on its plugins.
 
 A plugin is a module (or object) with functions named like the hooks below and marked with
-``@healthcore.hookimpl``. Hooks are called with keyword arguments only, so a hook may take fewer
-arguments than its specification lists, and new arguments can be added without breaking plugins.
-Plugins are found through the ``healthcore`` entry-point group; the built-in metrics and functions
-are registered through these same hooks.
+``@healthcore.plugin.hookimpl``. Hooks are called with keyword arguments only, so a hook may take
+fewer arguments than its specification lists, and new arguments can be added without breaking
+plugins. Plugins are found through the ``healthcore`` entry-point group; the built-in metrics and
+functions are registered through these same hooks.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Callable
 
 import pluggy
 
-if TYPE_CHECKING:
-    from healthcore.plugin.functions import ExpressionFunction
-    from healthcore.plugin.metric import Metric
+from healthcore.plugin.alert import Alert
+from healthcore.plugin.functions import ExpressionFunction
+from healthcore.plugin.metric import Metric
 
 hookspec = pluggy.HookspecMarker("healthcore")
 hookimpl = pluggy.HookimplMarker("healthcore")
 
 
 @hookspec
-def healthcore_register_metrics(register: Callable[["Metric"], None]) -> None:
+def healthcore_register_metrics(register: Callable[[Metric], None]) -> None:
     """Register the metrics this plugin provides, by calling ``register(Metric(...))`` once per
     metric.
 
@@ -34,7 +34,7 @@ def healthcore_register_metrics(register: Callable[["Metric"], None]) -> None:
 
 
 @hookspec
-def healthcore_register_functions(register: Callable[["ExpressionFunction"], None]) -> None:
+def healthcore_register_functions(register: Callable[[ExpressionFunction], None]) -> None:
     """Register functions callable from ruleset expressions, by calling
     ``register(ExpressionFunction(...))`` once per function.
 
@@ -44,7 +44,7 @@ def healthcore_register_functions(register: Callable[["ExpressionFunction"], Non
 
 
 @hookspec
-def healthcore_deliver_alerts(alerts: list[dict[str, Any]]) -> None:
+def healthcore_deliver_alerts(alerts: list[Alert]) -> None:
     """Deliver alerts raised by runs recorded in a score history (a webhook, a chat message,
     a ticket...). The raised alerts are queued in the history's outbox with the run; once the
     run is committed, this hook is called with the alerts waiting for this plugin (this run's
@@ -52,10 +52,11 @@ def healthcore_deliver_alerts(alerts: list[dict[str, Any]]) -> None:
 
     Delivery is at least once: if the hook raises, or the process is killed while it works,
     the alerts stay waiting and the next run recorded in the history, or ``healthcore deliver
-    --history DB``, hands them over again. Each alert is a dict: ``id`` (stable: the same for
-    the same episode on every delivery, so a receiver can drop duplicates), ``alert`` (its id
-    in the ruleset), ``label``, ``severity`` (info, warning or critical), ``account_id``,
-    ``score``, ``tier``, ``since`` (the date its episode began), ``message``, ``ruleset`` and
-    ``as_of``. An exception is reported naming the plugin; the run and its alerts stay
-    recorded (``healthcore alerts`` lists them) and the other plugins still get theirs.
+    --history DB``, hands them over again. Each alert is an :class:`~healthcore.plugin.Alert`
+    (a dict): ``id`` (stable: the same for the same episode on every delivery, so a receiver
+    can drop duplicates), ``alert`` (its id in the ruleset), ``label``, ``severity`` (info,
+    warning or critical), ``account_id``, ``score``, ``tier``, ``since`` (the date its episode
+    began), ``message``, ``ruleset`` and ``as_of``. An exception is reported naming the
+    plugin; the run and its alerts stay recorded (``healthcore alerts`` lists them) and the
+    other plugins still get theirs.
     """

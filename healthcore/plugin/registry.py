@@ -1,36 +1,41 @@
 """Finding plugins and collecting what they register.
 
 Order: the built-in plugins (through the very hooks third-party plugins use), then the
-``healthcore`` entry points of installed distributions, then the modules given with ``--plugin``.
-A plugin that fails to import or to register is reported by name and the others still load.
-Setting ``HEALTHCORE_DISABLE_PLUGINS=1`` skips the entry points (built-ins and ``--plugin``
-modules still load), which makes a run independent of what else is installed.
+``healthcore`` entry points of installed distributions, then the modules given by name
+(``extra_plugins``). A plugin that fails to import or to register is reported by name and the
+others still load.
+
+``HEALTHCORE_DISABLE_PLUGINS`` set to ``1`` skips the entry points (built-ins and the modules
+given by name still load), which makes a run independent of what else is installed; set to a
+comma-separated list of plugin names (``billing,usage``), it skips those plugins only.
+``HEALTHCORE_TRACE_PLUGINS=1`` writes pluggy's trace of every hook call to standard error.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import re
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Callable, Iterable
 
 import pluggy
 
-from healthcore.plugin import hookspecs
 from healthcore.errors import PluginError
+from healthcore.plugin import hookspecs
+from healthcore.plugin.alert import Alert
+from healthcore.plugin.checks import function_problem, metric_problem
 from healthcore.plugin.functions import ExpressionFunction
 from healthcore.plugin.metric import Metric
 
 ENTRY_POINT_GROUP = "healthcore"
 DISABLE_ENV = "HEALTHCORE_DISABLE_PLUGINS"
+TRACE_ENV = "HEALTHCORE_TRACE_PLUGINS"
 BUILTIN_PLUGINS = ("healthcore.builtin.metrics", "healthcore.builtin.customer",
                    "healthcore.builtin.revenue", "healthcore.builtin.usage",
                    "healthcore.builtin.functions")
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_INPUT_KINDS = {"number", "count", "numbers", "text", "boolean", "expression"}
 
 
 @dataclass(frozen=True)
@@ -44,11 +49,15 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class AlertReceiver:
-    """A plugin's ``healthcore_deliver_alerts`` implementation."""
+    """A plugin that implements ``healthcore_deliver_alerts``."""
 
     plugin: str
-    function: Callable[..., Any]
-    argnames: tuple[str, ...]
+    hook: Callable[..., Any]
+    """pluggy's caller of the hook, restricted to this plugin's implementation."""
+
+    def deliver(self, alerts: list[Alert]) -> None:
+        """Hand ``alerts`` to the plugin; what it raises propagates."""
+        self.hook(alerts=alerts)
 
 
 @dataclass
@@ -66,53 +75,95 @@ class Registry:
     """Whether the plugins of installed distributions were loaded."""
 
 
-def load_registry(extra_plugins: Iterable[str] = (), *, entry_point_plugins: bool | None = None
-                  ) -> Registry:
+def load_registry(extra_plugins: Iterable[str] = (), *, entry_point_plugins: bool | None = None,
+                  disabled: Iterable[str] = ()) -> Registry:
     """Load all plugins and return what they register.
 
     ``extra_plugins`` are importable module paths (as ``--plugin`` gives them).
-    ``entry_point_plugins`` defaults to true unless ``HEALTHCORE_DISABLE_PLUGINS`` is set.
-    Raises :class:`PluginError` only when an ``extra_plugins`` module cannot be imported, since
-    the user asked for it by name.
+    ``entry_point_plugins`` defaults to true unless ``HEALTHCORE_DISABLE_PLUGINS`` is ``1``.
+    ``disabled`` names plugins not to load (not even import), built-in ones included, in
+    addition to those ``HEALTHCORE_DISABLE_PLUGINS`` lists; a name that no plugin has is
+    reported in the problems. Raises :class:`PluginError` only when an ``extra_plugins``
+    module cannot be imported, since the user asked for it by name.
     """
-    manager = pluggy.PluginManager("healthcore")
-    manager.add_hookspecs(hookspecs)
+    extra_plugins = tuple(extra_plugins)
+    skip_entry_points, disabled_by_environment = _disabling_from_environment()
+    manager = _plugin_manager()
+    blocked = {*disabled_by_environment, *disabled}
+    for name in blocked:
+        manager.set_blocked(name)
     registry = Registry()
     for module_name in BUILTIN_PLUGINS:
-        manager.register(importlib.import_module(module_name), name=module_name)
-        registry.plugins.append(PluginInfo(module_name, "builtin"))
+        if not manager.is_blocked(module_name):
+            manager.register(importlib.import_module(module_name), name=module_name)
+            registry.plugins.append(PluginInfo(module_name, "builtin"))
     if entry_point_plugins is None:
-        entry_point_plugins = os.environ.get(DISABLE_ENV, "") in ("", "0")
+        entry_point_plugins = not skip_entry_points
     registry.entry_points = entry_point_plugins
+    found = {*BUILTIN_PLUGINS, *extra_plugins}
     if entry_point_plugins:
-        _load_entry_points(manager, registry)
+        found.update(_load_entry_points(manager, registry))
     for module_name in extra_plugins:
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            raise PluginError(f"cannot import plugin module '{module_name}': "
-                              f"{type(exc).__name__}: {exc}") from exc
-        if manager.is_registered(module):
-            continue
-        try:
-            manager.register(module, name=module_name)
-        except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin module '{module_name}' does not fit healthcore's hooks: "
-                              f"{exc}") from exc
-        registry.plugins.append(PluginInfo(module_name, "command line"))
+        if not manager.is_blocked(module_name):
+            _load_module(manager, registry, module_name)
     _drop_plugins_with_unknown_hooks(manager, registry)
+    unknown = sorted(blocked - found)
+    if unknown:
+        registry.problems.append(
+            f"no plugin named {', '.join(repr(name) for name in unknown)} to disable; the "
+            f"plugins loaded are: {', '.join(p.name for p in registry.plugins) or 'none'}")
     _collect(manager, "healthcore_register_metrics", registry, _add_metric)
     _collect(manager, "healthcore_register_functions", registry, _add_function)
     registry.alert_receivers = [
-        AlertReceiver(impl.plugin_name, impl.function, tuple(impl.argnames))
-        for impl in manager.hook.healthcore_deliver_alerts.get_hookimpls()]
+        AlertReceiver(name, _caller(manager, "healthcore_deliver_alerts", name))
+        for name in _implementers(manager, "healthcore_deliver_alerts", registry)]
     return registry
 
 
 @cache
-def default_registry() -> Registry:
-    """The registry of the built-in and installed plugins, loaded once per process."""
-    return load_registry()
+def default_registry(disabled: tuple[str, ...] = ()) -> Registry:
+    """The registry of the built-in and installed plugins but ``disabled`` (plugin names),
+    loaded once per process."""
+    return load_registry(disabled=disabled)
+
+
+def _disabling_from_environment() -> tuple[bool, tuple[str, ...]]:
+    """What ``HEALTHCORE_DISABLE_PLUGINS`` disables: whether every entry point (``1``), and
+    which plugins by name (a comma-separated list)."""
+    value = os.environ.get(DISABLE_ENV, "").strip()
+    if value in ("", "0"):
+        return False, ()
+    if value == "1":
+        return True, ()
+    return False, tuple(name.strip() for name in value.split(",") if name.strip())
+
+
+def _plugin_manager() -> pluggy.PluginManager:
+    """pluggy's manager of healthcore's hooks, tracing every hook call to standard error when
+    ``HEALTHCORE_TRACE_PLUGINS`` is set."""
+    manager = pluggy.PluginManager("healthcore")
+    manager.add_hookspecs(hookspecs)
+    if os.environ.get(TRACE_ENV, "") not in ("", "0"):
+        manager.trace.root.setwriter(lambda text: sys.stderr.write(text))
+        manager.enable_tracing()
+    return manager
+
+
+def _load_module(manager: pluggy.PluginManager, registry: Registry, module_name: str) -> None:
+    """Register the module a user named as a plugin; :class:`PluginError` if it cannot be."""
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise PluginError(f"cannot import plugin module '{module_name}': "
+                          f"{type(exc).__name__}: {exc}") from exc
+    if manager.is_registered(module):
+        return
+    try:
+        manager.register(module, name=module_name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin module '{module_name}' does not fit healthcore's hooks: "
+                          f"{exc}") from exc
+    registry.plugins.append(PluginInfo(module_name, "command line"))
 
 
 def _drop_plugins_with_unknown_hooks(manager: pluggy.PluginManager, registry: Registry) -> None:
@@ -128,9 +179,13 @@ def _drop_plugins_with_unknown_hooks(manager: pluggy.PluginManager, registry: Re
             registry.plugins = [p for p in registry.plugins if p.name != name]
 
 
-def _load_entry_points(manager: pluggy.PluginManager, registry: Registry) -> None:
+def _load_entry_points(manager: pluggy.PluginManager, registry: Registry) -> set[str]:
+    """Register the plugins of the ``healthcore`` entry points but the blocked ones (which are
+    not even imported); return the names of all the entry points."""
+    names = set()
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if manager.has_plugin(entry_point.name):
+        names.add(entry_point.name)
+        if manager.has_plugin(entry_point.name) or manager.is_blocked(entry_point.name):
             continue
         try:
             manager.register(entry_point.load(), name=entry_point.name)
@@ -141,32 +196,59 @@ def _load_entry_points(manager: pluggy.PluginManager, registry: Registry) -> Non
             continue
         version = entry_point.dist.version if entry_point.dist else ""
         registry.plugins.append(PluginInfo(entry_point.name, "entry point", version))
+    return names
+
+
+def _implementers(manager: pluggy.PluginManager, hook_name: str, registry: Registry
+                  ) -> list[str]:
+    """The plugins implementing ``hook_name`` (hook wrappers aside), in load order."""
+    hook = getattr(manager.hook, hook_name)
+    names = {impl.plugin_name for impl in hook.get_hookimpls()
+             if not (impl.hookwrapper or impl.wrapper)}
+    return [plugin.name for plugin in registry.plugins if plugin.name in names]
+
+
+def _caller(manager: pluggy.PluginManager, hook_name: str, plugin: str) -> Callable[..., Any]:
+    """pluggy's caller of ``hook_name`` restricted to the implementation of ``plugin``: what
+    the call gives is that plugin's, and the other plugins' hook wrappers and pluggy's tracing
+    still apply."""
+    hook = getattr(manager.hook, hook_name)
+    others = [impl.plugin for impl in hook.get_hookimpls()
+              if not (impl.hookwrapper or impl.wrapper) and impl.plugin_name != plugin]
+    return manager.subset_hook_caller(hook_name, remove_plugins=others)
 
 
 def _collect(manager: pluggy.PluginManager, hook_name: str, registry: Registry,
              add: Callable[[Registry, str, Any], None]) -> None:
-    """Call one hook plugin by plugin, in registration order (built-ins first), so that each
-    registration knows its plugin, and a plugin that raises is named and skipped as a whole
-    (nothing it registered before raising is kept) without losing the others."""
+    """Call one registering hook plugin by plugin, so that each registration knows its plugin,
+    and a plugin that raises is named and skipped as a whole (nothing it registered before
+    raising is kept) without losing the others. The plugins are called in pluggy's order
+    (``tryfirst``, ``trylast``, the last loaded first); what they register is added in load
+    order (built-ins first), which settles a name registered twice."""
     hook = getattr(manager.hook, hook_name)
-    for impl in hook.get_hookimpls():
+    calling_order = [impl.plugin_name for impl in reversed(hook.get_hookimpls())
+                     if not (impl.hookwrapper or impl.wrapper)]
+    registered: dict[str, list[Any]] = {}
+    for plugin in calling_order:
         items: list[Any] = []
         try:
-            impl.function(**{arg: items.append for arg in impl.argnames})
+            _caller(manager, hook_name, plugin)(register=items.append)
         except Exception as exc:
-            registry.problems.append(f"plugin '{impl.plugin_name}' raised in {hook_name} and "
+            registry.problems.append(f"plugin '{plugin}' raised in {hook_name} and "
                                      f"was skipped: {type(exc).__name__}: {exc}")
             continue
-        for item in items:
-            add(registry, impl.plugin_name, item)
+        registered[plugin] = items
+    for plugin in _implementers(manager, hook_name, registry):
+        for item in registered.get(plugin, ()):
+            add(registry, plugin, item)
 
 
 def _add_metric(registry: Registry, plugin: str, metric: Any) -> None:
-    problem = _metric_problem(metric, check_schema=plugin not in BUILTIN_PLUGINS)
+    problem = metric_problem(metric)
     if problem:
         registry.problems.append(f"plugin '{plugin}' registered an invalid metric: {problem}")
         return
-    metric = _with_plugin(metric, plugin)
+    metric = replace(metric, plugin=plugin)
     existing = registry.metrics.get(metric.name)
     if existing is not None or metric.name in registry.conflicts:
         owners = registry.conflicts.setdefault(metric.name, [existing.plugin] if existing else [])
@@ -179,13 +261,9 @@ def _add_metric(registry: Registry, plugin: str, metric: Any) -> None:
 
 
 def _add_function(registry: Registry, plugin: str, function: Any) -> None:
-    if not isinstance(function, ExpressionFunction):
-        registry.problems.append(f"plugin '{plugin}' registered {function!r}, "
-                                 "which is not an ExpressionFunction")
-        return
-    if not _NAME.fullmatch(function.name or ""):
-        registry.problems.append(f"plugin '{plugin}' registered a function with the invalid "
-                                 f"name {function.name!r}")
+    problem = function_problem(function)
+    if problem:
+        registry.problems.append(f"plugin '{plugin}' registered {problem}")
         return
     existing = registry.functions.get(function.name)
     if existing is not None:
@@ -193,37 +271,4 @@ def _add_function(registry: Registry, plugin: str, function: Any) -> None:
                                  f"({existing.plugin}, {plugin}); the one of "
                                  f"'{existing.plugin}' is used")
         return
-    registry.functions[function.name] = _with_plugin(function, plugin)
-
-
-def _with_plugin(item: Any, plugin: str) -> Any:
-    from dataclasses import replace
-    return replace(item, plugin=plugin)
-
-
-def _metric_problem(metric: Any, *, check_schema: bool = True) -> str | None:
-    """What is wrong with a registered metric, if anything. The parameter schemas of the
-    built-in metrics are checked by the test suite rather than at every start (checking a
-    schema against the JSON Schema meta-schema is slow)."""
-    if not isinstance(metric, Metric):
-        return f"{metric!r} is not a healthcore.Metric"
-    if not _NAME.fullmatch(metric.name or ""):
-        return (f"the name {metric.name!r} must be lower case letters, digits and '_', "
-                "starting with a letter")
-    if not callable(metric.compute):
-        return f"'{metric.name}': compute is not callable"
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-    try:
-        if check_schema:
-            Draft202012Validator.check_schema(dict(metric.parameters))
-    except SchemaError as exc:
-        return f"'{metric.name}': its parameter schema is not valid JSON Schema: {exc.message}"
-    properties = metric.parameters.get("properties", {})
-    for param, kind in metric.inputs.items():
-        if param not in properties:
-            return f"'{metric.name}': input '{param}' is not a property of its parameter schema"
-        if kind not in _INPUT_KINDS:
-            return (f"'{metric.name}': input '{param}' has the unknown kind {kind!r} "
-                    f"(use one of {', '.join(sorted(_INPUT_KINDS))})")
-    return None
+    registry.functions[function.name] = replace(function, plugin=plugin)

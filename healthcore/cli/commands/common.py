@@ -62,11 +62,25 @@ def input_format_option(command: Callable[..., Any]) -> Callable[..., Any]:
                              "'-').")(command)
 
 
+_DISABLED_PLUGINS = "healthcore.disabled_plugins"
+"""Where ``--disable-plugin`` leaves its names in the click context's ``meta``."""
+
+
 def plugin_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--plugin MODULE`` option (repeatable)."""
+    """The ``--plugin MODULE`` and ``--disable-plugin NAME`` options (repeatable); the names
+    to disable reach :func:`registry_or_fail` through the click context."""
+    command = click.option("--disable-plugin", "disabled_plugins", multiple=True, metavar="NAME",
+                           expose_value=False, callback=_remember_disabled_plugins,
+                           help="Do not load the plugin of this name (built-in or installed); "
+                                "repeatable.")(command)
     return click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
                         help="Also load this plugin module (importable path, or a module file "
                              "in the current directory); repeatable.")(command)
+
+
+def _remember_disabled_plugins(context: click.Context, parameter: click.Parameter,
+                               names: tuple[str, ...]) -> None:
+    context.meta[_DISABLED_PLUGINS] = names
 
 
 def importable_from_current_directory() -> None:
@@ -79,15 +93,17 @@ def importable_from_current_directory() -> None:
 
 
 def registry_or_fail(plugins: tuple[str, ...], say: Callable[[str], None] | None = None):
-    """The plugin registry (with ``--plugin`` modules); its problems go through ``say``
-    (printed as warnings by default; a no-op with ``--quiet``). Exit code 2 if a ``--plugin``
-    module cannot be loaded."""
+    """The plugin registry (with the ``--plugin`` modules, without the ``--disable-plugin``
+    plugins); its problems go through ``say`` (printed as warnings by default; a no-op with
+    ``--quiet``). Exit code 2 if a ``--plugin`` module cannot be loaded."""
     from healthcore.plugin.registry import default_registry, load_registry
 
     if plugins:
         importable_from_current_directory()
     try:
-        registry = load_registry(plugins) if plugins else default_registry()
+        disabled = click.get_current_context().meta.get(_DISABLED_PLUGINS, ())
+        registry = load_registry(plugins, disabled=disabled) if plugins else \
+            default_registry(disabled)
     except HealthcoreError as exc:
         fail(str(exc))
     for problem in registry.problems:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from healthcore import ExpressionFunction, Metric, hookimpl
+from healthcore.plugin import ExpressionFunction, Metric, hookimpl
 
 if TYPE_CHECKING:
     import polars as pl
