@@ -171,7 +171,7 @@ def test_broken_ruleset_gives_exit_code_2_with_the_line(runner, hand, tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["evaluate", "{r}", "nope.csv"], "nope.csv: cannot read the file: No such file"),
     (["evaluate", "{r}", "{a}", "-o", "out.txt"], "cannot tell the output format from 'out.txt'"),
-    (["evaluate", "{r}", "{a}", "-f", "table", "-o", "x.csv"], "the table format is for the "
+    (["evaluate", "{r}", "{a}", "-f", "table", "-o", "x.csv"], "the text format is for the "
                                                                "terminal"),
     (["evaluate", "{r}", "{a}", "--plugin", "no_such_plugin_module"],
      "cannot import plugin module 'no_such_plugin_module'"),
@@ -238,12 +238,12 @@ def test_table_colors_tiers_on_a_terminal(hand):
     from rich.console import Console
 
     from healthcore import load_ruleset
-    from healthcore.cli.render import render_table
+    from healthcore.cli.render import render_results
     from healthcore.io.readers import read_accounts
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, color_system="standard", width=100)
-    render_table(healthcore.score(load_ruleset(hand[0]), read_accounts(hand[1])), console)
+    render_results(healthcore.score(load_ruleset(hand[0]), read_accounts(hand[1])), console)
     text = buffer.getvalue()
     assert "\x1b[32mgreen" in text and "\x1b[31mred" in text  # green and red styles
 
@@ -477,11 +477,11 @@ def test_the_table_shows_control_characters_escaped_and_markup_as_text(escaping)
     from rich.console import Console
 
     from healthcore import load_ruleset
-    from healthcore.cli.render import render_table
+    from healthcore.cli.render import render_results
     from healthcore.io.readers import read_accounts
 
     buffer = io.StringIO()
-    render_table(healthcore.score(load_ruleset(escaping[0]), read_accounts(escaping[1]), explain=True),
+    render_results(healthcore.score(load_ruleset(escaping[0]), read_accounts(escaping[1]), explain=True),
                  Console(file=buffer, width=200, color_system=None))
     text = buffer.getvalue()
     assert not {"\x1b", "\x07", "\r", "\x9b"} & set(text)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import EXIT_CODES_HELP, fail
+from healthcore.cli.commands.common import EXIT_CODES_HELP, fail, format_option
 
 if TYPE_CHECKING:
     import polars as pl
@@ -29,9 +29,8 @@ ACCOUNT = ("ruleset", "account_id")
               help="Only the alerts the latest run raised (not those of episodes going on).")
 @click.option("--limit", type=click.IntRange(min=0), metavar="N",
               help=f"The alerts of the first N accounts only (0: all). Default: "
-                   f"{TABLE_LIMIT} with the table, all with json.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for tools.")
+                   f"{TABLE_LIMIT} with the text format, all with json.")
+@format_option("text", "json")
 def command(db: str, ruleset: str | None, new_only: bool, limit: int | None, fmt: str) -> None:
     """List the alerts open in the latest run of each ruleset, grouped by account: the
     accounts with the most severe alert first, then the lowest score; which alerts, since
@@ -56,7 +55,7 @@ def command(db: str, ruleset: str | None, new_only: bool, limit: int | None, fmt
         found = found.filter(found["raised"])
     found = by_account(found)
     if limit is None:
-        limit = TABLE_LIMIT if fmt == "table" else 0
+        limit = TABLE_LIMIT if fmt == "text" else 0
     shown = first_accounts(found, limit)
     if fmt == "json":
         click.echo(json.dumps({"alerts": shown.to_dicts(),

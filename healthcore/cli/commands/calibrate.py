@@ -8,7 +8,7 @@ import click
 
 from healthcore.errors import HealthcoreError
 from healthcore.cli.commands.backtest import outcome_options
-from healthcore.cli.commands.common import (accounts_or_fail, fail, plugin_option, registry_or_fail, ruleset_or_fail, show,
+from healthcore.cli.commands.common import (accounts_or_fail, fail, format_option, plugin_option, registry_or_fail, ruleset_or_fail, show,
                      warn)
 
 EXIT_CODES_CALIBRATE = """\b
@@ -36,11 +36,11 @@ Exit codes:
               default=0.3, show_default=True,
               help="Share of the accounts with a known outcome held out to compare the old "
                    "and the new ruleset.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for tools.")
+@format_option("text", "json")
 @plugin_option
 def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...],
-            bad_when: tuple[str, ...], input_format: str | None, output: str | None,
+            bad_when: tuple[str, ...], input_format: str | None, delimiter: str | None,
+            encoding: str | None, output: str | None,
             force: bool, tiers: bool, seed: int, test_share: float, fmt: str,
             plugins: tuple[str, ...]) -> None:
     """Learn the weights of RULESET (and with --tiers its tier thresholds) from ACCOUNTS
@@ -57,7 +57,8 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
 
     registry = registry_or_fail(plugins)
     compiled = ruleset_or_fail(ruleset, registry)
-    frame = accounts_or_fail(accounts, input_format)
+    frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
+                             encoding=encoding)
     try:
         if output:
             check_output(output, compiled.source, force=force)

@@ -8,7 +8,8 @@ import sys
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, input_format_option, plugin_option,
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, format_option, input_options,
+                     plugin_option,
                      registry_or_fail, ruleset_or_fail, show, warn)
 
 
@@ -16,14 +17,13 @@ from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
 @click.argument("accounts", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for automation.")
+@format_option("text", "json", help="text for people, json for automation.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=0),
               help="How many of the biggest movers to list (0: none).")
-@input_format_option
+@input_options
 @plugin_option
 def command(old: str, new: str, accounts: str, fmt: str, top: int, input_format: str | None,
-            plugins: tuple[str, ...]) -> None:
+            delimiter: str | None, encoding: str | None, plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS with the OLD and the NEW ruleset and show what changes: how many
     accounts change tier (old tier x new tier), how the scores shift (mean, median, min, max
     and a histogram) and the accounts that move most.
@@ -40,7 +40,7 @@ def command(old: str, new: str, accounts: str, fmt: str, top: int, input_format:
     before = ruleset_or_fail(old, registry)
     after = ruleset_or_fail(new, registry)
     try:
-        frame = read_accounts(accounts, input_format)
+        frame = read_accounts(accounts, input_format, delimiter=delimiter, encoding=encoding)
         impact = compare(before, after, frame, top=top)
     except HealthcoreError as exc:
         fail(str(exc))

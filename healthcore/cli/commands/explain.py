@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, input_format_option, plugin_option,
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, format_option, input_options, plugin_option,
                      registry_or_fail, ruleset_or_fail, warn)
 from healthcore.engine import score
 
@@ -24,12 +24,12 @@ from healthcore.engine import score
 @click.option("--row", type=click.IntRange(min=0), metavar="N",
               help="When the id is on several rows of ACCOUNTS, the one to explain (its "
                    "position in ACCOUNTS, from 0; default: the first).")
-@click.option("-f", "--format", "fmt", type=click.Choice(["panel", "json"]), default="panel",
-              show_default=True, help="panel for people, json for tools.")
-@input_format_option
+@format_option("text", "json", aliases=("panel", "table"))
+@input_options
 @plugin_option
 def command(ruleset: str, accounts: str, account_id: str, row: int | None, fmt: str,
-            input_format: str | None, plugins: tuple[str, ...]) -> None:
+            input_format: str | None, delimiter: str | None, encoding: str | None,
+            plugins: tuple[str, ...]) -> None:
     """Explain the score of one account of ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for
     standard input) scored with RULESET: each indicator's value, points, weight and
     contribution (by group), the segment, the actions that fired, the tiers' thresholds and
@@ -49,7 +49,8 @@ def command(ruleset: str, accounts: str, account_id: str, row: int | None, fmt: 
 
     compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
     try:
-        results = score(compiled, read_accounts(accounts, input_format), explain=True)
+        results = score(compiled, read_accounts(accounts, input_format, delimiter=delimiter,
+                                                encoding=encoding), explain=True)
         explained = explain(compiled, results, account_id, row=row)
     except HealthcoreError as exc:
         fail(str(exc))

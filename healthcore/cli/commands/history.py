@@ -8,7 +8,7 @@ import json
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import EXIT_CODES_HELP, fail, show
+from healthcore.cli.commands.common import EXIT_CODES_HELP, fail, format_option, show
 
 
 @click.command(name="history", epilog=EXIT_CODES_HELP)
@@ -24,8 +24,7 @@ from healthcore.cli.commands.common import EXIT_CODES_HELP, fail, show
               help="Delete the run of --as-of (with its scores, points and alerts) instead "
                    "of showing an account.")
 @click.option("--as-of", metavar="YYYY-MM-DD", help="With --delete: the date of the run.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for tools.")
+@format_option("text", "json")
 def command(account: str | None, db: str, ruleset: str | None, delete: bool,
             as_of: str | None, fmt: str) -> None:
     """Show the timeline of ACCOUNT: for each recorded run, its as-of date, score, tier,

@@ -7,7 +7,7 @@ import json
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import EXIT_CODES_HELP, fail
+from healthcore.cli.commands.common import EXIT_CODES_HELP, fail, format_option
 
 
 @click.command(name="overrides", epilog=EXIT_CODES_HELP)
@@ -17,8 +17,7 @@ from healthcore.cli.commands.common import EXIT_CODES_HELP, fail
 @click.option("--all", "trail", is_flag=True,
               help="Every change ever recorded (the audit trail), not only those in force.")
 @click.option("--as-of", metavar="DATE", help="Those in force on this date (default: today).")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for tools.")
+@format_option("text", "json")
 def command(account: str | None, db: str, trail: bool, as_of: str | None, fmt: str) -> None:
     """List the manual overrides in force (of ACCOUNT, or of every account), exactly as the
     runs of healthcore evaluate --history apply them, or with --all every change made with

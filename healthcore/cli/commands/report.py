@@ -8,7 +8,7 @@ import sys
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, input_format_option,
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, input_options,
                      plugin_option, registry_or_fail, ruleset_or_fail, warn)
 from healthcore.engine import score
 
@@ -26,11 +26,11 @@ from healthcore.engine import score
                    "runs of RULESET were recorded with healthcore evaluate --history.")
 @click.option("--top", default=20, show_default=True, type=click.IntRange(min=1),
               help="How many accounts the attention table lists, lowest score first.")
-@input_format_option
+@input_options
 @plugin_option
 def command(ruleset: str, accounts: str, output: str, outcome: str | None,
             history: str | None, top: int, input_format: str | None,
-            plugins: tuple[str, ...]) -> None:
+            delimiter: str | None, encoding: str | None, plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input) with RULESET
     and write one HTML report that opens in any browser without a network: the tier
     distribution, the score histogram by tier, the accounts needing attention with their
@@ -46,7 +46,8 @@ def command(ruleset: str, accounts: str, output: str, outcome: str | None,
     from healthcore.report import render_report, write_report
 
     compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
-    frame = accounts_or_fail(accounts, input_format)
+    frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
+                             encoding=encoding)
     try:
         results = score(compiled, frame, explain=True)
         write_report(render_report(results, frame, outcome=outcome, history=history, top=top),

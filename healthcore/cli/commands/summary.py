@@ -9,7 +9,7 @@ import sys
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, input_format_option,
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, format_option, input_options,
                      plugin_option, registry_or_fail, ruleset_or_fail, show, warn)
 from healthcore.engine import score
 
@@ -17,12 +17,11 @@ from healthcore.engine import score
 @click.command(name="summary", epilog=EXIT_CODES_HELP)
 @click.argument("ruleset", type=click.Path(dir_okay=False))
 @click.argument("accounts", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for tools.")
-@input_format_option
+@format_option("text", "json")
+@input_options
 @plugin_option
 def command(ruleset: str, accounts: str, fmt: str, input_format: str | None,
-            plugins: tuple[str, ...]) -> None:
+            delimiter: str | None, encoding: str | None, plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input) with RULESET
     and sum up the portfolio, overall, per segment and per tier: accounts, mean score, tier
     mix, and where the ruleset's metrics provide them NPS, CSAT, churn and renewal rates
@@ -37,7 +36,8 @@ def command(ruleset: str, accounts: str, fmt: str, input_format: str | None,
     from healthcore.analysis.summary import render_text, summarize
 
     compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
-    frame = accounts_or_fail(accounts, input_format)
+    frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
+                             encoding=encoding)
     try:
         results = score(compiled, frame)
         summary = summarize(results, frame)
