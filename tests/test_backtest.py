@@ -15,7 +15,8 @@ from sklearn.metrics import roc_auc_score
 
 from healthcore import loads_ruleset
 from healthcore.analysis.backtest import (UNSCORED, auc_expr, backtest, flag, outcome_rule,
-                                 read_outcomes, render_text)
+                                 read_outcomes)
+from healthcore.cli.render.analysis import render_backtest
 from healthcore.cli.main import main
 from healthcore.errors import InputError
 
@@ -147,11 +148,11 @@ def test_points_of_one_outcome_only_are_not_called_no_data():
     assert figures == {"both": {"usage": None, "tickets": "wrong_direction"},
                        "retained": {"usage": None, "tickets": "only_retained"},
                        "none": {"usage": None, "tickets": "no_data"}}
-    report = render_text(backtest(loads_ruleset(RULESET), accounts(only_retained), "churned"))
+    report = render_backtest(backtest(loads_ruleset(RULESET), accounts(only_retained), "churned"))
     assert report.splitlines()[-1] == ("tickets: only retained labelled accounts have points "
                                        "for it (AUC -)")
     churned_only = text.replace("90,10,no", "90,,no")
-    assert render_text(backtest(loads_ruleset(RULESET), accounts(churned_only), "churned")
+    assert render_backtest(backtest(loads_ruleset(RULESET), accounts(churned_only), "churned")
                        ).splitlines()[-1] == ("tickets: only churned labelled accounts have "
                                               "points for it (AUC -)")
 
@@ -262,7 +263,7 @@ def files(write):
 def test_command_table(write):
     result = run("backtest", *files(write), "--outcome", "churned")
     assert result.exit_code == 0, result.output
-    assert result.stdout == render_text(backtest(loads_ruleset(RULESET), accounts(),
+    assert result.stdout == render_backtest(backtest(loads_ruleset(RULESET), accounts(),
                                                  "churned")) + "\n"
     assert result.stdout.splitlines()[:13] == [
         "tiny: 10 accounts, 8 with a known outcome in 'churned', 4 churned (base rate 50.0 %)",

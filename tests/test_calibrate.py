@@ -15,7 +15,8 @@ import yaml
 from click.testing import CliRunner
 
 from healthcore import load_ruleset, loads_ruleset
-from healthcore.analysis.calibrate import calibrate, choose_thresholds, render_text
+from healthcore.analysis.calibrate import calibrate, choose_thresholds
+from healthcore.cli.render.analysis import render_calibration
 from healthcore.cli.main import main
 from healthcore.errors import InputError
 
@@ -209,7 +210,7 @@ def test_tier_thresholds_are_chosen_on_the_training_accounts():
     assert f"{{name: healthy, min: {int(thresholds[0])}, color: green}}    # keep" in result.text
     rates = [t.rate for t in result.after.tiers]
     assert rates[0] < rates[1] < rates[2]
-    assert "tier     old threshold  new threshold" in render_text(result)
+    assert "tier     old threshold  new threshold" in render_calibration(result)
 
 
 def test_choose_thresholds_by_hand():

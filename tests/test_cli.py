@@ -238,7 +238,7 @@ def test_table_colors_tiers_on_a_terminal(hand):
     from rich.console import Console
 
     from healthcore import load_ruleset
-    from healthcore.cli.render import render_results
+    from healthcore.cli.render.results import render_results
     from healthcore.io.readers import read_accounts
 
     buffer = io.StringIO()
@@ -477,7 +477,7 @@ def test_the_table_shows_control_characters_escaped_and_markup_as_text(escaping)
     from rich.console import Console
 
     from healthcore import load_ruleset
-    from healthcore.cli.render import render_results
+    from healthcore.cli.render.results import render_results
     from healthcore.io.readers import read_accounts
 
     buffer = io.StringIO()

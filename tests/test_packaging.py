@@ -32,7 +32,7 @@ def test_wheel_carries_the_schemas_and_works_outside_the_repository(tmp_path: Pa
     script = (
         "import healthcore, json, sys\n"
         "from healthcore.ruleset.schema import schema_path\n"
-        "results = healthcore.load_ruleset('r.yaml').score("
+        "results = healthcore.score(healthcore.load_ruleset('r.yaml'), "
         "__import__('healthcore.io.readers', fromlist=['x']).read_accounts('a.csv'))\n"
         "print(json.dumps({'module': healthcore.__file__, 'schema': str(schema_path("
         "'ruleset.schema.json')), 'rows': len(results)}))\n")

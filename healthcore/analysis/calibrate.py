@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import polars as pl
 
-from healthcore.analysis.backtest import Backtest, measure, number, outcomes, percent, table, tier_rows
+from healthcore.analysis.backtest import Backtest, measure, outcomes
 from healthcore.errors import InputError
 from healthcore.engine import score
 
@@ -460,33 +460,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-# -- text ---------------------------------------------------------------------------------------
-
-NOTE_WORDS = {"wrong_direction": "given the others, more points went with more churn",
-              "no_effect": "no effect on churn"}
-
-
-def render_text(result: Calibration) -> str:
-    """The ``--format table`` report of ``healthcore calibrate``."""
-    before, after = result.before, result.after
-    out = [f"{result.source}: learned from {result.train['accounts']} accounts, compared on "
-           f"{after.labelled} held-out accounts ({percent(result.test_share)}, seed {result.seed})",
-           ""]
-    out += table((result.weights[0].kind, "old weight", "new weight", "note"),
-                 [(w.id, _format(w.old, 6), _format(w.new, 6),
-                   NOTE_WORDS.get(w.note or "", "")) for w in result.weights], left=(0, 3))
-    if result.thresholds is not None:
-        out.append("")
-        out += table(("tier", "old threshold", "new threshold"),
-                     [(t.tier, _format(t.old, 6), _format(t.new, 6))
-                      for t in result.thresholds])
-    out += ["", "Held-out backtest:"]
-    out += table(("", "old ruleset", "new ruleset"),
-                 [("AUC", number(before.auc), number(after.auc)),
-                  ("base rate", percent(before.base_rate), percent(after.base_rate))])
-    for name, rows in (("old", tier_rows(before)), ("new", tier_rows(after))):
-        out += ["", f"Tiers of the {name} ruleset on the held-out accounts:"]
-        out += table(("tier", "accounts", "churned", "churn rate", "lift"), rows)
-    return "\n".join(out)

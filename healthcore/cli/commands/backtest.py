@@ -53,7 +53,8 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
       healthcore backtest rulesets/telco.yaml telco-customer-churn.csv --outcome Churn
       healthcore backtest acme.yaml accounts.parquet --outcome renewed --good-when yes -f json
     """
-    from healthcore.analysis.backtest import UNSCORED, backtest, render_text
+    from healthcore.analysis.backtest import UNSCORED, backtest
+    from healthcore.cli.render.analysis import render_backtest
 
     registry = registry_or_fail(plugins)
     compiled = ruleset_or_fail(ruleset, registry)

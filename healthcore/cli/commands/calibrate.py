@@ -53,7 +53,8 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
       healthcore calibrate rulesets/telco.yaml telco.csv --outcome Churn -o telco-new.yaml
       healthcore calibrate acme.yaml accounts.csv --outcome renewed --good-when yes --tiers -f json
     """
-    from healthcore.analysis.calibrate import calibrate, check_output, render_text
+    from healthcore.analysis.calibrate import calibrate, check_output
+    from healthcore.cli.render.analysis import render_calibration
 
     registry = registry_or_fail(plugins)
     compiled = ruleset_or_fail(ruleset, registry)
@@ -74,6 +75,6 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
     if fmt == "json":
         click.echo(json.dumps({**result.to_dict(), "written": output}, indent=2))
         return
-    show(render_text(result))
+    show(render_calibration(result))
     click.echo(f"\nwritten: {output}" if output else
                "\nnot written: give -o NEW.yaml to write the calibrated ruleset")

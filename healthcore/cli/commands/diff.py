@@ -33,7 +33,8 @@ def command(old: str, new: str, accounts: str, fmt: str, top: int, input_format:
       healthcore diff rulesets/saas-b2b.yaml acme.yaml rulesets/saas-b2b.accounts.csv
       healthcore diff old.yaml new.yaml accounts.parquet --format json --top 50
     """
-    from healthcore.analysis.diff import compare, render_text
+    from healthcore.analysis.diff import compare
+    from healthcore.cli.render.analysis import render_diff
     from healthcore.io.readers import read_accounts
 
     registry = registry_or_fail(plugins)
@@ -47,7 +48,7 @@ def command(old: str, new: str, accounts: str, fmt: str, top: int, input_format:
     if fmt == "json":
         click.echo(json.dumps(impact.to_dict(), indent=2))
     else:
-        show(render_text(impact, old, new))
+        show(render_diff(impact, old, new))
     unscored = impact.frame.filter((impact.frame["old_score"].is_null())
                                    | (impact.frame["new_score"].is_null())).height
     if unscored:

@@ -138,7 +138,7 @@ def command(ruleset: str, accounts: str | None, fmt: str | None, output: str | N
     if fmt == "text":
         from rich.console import Console
 
-        from healthcore.cli.render import render_results
+        from healthcore.cli.render.results import render_results
 
         render_results(results, Console(), limit)
     elif fmt is not None and not output:

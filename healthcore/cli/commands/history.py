@@ -60,18 +60,9 @@ def command(account: str | None, db: str, ruleset: str | None, delete: bool,
                                "sparkline": line,
                                "runs": [entry.to_dict() for entry in entries]}, indent=2))
         return
-    show(f"{account} ({entries[0].ruleset}): {len(entries)} "
-               f"run{'s' if len(entries) != 1 else ''}  {line}")
-    rows = [("as of", "score", "tier", "delta", "moved most")]
-    for entry in entries:
-        moved = ", ".join(f"{m['indicator']} {m['change']:+.1f} ({m['previous']:.1f} -> "
-                          f"{m['points']:.1f})" for m in entry.movers)
-        rows.append((entry.as_of, _number(entry.score), entry.tier or "not scored",
-                     _number(entry.delta, sign=True), moved))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        show(f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  "
-             f"{row[3]:>{widths[3]}}  {row[4]}".rstrip())
+    from healthcore.cli.render.history import render_timeline
+
+    show(render_timeline(account, entries, line))
 
 
 def _delete(account: str | None, db: str, ruleset: str | None, as_of: str | None,
@@ -94,13 +85,6 @@ def _delete(account: str | None, db: str, ruleset: str | None, as_of: str | None
     if fmt == "json":
         click.echo(json.dumps({"deleted": deleted}, indent=2))
         return
-    alerts = deleted["alerts"]
-    show(f"deleted the run of {deleted['ruleset']} on {deleted['as_of']}: "
-         f"{deleted['accounts']} account{'s' if deleted['accounts'] != 1 else ''}, "
-         f"{alerts} alert{'s' if alerts != 1 else ''}")
+    from healthcore.cli.render.history import render_deleted
 
-
-def _number(value: float | None, *, sign: bool = False) -> str:
-    if value is None:
-        return ""
-    return f"{value:+.1f}" if sign else f"{value:.1f}"
+    show(render_deleted(deleted))

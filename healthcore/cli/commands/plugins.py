@@ -9,7 +9,7 @@ import click
 
 from healthcore.authoring.reference import metric_reference, plugin_catalogue
 from healthcore.cli.commands.common import EXIT_CODES_HELP, format_option, plugin_option, registry_or_fail
-from healthcore.cli.render import render_catalogue
+from healthcore.cli.render.plugins import render_catalogue
 
 
 @click.command(name="plugins", epilog=EXIT_CODES_HELP)

@@ -33,7 +33,8 @@ def command(ruleset: str, accounts: str, fmt: str, input_format: str | None,
       healthcore summary rulesets/saas-b2b.yaml rulesets/saas-b2b.accounts.csv
       healthcore summary rulesets/saas-b2b.yaml accounts.parquet -f json
     """
-    from healthcore.analysis.summary import render_text, summarize
+    from healthcore.analysis.summary import summarize
+    from healthcore.cli.render.analysis import render_summary
 
     compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
     frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
@@ -48,7 +49,7 @@ def command(ruleset: str, accounts: str, fmt: str, input_format: str | None,
     if fmt == "json":
         click.echo(json.dumps(summary.to_dict(), indent=2))
     else:
-        show(render_text(summary))
+        show(render_summary(summary))
     if results.unscorable:
         warn(f"{results.unscorable} of {len(results)} accounts could not be scored "
              "(status: error); they count in the accounts and the business figures, not in "

@@ -1,40 +1,16 @@
-"""Terminal rendering of results with rich: a table with tier colors and a summary line."""
+"""The scored accounts as a rich table with tier colors, and a summary line."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from healthcore.cli.render import printable, rich_color, text_cell
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
     from healthcore.engine.results import Results
-
-_RICH_COLORS = {"orange": "dark_orange", "purple": "purple", "gray": "grey50", "grey": "grey50"}
-
-_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7f, 0xa0))}
-
-
-def printable(text: str) -> str:
-    """``text`` with each control character (C0, DEL and C1: ESC, BEL, CR, newline...) written
-    as an escape such as ``\\x1b``, so that no id, value or label can clear the screen, move
-    the cursor or retitle the terminal it is shown on."""
-    return text.translate(_ESCAPED)
-
-
-def text_cell(value: str | None, style: str = "") -> "Text":
-    """A table cell showing ``value`` as it is: control characters escaped, rich markup not
-    interpreted."""
-    from rich.text import Text
-
-    return Text(printable(value or ""), style=style)
-
-
-def rich_color(color: str | None) -> str:
-    """The rich style for a ruleset tier color."""
-    if not color:
-        return ""
-    return _RICH_COLORS.get(color, color)
 
 
 def _change(row: dict) -> "Text":
@@ -97,31 +73,3 @@ def render_results(results: "Results", console: "Console", limit: int = 100) -> 
             summary.append(", ")
         summary.append(f"{count} {printable(name)}", style=colors.get(name, "bold"))
     console.print(summary)
-
-
-def render_catalogue(catalogue: dict[str, Any]) -> str:
-    """The plugins, metrics (with their parameters) and functions of
-    :func:`healthcore.authoring.reference.plugin_catalogue`, as text."""
-    lines = ["Plugins:"]
-    for plugin in catalogue["plugins"]:
-        version = f" {plugin['version']}" if plugin["version"] else ""
-        lines.append(f"  {plugin['name']}{version} ({plugin['source']})")
-    lines.append("\nMetrics:")
-    for metric in catalogue["metrics"]:
-        lines.append(f"  {metric['name']}: {metric['summary']}  [{metric['plugin']}]")
-        spec = metric["parameters"]
-        required = set(spec.get("required", []))
-        for name, prop in spec.get("properties", {}).items():
-            details = [prop.get("type", "any")]
-            if name in metric["inputs"]:
-                details.append(f"{metric['inputs'][name]} field"
-                               if metric["inputs"][name] != "expression" else "expression")
-            if name in required:
-                details.append("required")
-            if "default" in prop:
-                details.append(f"default {prop['default']!r}")
-            lines.append(f"      {name} ({', '.join(details)}): {prop.get('description', '')}")
-    lines.append("\nFunctions in expressions:")
-    for function in catalogue["functions"]:
-        lines.append(f"  {function['name']}: {function['summary']}  [{function['plugin']}]")
-    return "\n".join(lines)
