@@ -66,7 +66,8 @@ A10,40,20,maybe
 #   (67.5 + 60 + 75 + 45 + 37.5 + 22.5 + 22.5 + 7.5 + 37.5 + 30) / 10 = 40.5;
 #   tickets 1/4 x tickets (A3: 0): (2.5 + 10 + 0 + 10 + 15 + 20 + 20 + 17.5 + 12.5 + 5) / 10 = 11.25
 MAYBE = ("outcome field 'churned': 1 account with an outcome that means neither churn nor "
-         "retention, left out: 'maybe' (1) (say what they mean with --good-when or --bad-when)")
+         "retention, left out: 'maybe' (1) (say what they mean with good_when or bad_when)")
+MAYBE_CLI = MAYBE.replace("good_when or bad_when", "--good-when or --bad-when")
 
 
 def run(*args: str):
@@ -225,8 +226,8 @@ def test_no_recognized_outcome_names_the_values():
         backtest(loads_ruleset(RULESET), accounts(text), "churned")
     assert str(caught.value) == (
         "outcome field 'churned': no account has a known outcome; values found: 'maybe' (2), "
-        "'unknown' (1). Say which values mean a bad outcome (churn) with --bad-when and which "
-        "a good one with --good-when")
+        "'unknown' (1). Say which values mean a bad outcome (churn) with bad_when and which "
+        "a good one with good_when")
 
 
 def test_an_empty_outcome_field():
@@ -280,7 +281,7 @@ def test_command_table(write):
         "  tickets    0.208    90.0 %          11.2  wrong_direction",
         "",
         "tickets: points the wrong way: more points go with more churn (AUC 0.208)"]
-    assert result.stderr == f"warning: {MAYBE}\n"
+    assert result.stderr == f"warning: {MAYBE_CLI}\n"
 
 
 def test_command_json_and_good_when(write):

@@ -228,7 +228,7 @@ def test_choose_thresholds_by_hand():
     with pytest.raises(InputError) as caught:
         choose_thresholds(position, churned, 3, min_share=0.3)
     assert str(caught.value) == ("cannot choose thresholds for 3 tiers that each hold at least "
-                                 "30% of the 20 training accounts; calibrate without --tiers, "
+                                 "30% of the 20 training accounts; calibrate without tiers=True, "
                                  "or with more accounts")
 
 
@@ -261,8 +261,8 @@ actions:""")
     with pytest.raises(InputError) as caught:
         calibrate(ruleset, synthetic_accounts(300), "churned", tiers=True)
     assert str(caught.value) == ("segment 'enterprise' changes the thresholds of the tiers "
-                                 "healthy: --tiers chooses one set of thresholds for all "
-                                 "accounts; calibrate without --tiers")
+                                 "healthy: tiers=True chooses one set of thresholds for all "
+                                 "accounts; calibrate without tiers=True")
 
 
 def first_churned(count: int) -> pl.DataFrame:

@@ -399,4 +399,4 @@ def test_the_row_of_a_unique_id(explained_of, files, builtin_registry):
     with pytest.raises(InputError) as caught:
         explain(ruleset, results, "S-1", row=2)
     assert str(caught.value) == ("account 'S-1' is on row 1 of the input (counted from 0), "
-                                 "not on row 2: give one of them with --row")
+                                 "not on row 2: give one of them as row")

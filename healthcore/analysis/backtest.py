@@ -126,8 +126,8 @@ def read_outcomes(accounts: pl.DataFrame, rule: Outcome) -> tuple[pl.Series, lis
     if known.len() == 0:
         found = f"; values found: {shown}{more}" if shown else ": it is empty for every account"
         raise InputError(f"outcome field '{name}': no account has a known outcome{found}. "
-                         "Say which values mean a bad outcome (churn) with --bad-when and "
-                         "which a good one with --good-when")
+                         "Say which values mean a bad outcome (churn) with bad_when and "
+                         "which a good one with good_when")
     if known.n_unique() == 1:
         which = "churned" if known[0] else "retained"
         raise InputError(f"outcome field '{name}': all {known.len()} accounts with a known "
@@ -137,7 +137,7 @@ def read_outcomes(accounts: pl.DataFrame, rule: Outcome) -> tuple[pl.Series, lis
         count = int(strange.get_column("len").sum())
         warnings.append(f"outcome field '{name}': {count} account{'s' if count > 1 else ''} "
                         f"with an outcome that means neither churn nor retention, left out: "
-                        f"{shown}{more} (say what they mean with --good-when or --bad-when)")
+                        f"{shown}{more} (say what they mean with good_when or bad_when)")
     return churned, warnings
 
 

@@ -131,8 +131,8 @@ def check_output(path: str | Path, source: str, *, force: bool = False) -> None:
         return
     if Path(source).exists() and target.resolve() == Path(source).resolve():
         raise InputError(f"{path} is the ruleset being calibrated: write the new one to another "
-                         "file (or give --force to replace it)")
-    raise InputError(f"{path} exists: give another file (or --force to replace it)")
+                         "file (or give force=True to replace it)")
+    raise InputError(f"{path} exists: give another file (or force=True to replace it)")
 
 
 def calibrate(ruleset: "Ruleset", accounts: Any, outcome: str, *,
@@ -204,8 +204,8 @@ def _refuse_unsupported(ruleset: "Ruleset", tiers: bool) -> None:
         if tiers and segment.thresholds:
             raise InputError(
                 f"segment '{segment.id}' changes the thresholds of the tiers "
-                f"{', '.join(sorted(segment.thresholds))}: --tiers chooses one set of "
-                "thresholds for all accounts; calibrate without --tiers")
+                f"{', '.join(sorted(segment.thresholds))}: tiers=True chooses one set of "
+                "thresholds for all accounts; calibrate without tiers=True")
 
 
 def _split(bad: "np.ndarray", test_share: float, seed: int
@@ -409,7 +409,7 @@ def choose_thresholds(position: "np.ndarray", churned: "np.ndarray", tiers: int,
     if 101 not in best[tiers]:
         raise InputError(f"cannot choose thresholds for {tiers} tiers that each hold at least "
                          f"{min_share:.0%} of the {len(cells)} training accounts; calibrate "
-                         "without --tiers, or with more accounts")
+                         "without tiers=True, or with more accounts")
     return sorted(best[tiers][101][1][1:], reverse=True)
 
 

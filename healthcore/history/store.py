@@ -74,7 +74,7 @@ def database_url(target: str) -> str:
     if "://" in target:
         return target
     if not target.strip():
-        raise InputError("--history needs a SQLite file path or a database URL")
+        raise InputError("the history needs a SQLite file path or a database URL")
     if _CONNECTION_STRING.search(target):
         raise InputError(f"'{safe_url(target)}' is a keyword/value connection string, not a "
                          "SQLite file path: give a URL, as in postgresql://user:password@host/db")
@@ -304,8 +304,8 @@ class HistoryStore:
                 f"{self.name}: cannot record the run of {ruleset_name} on {day}: the history "
                 f"already has later runs of this ruleset ({shown}), whose trends, alerts and "
                 f"previous(...) values were computed without it; nothing was recorded. Runs "
-                f"are recorded in date order: to add {day}, delete the later runs (healthcore "
-                "history --delete --as-of DATE --history DB), then record them again after it")
+                f"are recorded in date order: to add {day}, delete the later runs "
+                "(HistoryStore.delete_run), then record them again after it")
 
     # ------------------------------------------------------------------------ the outbox
 
@@ -350,7 +350,7 @@ class HistoryStore:
         """Why :meth:`delete_run` found no run, or several, to delete."""
         if len(that_day) > 1 and ruleset_name is None:
             return (f"{self.name}: several rulesets have a run on {day} ({', '.join(that_day)}); "
-                    "choose one with --ruleset NAME")
+                    "choose one with ruleset=NAME")
         sqlalchemy = _sqlalchemy()
         runs = tables().runs
         latest = [f"{r.ruleset} {r.as_of}" for r in connection.execute(
@@ -477,7 +477,7 @@ class HistoryStore:
                 if len(names) > 1:
                     raise InputError(f"{self.name}: account '{account}' is in the history of "
                                      f"several rulesets ({', '.join(names)}); choose one with "
-                                     "--ruleset NAME")
+                                     "ruleset=NAME")
                 ruleset_name = names[0]
             elif ruleset_name not in names:
                 raise InputError(self._unknown(connection, account, ruleset_name))
@@ -670,8 +670,8 @@ class HistoryStore:
         if close:
             return message + f" (did you mean '{close[0]}'?)"
         if not known:
-            return message + ("; nothing is recorded yet: record runs with healthcore evaluate "
-                              "RULESET ACCOUNTS --history DB")
+            return message + ("; nothing is recorded yet: record runs with "
+                              "evaluate(ruleset, accounts, history=DB)")
         return message + "; check the account id (as written in the accounts' id field)"
 
 
@@ -691,13 +691,13 @@ def open(url: str, *, create: bool = True, upgrade: bool = True,  # noqa: A001
         database = parsed.database or ""
         if database in ("", ":memory:") or database.startswith("file:"):
             raise InputError(f"{safe_url(url)}: give the path of a SQLite file for the history, "
-                             "as in --history history.db or sqlite:////data/history.db")
+                             "as in history.db or sqlite:////data/history.db")
         sqlite_file = Path(database)
         _check_sqlite_file(sqlite_file)
         if (not create or read_only) and not sqlite_file.is_file():
             raise InputError(f"no history at {safe_url(url)}: the file '{safe_url(database)}' "
-                             "does not exist; record runs with healthcore evaluate RULESET ACCOUNTS "
-                             "--history DB, or check the path")
+                             "does not exist; record runs with evaluate(ruleset, accounts, "
+                             "history=DB), or check the path")
         if not sqlite_file.parent.is_dir():
             raise InputError(f"{safe_url(url)}: the folder '{sqlite_file.parent}' does not "
                              "exist; create it or give another path for the history")
@@ -728,12 +728,12 @@ def _check_current(store: HistoryStore) -> None:
     version = store.version()
     if version == 0:
         raise InputError(f"no history at {store.name}: it has no history tables; record runs "
-                         "with healthcore evaluate RULESET ACCOUNTS --history DB")
+                         "with evaluate(ruleset, accounts, history=DB)")
     if version < latest_version():
         raise InputError(f"{store.name}: the history has schema version {version}, older than "
                          f"this healthcore's ({latest_version()}); upgrade it once by recording "
-                         "a run (healthcore evaluate --history DB) or with healthcore deliver "
-                         "--history DB, then read it")
+                         "a run (evaluate(ruleset, accounts, history=DB)) or by delivering its "
+                         "alerts (deliver(store, registry)), then read it")
     if version > latest_version():
         raise InputError(f"{store.name}: the history has schema version {version}, newer than "
                          f"this healthcore knows ({latest_version()}); upgrade healthcore (pip "

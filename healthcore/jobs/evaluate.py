@@ -194,10 +194,10 @@ def evaluate(ruleset: "Ruleset", accounts: Accounts | pl.DataFrame, *,
     costs no scoring. The outputs are written before the run is recorded: an output that fails
     leaves the history as it was and raises no alert.
 
-    Raises :class:`~healthcore.errors.InputError` (bad parameters, unreadable accounts, an
-    output that cannot be written, memory that runs out), :class:`~healthcore.errors.MetricError`
-    with ``strict`` (a plugin's fault stops the run, nothing is written) and
-    :class:`Interrupted` on Ctrl-C, saying what was written.
+    Raises :class:`~healthcore.errors.InputError` (bad parameters, unreadable accounts, memory
+    that runs out), :class:`~healthcore.errors.OutputError` (an output that cannot be written),
+    :class:`~healthcore.errors.MetricError` with ``strict`` (a plugin's fault stops the run,
+    nothing is written) and :class:`Interrupted` on Ctrl-C, saying what was written.
     """
     if history is None and as_of is not None:
         raise InputError("as_of dates a run recorded in a history: give history too")

@@ -8,6 +8,7 @@ from typing import Any, Callable, NoReturn
 
 import click
 
+from healthcore.cli.flags import in_flags
 from healthcore.cli.render import printable
 from healthcore.errors import HealthcoreError, RulesetError
 
@@ -37,10 +38,11 @@ def show(text: str, *, err: bool = False) -> None:
 
 def say_error(text: str) -> None:
     """Print ``text`` on standard error, as :func:`show` does, the password of any database
-    URL or ``password=`` setting in it hidden (``***``)."""
+    URL or ``password=`` setting in it hidden (``***``), and the library's parameters named as
+    the command's flags (:func:`~healthcore.cli.flags.in_flags`)."""
     from healthcore.io.database import redact
 
-    show(redact(text), err=True)
+    show(in_flags(redact(text)), err=True)
 
 
 def fail(message: str) -> NoReturn:
