@@ -212,7 +212,7 @@ def test_unknown_account_id_says_did_you_mean(explained_of):
         explained_of("E-2")
     message = str(caught.value)
     assert "no account has the id 'E-2' (did you mean 'E-1'?)" in message
-    assert "3 accounts" in message and "'id'" in message and "--account" in message
+    assert "3 accounts" in message and "'id'" in message and "as account_id" in message
 
 
 def test_numbers_read_well():

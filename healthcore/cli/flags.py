@@ -10,6 +10,7 @@ PHRASES = (
      "say what they mean with --good-when or --bad-when"),
     ("give one of their ids as account_id", "give one of their ids with --account"),
     ("give one of them as row", "give one of them with --row"),
+    ("(give row to explain another)", "(--row N explains another)"),
     ("force=True", "--force"),
     ("tiers=True", "--tiers"),
     ("encoding='latin-1'", "--encoding latin-1"),

@@ -1,5 +1,5 @@
 """``healthcore explain``: one account's score, explained (a thin layer over
-:func:`healthcore.analysis.explain.explain`)."""
+:func:`healthcore.jobs.explain.explain_account`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import click
 from healthcore.errors import HealthcoreError
 from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, format_option, input_options, plugin_option,
                      registry_or_fail, ruleset_or_fail, warn)
-from healthcore.engine import score
 
 
 @click.command(name="explain", epilog=EXIT_CODES_HELP)
@@ -42,23 +41,19 @@ def command(ruleset: str, accounts: str, account_id: str, row: int | None, fmt: 
     The reasons say what each costly indicator cost, with its value:
       Seat usage 0.31 (target 0.8) cost 14.2 points
     """
-    from healthcore.analysis.explain import explain, rows_text
     from healthcore.io.readers import read_accounts
+    from healthcore.jobs.explain import explain_account
 
     compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
     try:
-        results = score(compiled, read_accounts(accounts, input_format, delimiter=delimiter,
-                                                encoding=encoding), explain=True)
-        explained = explain(compiled, results, account_id, row=row)
+        done = explain_account(compiled, read_accounts(accounts, input_format,
+                                                       delimiter=delimiter, encoding=encoding),
+                               account_id, row=row)
     except HealthcoreError as exc:
         fail(str(exc))
-    for warning in results.warnings:
+    for warning in done.warnings:
         warn(warning)
-    rows = explained["rows"]
-    if len(rows) > 1 and row is None:
-        warn(f"account id '{account_id}' is on {len(rows)} rows of the input ({rows_text(rows)}, "
-             f"counted from 0): each row is scored on its own; row {rows[0]} is explained "
-             "(--row N explains another); check the export")
+    explained = done.explanation
     if fmt == "json":
         click.echo(json.dumps(explained, indent=2, ensure_ascii=False))
     else:

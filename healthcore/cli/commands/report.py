@@ -1,5 +1,5 @@
 """``healthcore report``: one self-contained HTML report of scored accounts (a thin layer over
-:func:`healthcore.report.render_report`)."""
+:func:`healthcore.jobs.report.report`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import click
 from healthcore.errors import HealthcoreError
 from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, input_options,
                      plugin_option, registry_or_fail, ruleset_or_fail, warn)
-from healthcore.engine import score
 
 
 @click.command(name="report", epilog=EXIT_CODES_HELP)
@@ -43,15 +42,13 @@ def command(ruleset: str, accounts: str, output: str, outcome: str | None,
       healthcore report ruleset.yaml accounts.csv -o report.html --outcome churned
       healthcore report ruleset.yaml accounts.csv -o report.html --history history.db
     """
-    from healthcore.report import render_report, write_report
+    from healthcore.jobs.report import report
 
     compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
     frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
                              encoding=encoding)
     try:
-        results = score(compiled, frame, explain=True)
-        write_report(render_report(results, frame, outcome=outcome, history=history, top=top),
-                     output)
+        results = report(compiled, frame, output, outcome=outcome, history=history, top=top)
     except HealthcoreError as exc:
         fail(str(exc))
     for warning in results.warnings:

@@ -1,5 +1,5 @@
 """``healthcore summary``: the portfolio view of scored accounts (a thin layer over
-:func:`healthcore.analysis.summary.summarize`)."""
+:func:`healthcore.jobs.summary.summarize_accounts`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import click
 from healthcore.errors import HealthcoreError
 from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, format_option, input_options,
                      plugin_option, registry_or_fail, ruleset_or_fail, show, warn)
-from healthcore.engine import score
 
 
 @click.command(name="summary", epilog=EXIT_CODES_HELP)
@@ -33,15 +32,14 @@ def command(ruleset: str, accounts: str, fmt: str, input_format: str | None,
       healthcore summary rulesets/saas-b2b.yaml rulesets/saas-b2b.accounts.csv
       healthcore summary rulesets/saas-b2b.yaml accounts.parquet -f json
     """
-    from healthcore.analysis.summary import summarize
+    from healthcore.jobs.summary import summarize_accounts
     from healthcore.cli.render.analysis import render_summary
 
     compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
     frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
                              encoding=encoding)
     try:
-        results = score(compiled, frame)
-        summary = summarize(results, frame)
+        results, summary = summarize_accounts(compiled, frame)
     except HealthcoreError as exc:
         fail(str(exc))
     for warning in results.warnings:
