@@ -53,7 +53,7 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
       healthcore calibrate rulesets/telco.yaml telco.csv --outcome Churn -o telco-new.yaml
       healthcore calibrate acme.yaml accounts.csv --outcome renewed --good-when yes --tiers -f json
     """
-    from healthcore.analysis.calibrate import calibrate, check_output
+    from healthcore.jobs.calibrate import calibrate_ruleset
     from healthcore.cli.render.analysis import render_calibration
 
     registry = registry_or_fail(plugins)
@@ -61,13 +61,10 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
     frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
                              encoding=encoding)
     try:
-        if output:
-            check_output(output, compiled.source, force=force)
-        result = calibrate(compiled, frame, outcome, good_when=good_when or None,
-                           bad_when=bad_when or None, tiers=tiers, seed=seed,
-                           test_share=test_share, registry=registry)
-        if output:
-            result.write(output, force=force)
+        result = calibrate_ruleset(compiled, frame, outcome, output=output or None,
+                                   force=force, good_when=good_when or None,
+                                   bad_when=bad_when or None, tiers=tiers, seed=seed,
+                                   test_share=test_share, registry=registry)
     except HealthcoreError as exc:
         fail(str(exc))
     for message in result.warnings:
