@@ -51,19 +51,16 @@ def command(new: str, template: str, sample: str | None, input_format: str | Non
         click.echo(f"Next: adapt it to your accounts, then "
                    f"'healthcore validate {path} --sample ACCOUNTS'")
         return
-    from healthcore.authoring.advice import advise
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.jobs.init import missing_fields
 
+    name = "<stdin>" if sample == "-" else sample
     try:
-        ruleset = load_ruleset(path, registry=registry)
+        problems = missing_fields(path, accounts, name, registry)
     except RulesetError as exc:
         for diagnostic in exc.diagnostics:
             say_error(str(diagnostic))
         fail(f"{path} was written but does not load here (is a plugin it needs missing?), so "
              "its fields were not checked against the sample")
-    name = "<stdin>" if sample == "-" else sample
-    problems = [w for w in advise(ruleset, sample=accounts, sample_name=name)
-                if w.code in ("missing-field", "empty-field")]
     for problem in problems:
         say_error(str(problem))
     if problems:
