@@ -20,7 +20,8 @@ class Phases:
 
     STEPS = ("reading", "scoring", "writing")
 
-    def __init__(self, console: "Console | None" = None, *, enabled: bool = True, delay: float = 1.0):
+    def __init__(self, console: "Console | None" = None, *, enabled: bool = True,
+                 delay: float = 1.0):
         self.console = console
         self.enabled = enabled and (console.is_terminal if console is not None
                                     else _stderr_is_terminal())

@@ -2,7 +2,7 @@
 deliver), as Python functions: the CLI parses options, calls one, and renders what it
 returns."""
 
-from healthcore.jobs.evaluate import (Accounts, EvaluateRun, Interrupted, Outputs, Progress, Written,
-                                      evaluate)
+from healthcore.jobs.evaluate import (Accounts, EvaluateRun, Interrupted, Outputs, Progress,
+                                      Written, evaluate)
 
 __all__ = ["Accounts", "EvaluateRun", "Interrupted", "Outputs", "Progress", "Written", "evaluate"]

@@ -18,7 +18,7 @@ import polars as pl
 from healthcore.engine import score
 from healthcore.engine.inputs import is_out_of_memory, out_of_memory, too_large
 from healthcore.engine.results import listed
-from healthcore.errors import InputError
+from healthcore.errors import HealthcoreError, InputError
 
 if TYPE_CHECKING:
     from healthcore.engine.results import Results
@@ -238,6 +238,8 @@ def evaluate(ruleset: "Ruleset", accounts: Accounts | pl.DataFrame, *,
             write(results)
     except KeyboardInterrupt:
         raise Interrupted(written) from None
+    except HealthcoreError:
+        raise
     except BaseException as exc:  # polars' panics are not Exceptions
         if not is_out_of_memory(exc):
             raise

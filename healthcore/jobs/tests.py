@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from healthcore.authoring.cases import (TESTS_SUFFIX, CaseResult, load_cases, ruleset_of,
-                                        run_cases, tests_path)
+from healthcore.authoring.cases import (TESTS_SUFFIX, CaseResult, load_cases, ruleset_of, run_cases,
+                                        tests_path)
 from healthcore.errors import HealthcoreError, RulesetError
 from healthcore.ruleset.compiler import load_ruleset
 

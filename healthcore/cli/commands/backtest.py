@@ -9,9 +9,9 @@ from typing import Any, Callable
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, format_option,
-                     input_options, plugin_option,
-                     registry_or_fail, ruleset_or_fail, show, warn)
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail,
+                                            format_option, input_options, plugin_option,
+                                            registry_or_fail, ruleset_or_fail, show, warn)
 
 
 def outcome_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,8 +8,8 @@ import click
 
 from healthcore.errors import HealthcoreError
 from healthcore.cli.commands.backtest import outcome_options
-from healthcore.cli.commands.common import (accounts_or_fail, fail, format_option, plugin_option, registry_or_fail, ruleset_or_fail, show,
-                     warn)
+from healthcore.cli.commands.common import (accounts_or_fail, fail, format_option, plugin_option,
+                                            registry_or_fail, ruleset_or_fail, show, warn)
 
 EXIT_CODES_CALIBRATE = """\b
 Exit codes:

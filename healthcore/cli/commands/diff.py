@@ -8,9 +8,9 @@ import sys
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, format_option, input_options,
-                     plugin_option,
-                     registry_or_fail, ruleset_or_fail, show, warn)
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, fail, format_option,
+                                            input_options, plugin_option, registry_or_fail,
+                                            ruleset_or_fail, show, warn)
 
 
 @click.command(name="diff", epilog=EXIT_CODES_HELP)

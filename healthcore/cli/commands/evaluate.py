@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, AliasedChoice,
-                                            fail, input_options, plugin_option,
-                                            registry_or_fail, ruleset_or_fail, say_error, warn)
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, AliasedChoice, fail,
+                                            input_options, plugin_option, registry_or_fail,
+                                            ruleset_or_fail, say_error, warn)
 from healthcore.cli.progress import Phases
 from healthcore.errors import HealthcoreError, MetricError
 from healthcore.jobs.evaluate import OUTPUT_FORMATS, Accounts, Interrupted, Outputs, evaluate

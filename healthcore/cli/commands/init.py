@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from healthcore.errors import HealthcoreError, RulesetError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, accounts_or_fail, fail, input_options, plugin_option, registry_or_fail,
-                     say_error, warn)
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, accounts_or_fail, fail, input_options,
+                                            plugin_option, registry_or_fail, say_error, warn)
 
 
 @click.command(name="init", epilog=EXIT_CODES_HELP)
@@ -20,7 +20,8 @@ from healthcore.cli.commands.common import (EXIT_CODES_HELP, accounts_or_fail, f
 @click.option("--force", is_flag=True, help="Replace NEW.yaml if it exists.")
 @plugin_option
 def command(new: str, template: str, sample: str | None, input_format: str | None,
-            delimiter: str | None, encoding: str | None, force: bool, plugins: tuple[str, ...]) -> None:
+            delimiter: str | None, encoding: str | None, force: bool,
+            plugins: tuple[str, ...]) -> None:
     """Write the new ruleset NEW.yaml from a template, with all its explaining comments; its
     name is the file's stem. With --sample, say which fields the ruleset reads that your
     accounts do not have (with a did-you-mean), so that you can rename them before the first

@@ -8,7 +8,8 @@ import os
 import click
 
 from healthcore.authoring.reference import metric_reference, plugin_catalogue
-from healthcore.cli.commands.common import EXIT_CODES_HELP, format_option, plugin_option, registry_or_fail
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, format_option, plugin_option,
+                                            registry_or_fail)
 from healthcore.cli.render.plugins import render_catalogue
 
 

@@ -8,8 +8,9 @@ import sys
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, input_options,
-                     plugin_option, registry_or_fail, ruleset_or_fail, warn)
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail,
+                                            input_options, plugin_option, registry_or_fail,
+                                            ruleset_or_fail, warn)
 
 
 @click.command(name="report", epilog=EXIT_CODES_HELP)

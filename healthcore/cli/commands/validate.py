@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from healthcore.cli.commands.common import (EXIT_CODES_HELP, accounts_or_fail, fail, input_options,
-                                            plugin_option,
-                                            registry_or_fail, say_error)
+                                            plugin_option, registry_or_fail, say_error)
 from healthcore.errors import RulesetError
 
 

@@ -128,8 +128,8 @@ def render_summary(summary: "Summary") -> str:
     header, rows = summary.table()
     lines = [f"{summary.ruleset}: {summary.overall.accounts:,} accounts", ""]
     lines += columns(header, rows, indent="")
-    lines += ["", f"At risk: the accounts in the tier{'s' if len(summary.at_risk_tiers) > 1 else ''}"
-              f" {', '.join(summary.at_risk_tiers)}."
+    plural = "s" if len(summary.at_risk_tiers) > 1 else ""
+    lines += ["", f"At risk: the accounts in the tier{plural} {', '.join(summary.at_risk_tiers)}."
               + (" MRR at risk is their MRR." if "mrr" in summary.provided else ""),
               "Rates are computed from the counts summed over the accounts (a portfolio NPS "
               "is not the mean of the accounts' NPS); - : no data."]

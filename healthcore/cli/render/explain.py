@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from healthcore.analysis.explain import number
 from healthcore.cli.render import printable, rich_color, text_cell
 from healthcore.cli.render.numbers import fixed
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def render_explanation(explained: dict[str, Any], console) -> None:
-    """Print an explanation of :func:`healthcore.analysis.explain.explain` as a rich panel. Every text
-    from the ruleset or the accounts is shown as written: rich markup is not interpreted and
-    control characters are escaped."""
+
+def render_explanation(explained: dict[str, Any], console: "Console") -> None:
+    """Print an explanation of :func:`healthcore.analysis.explain.explain` as a rich panel.
+    Every text from the ruleset or the accounts is shown as written: rich markup is not
+    interpreted and control characters are escaped."""
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
@@ -44,16 +47,16 @@ def render_explanation(explained: dict[str, Any], console) -> None:
 
     def indicator_row(ind: dict[str, Any], indent: str = "") -> None:
         value = Text("missing", style="dim") if ind["value"] is None else number(ind["value"])
-        table.add_row(text_cell(f"{indent}{ind['label']}"), value, fixed(ind["points"], 1, missing=""),
-                      f"{ind['weight']:g}", fixed(ind["contribution"], 2, missing=""), fixed(ind["cost"], 1, missing=""))
+        table.add_row(text_cell(f"{indent}{ind['label']}"), value, _shown(ind["points"]),
+                      f"{ind['weight']:g}", _shown(ind["contribution"], 2), _shown(ind["cost"]))
 
     by_id = {ind["id"]: ind for ind in explained["indicators"]}
     if explained["groups"]:
         for group in explained["groups"]:
             table.add_row(text_cell(f"{group['label']} ({group['combine']})", style="bold"), "",
-                          Text(fixed(group["points"], 1, missing=""), style="bold"), f"{group['weight']:g}",
-                          Text(fixed(group["contribution"], 2, missing=""), style="bold"),
-                          fixed(group["cost"], 1, missing=""), end_section=False)
+                          Text(_shown(group["points"]), style="bold"), f"{group['weight']:g}",
+                          Text(_shown(group["contribution"], 2), style="bold"),
+                          _shown(group["cost"]), end_section=False)
             for member in group["indicators"]:
                 indicator_row(by_id[member], "  ")
             table.add_section()
@@ -89,3 +92,7 @@ def render_explanation(explained: dict[str, Any], console) -> None:
     console.print(Panel(Group(*parts), title=text_cell(
         f"{explained['ruleset']}: account {explained['account_id']}{row}"),
         title_align="left", border_style=style))
+
+
+def _shown(value: float | None, digits: int = 1) -> str:
+    return fixed(value, digits, missing="")
