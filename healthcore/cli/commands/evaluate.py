@@ -13,7 +13,7 @@ from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, Alia
                                             ruleset_or_fail, say_error, warn)
 from healthcore.cli.progress import Phases
 from healthcore.errors import HealthcoreError, MetricError
-from healthcore.jobs.evaluate import OUTPUT_FORMATS, Accounts, Interrupted, Outputs, evaluate
+from healthcore.jobs.evaluate import OUTPUT_FORMATS, Accounts, Outputs, evaluate
 
 WRITTEN = "healthcore.written"
 """The key, in the command context's ``meta``, of the :class:`~healthcore.jobs.Written` of a
@@ -123,9 +123,6 @@ def command(ruleset: str, accounts: str | None, fmt: str | None, output: str | N
             phases.close()
             say_error(f"error: {exc}")
             sys.exit(EXIT_UNSCORED)
-        except Interrupted:
-            phases.close()
-            raise
         except HealthcoreError as exc:
             phases.close()
             fail(str(exc))
