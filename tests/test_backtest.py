@@ -15,7 +15,8 @@ from sklearn.metrics import roc_auc_score
 
 from healthcore import loads_ruleset
 from healthcore.analysis.backtest import (UNSCORED, auc_expr, backtest, flag, outcome_rule,
-                                 read_outcomes, render_text)
+                                 read_outcomes)
+from healthcore.cli.render.analysis import render_backtest
 from healthcore.cli.main import main
 from healthcore.errors import InputError
 
@@ -65,7 +66,8 @@ A10,40,20,maybe
 #   (67.5 + 60 + 75 + 45 + 37.5 + 22.5 + 22.5 + 7.5 + 37.5 + 30) / 10 = 40.5;
 #   tickets 1/4 x tickets (A3: 0): (2.5 + 10 + 0 + 10 + 15 + 20 + 20 + 17.5 + 12.5 + 5) / 10 = 11.25
 MAYBE = ("outcome field 'churned': 1 account with an outcome that means neither churn nor "
-         "retention, left out: 'maybe' (1) (say what they mean with --good-when or --bad-when)")
+         "retention, left out: 'maybe' (1) (say what they mean with good_when or bad_when)")
+MAYBE_CLI = MAYBE.replace("good_when or bad_when", "--good-when or --bad-when")
 
 
 def run(*args: str):
@@ -147,11 +149,11 @@ def test_points_of_one_outcome_only_are_not_called_no_data():
     assert figures == {"both": {"usage": None, "tickets": "wrong_direction"},
                        "retained": {"usage": None, "tickets": "only_retained"},
                        "none": {"usage": None, "tickets": "no_data"}}
-    report = render_text(backtest(loads_ruleset(RULESET), accounts(only_retained), "churned"))
+    report = render_backtest(backtest(loads_ruleset(RULESET), accounts(only_retained), "churned"))
     assert report.splitlines()[-1] == ("tickets: only retained labelled accounts have points "
                                        "for it (AUC -)")
     churned_only = text.replace("90,10,no", "90,,no")
-    assert render_text(backtest(loads_ruleset(RULESET), accounts(churned_only), "churned")
+    assert render_backtest(backtest(loads_ruleset(RULESET), accounts(churned_only), "churned")
                        ).splitlines()[-1] == ("tickets: only churned labelled accounts have "
                                               "points for it (AUC -)")
 
@@ -224,8 +226,8 @@ def test_no_recognized_outcome_names_the_values():
         backtest(loads_ruleset(RULESET), accounts(text), "churned")
     assert str(caught.value) == (
         "outcome field 'churned': no account has a known outcome; values found: 'maybe' (2), "
-        "'unknown' (1). Say which values mean a bad outcome (churn) with --bad-when and which "
-        "a good one with --good-when")
+        "'unknown' (1). Say which values mean a bad outcome (churn) with bad_when and which "
+        "a good one with good_when")
 
 
 def test_an_empty_outcome_field():
@@ -262,7 +264,7 @@ def files(write):
 def test_command_table(write):
     result = run("backtest", *files(write), "--outcome", "churned")
     assert result.exit_code == 0, result.output
-    assert result.stdout == render_text(backtest(loads_ruleset(RULESET), accounts(),
+    assert result.stdout == render_backtest(backtest(loads_ruleset(RULESET), accounts(),
                                                  "churned")) + "\n"
     assert result.stdout.splitlines()[:13] == [
         "tiny: 10 accounts, 8 with a known outcome in 'churned', 4 churned (base rate 50.0 %)",
@@ -279,7 +281,7 @@ def test_command_table(write):
         "  tickets    0.208    90.0 %          11.2  wrong_direction",
         "",
         "tickets: points the wrong way: more points go with more churn (AUC 0.208)"]
-    assert result.stderr == f"warning: {MAYBE}\n"
+    assert result.stderr == f"warning: {MAYBE_CLI}\n"
 
 
 def test_command_json_and_good_when(write):

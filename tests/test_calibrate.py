@@ -15,7 +15,8 @@ import yaml
 from click.testing import CliRunner
 
 from healthcore import load_ruleset, loads_ruleset
-from healthcore.analysis.calibrate import calibrate, choose_thresholds, render_text
+from healthcore.analysis.calibrate import calibrate, choose_thresholds
+from healthcore.cli.render.analysis import render_calibration
 from healthcore.cli.main import main
 from healthcore.errors import InputError
 
@@ -209,7 +210,7 @@ def test_tier_thresholds_are_chosen_on_the_training_accounts():
     assert f"{{name: healthy, min: {int(thresholds[0])}, color: green}}    # keep" in result.text
     rates = [t.rate for t in result.after.tiers]
     assert rates[0] < rates[1] < rates[2]
-    assert "tier     old threshold  new threshold" in render_text(result)
+    assert "tier     old threshold  new threshold" in render_calibration(result)
 
 
 def test_choose_thresholds_by_hand():
@@ -227,7 +228,7 @@ def test_choose_thresholds_by_hand():
     with pytest.raises(InputError) as caught:
         choose_thresholds(position, churned, 3, min_share=0.3)
     assert str(caught.value) == ("cannot choose thresholds for 3 tiers that each hold at least "
-                                 "30% of the 20 training accounts; calibrate without --tiers, "
+                                 "30% of the 20 training accounts; calibrate without tiers=True, "
                                  "or with more accounts")
 
 
@@ -260,8 +261,8 @@ actions:""")
     with pytest.raises(InputError) as caught:
         calibrate(ruleset, synthetic_accounts(300), "churned", tiers=True)
     assert str(caught.value) == ("segment 'enterprise' changes the thresholds of the tiers "
-                                 "healthy: --tiers chooses one set of thresholds for all "
-                                 "accounts; calibrate without --tiers")
+                                 "healthy: tiers=True chooses one set of thresholds for all "
+                                 "accounts; calibrate without tiers=True")
 
 
 def first_churned(count: int) -> pl.DataFrame:

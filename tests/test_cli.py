@@ -171,7 +171,7 @@ def test_broken_ruleset_gives_exit_code_2_with_the_line(runner, hand, tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["evaluate", "{r}", "nope.csv"], "nope.csv: cannot read the file: No such file"),
     (["evaluate", "{r}", "{a}", "-o", "out.txt"], "cannot tell the output format from 'out.txt'"),
-    (["evaluate", "{r}", "{a}", "-f", "table", "-o", "x.csv"], "the table format is for the "
+    (["evaluate", "{r}", "{a}", "-f", "table", "-o", "x.csv"], "the text format is for the "
                                                                "terminal"),
     (["evaluate", "{r}", "{a}", "--plugin", "no_such_plugin_module"],
      "cannot import plugin module 'no_such_plugin_module'"),
@@ -238,12 +238,12 @@ def test_table_colors_tiers_on_a_terminal(hand):
     from rich.console import Console
 
     from healthcore import load_ruleset
-    from healthcore.cli.render import render_table
+    from healthcore.cli.render.results import render_results
     from healthcore.io.readers import read_accounts
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, color_system="standard", width=100)
-    render_table(healthcore.score(load_ruleset(hand[0]), read_accounts(hand[1])), console)
+    render_results(healthcore.score(load_ruleset(hand[0]), read_accounts(hand[1])), console)
     text = buffer.getvalue()
     assert "\x1b[32mgreen" in text and "\x1b[31mred" in text  # green and red styles
 
@@ -477,11 +477,11 @@ def test_the_table_shows_control_characters_escaped_and_markup_as_text(escaping)
     from rich.console import Console
 
     from healthcore import load_ruleset
-    from healthcore.cli.render import render_table
+    from healthcore.cli.render.results import render_results
     from healthcore.io.readers import read_accounts
 
     buffer = io.StringIO()
-    render_table(healthcore.score(load_ruleset(escaping[0]), read_accounts(escaping[1]), explain=True),
+    render_results(healthcore.score(load_ruleset(escaping[0]), read_accounts(escaping[1]), explain=True),
                  Console(file=buffer, width=200, color_system=None))
     text = buffer.getvalue()
     assert not {"\x1b", "\x07", "\r", "\x9b"} & set(text)
@@ -530,3 +530,80 @@ def test_a_reader_that_stops_early_ends_the_run_quietly_with_141(tmp_path):
     process.stdout.close()
     assert process.wait() == 141
     assert process.stderr.read() == b""
+
+
+# -------------------------------------------------------- one vocabulary across the commands
+
+@pytest.mark.parametrize("command,old,new", [
+    (["evaluate", "{r}", "{a}"], "table", "text"),
+    (["summary", "{r}", "{a}"], "table", "text"),
+    (["diff", "{r}", "{r}", "{a}"], "table", "text"),
+    (["explain", "{r}", "{a}", "--account", "001"], "panel", "text"),
+])
+def test_text_is_the_human_format_and_the_old_names_still_work(runner, hand, command, old,
+                                                                 new):
+    args = [arg.format(r=hand[0], a=hand[1]) for arg in command]
+    shown = run(runner, *args, "-f", new)
+    assert shown.exit_code == 0, shown.stderr
+    assert run(runner, *args, "-f", old).stdout == shown.stdout
+    help_text = run(runner, command[0], "--help").stdout
+    assert "text" in help_text and old not in help_text.split("--format")[1].split("\n")[0]
+
+
+@pytest.mark.parametrize("command", [["evaluate", "{r}", "{a}", "-f", "json"],
+                                     ["summary", "{r}", "{a}", "-f", "json"],
+                                     ["explain", "{r}", "{a}", "--account", "001", "-f", "json"],
+                                     ["diff", "{r}", "{r}", "{a}", "-f", "json"],
+                                     ["validate", "{r}", "--sample", "{a}"]])
+def test_every_command_reading_accounts_takes_the_input_options(runner, tmp_path, hand,
+                                                                   command):
+    export = tmp_path / "export.txt"
+    export.write_bytes(ACCOUNTS_CSV.replace(",", ";").encode("latin-1"))
+    plain = [arg.format(r=hand[0], a=hand[1]) for arg in command]
+    given = [arg.format(r=hand[0], a=str(export)) for arg in command]
+    expected = run(runner, *plain)
+    result = run(runner, *given, "--input-format", "csv", "--delimiter", ";",
+                 "--encoding", "latin-1")
+    assert result.exit_code == expected.exit_code == 0, result.stderr
+    assert result.stdout == expected.stdout.replace(hand[1], str(export))
+
+
+def test_validate_still_takes_sample_format_without_showing_it(runner, tmp_path, hand):
+    sample = tmp_path / "sample.data"
+    sample.write_text(ACCOUNTS_CSV)
+    result = run(runner, "validate", hand[0], "--sample", str(sample), "--sample-format", "csv")
+    assert result.exit_code == 0, result.stderr
+    help_text = run(runner, "validate", "--help").stdout
+    assert "--input-format" in help_text and "--sample-format" not in help_text
+
+
+def test_the_cli_names_its_flags_where_the_library_names_parameters(runner, hand, tmp_path):
+    explained = run(runner, "explain", *hand, "--account", "nope")
+    assert explained.exit_code == 2
+    assert "give one of their ids with --account" in explained.stderr
+    with_outcome = tmp_path / "outcomes.csv"
+    with_outcome.write_text(ACCOUNTS_CSV.replace("overdue\n", "overdue,churned\n", 1)
+                            .replace(",0\n", ",0,maybe\n").replace(",40\n", ",40,maybe\n")
+                            .replace(",\n", ",,maybe\n"))
+    backtested = run(runner, "backtest", hand[0], str(with_outcome), "--outcome", "churned")
+    assert backtested.exit_code == 2
+    assert "with --bad-when and which a good one with --good-when" in backtested.stderr
+    missing = run(runner, "alerts", "--history", str(tmp_path / "none.db"))
+    assert missing.exit_code == 2
+    assert "record runs with healthcore evaluate RULESET ACCOUNTS --history DB" in missing.stderr
+    calibrated = run(runner, "calibrate", hand[0], str(with_outcome), "--outcome", "churned",
+                     "--bad-when", "maybe", "-o", hand[0])
+    assert calibrated.exit_code == 2
+    assert "(or give --force to replace it)" in calibrated.stderr
+
+
+def test_each_library_phrase_the_cli_rewords_is_in_the_library():
+    import re
+
+    from healthcore.cli.flags import PHRASES
+
+    library = "\n".join(path.read_text() for path in (REPO / "healthcore").rglob("*.py")
+                        if "cli" not in path.relative_to(REPO / "healthcore").parts)
+    joined = re.sub(r'"\s*\n\s*f?"', "", library)  # the parts of a string written on lines
+    for phrase, _ in PHRASES:
+        assert phrase in joined, phrase

@@ -212,7 +212,7 @@ def test_unknown_account_id_says_did_you_mean(explained_of):
         explained_of("E-2")
     message = str(caught.value)
     assert "no account has the id 'E-2' (did you mean 'E-1'?)" in message
-    assert "3 accounts" in message and "'id'" in message and "--account" in message
+    assert "3 accounts" in message and "'id'" in message and "as account_id" in message
 
 
 def test_numbers_read_well():
@@ -399,4 +399,4 @@ def test_the_row_of_a_unique_id(explained_of, files, builtin_registry):
     with pytest.raises(InputError) as caught:
         explain(ruleset, results, "S-1", row=2)
     assert str(caught.value) == ("account 'S-1' is on row 1 of the input (counted from 0), "
-                                 "not on row 2: give one of them with --row")
+                                 "not on row 2: give one of them as row")

@@ -344,9 +344,8 @@ def test_report_trends_say_when_the_runs_have_no_accounts(target):
         tier_mix(target, "usage-watch")
     assert str(caught.value).endswith(
         "has 1 run of the ruleset 'usage-watch' (2024-01-01), none with accounts (empty "
-        "accounts files were recorded): delete them with healthcore history --delete --as-of "
-        "DATE --history DB, and record runs with healthcore evaluate RULESET ACCOUNTS "
-        "--history DB")
+        "accounts files were recorded): delete them (HistoryStore.delete_run), and record runs "
+        "with evaluate(ruleset, accounts, history=DB)")
 
 
 # ------------------------------------------------------------------------------ the schema

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from conftest import REPO
-from healthcore.cli.main import Phases, main
+from healthcore.cli.main import main
+from healthcore.cli.progress import Phases
 from test_cli import ACCOUNTS_CSV, EXPECTED, HAND
 
 SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")

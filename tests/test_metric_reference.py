@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from healthcore.cli.main import REGENERATE, main, metric_reference
+from healthcore.authoring.reference import REGENERATE, metric_reference
+from healthcore.cli.main import main
 from healthcore.plugin.registry import DISABLE_ENV, default_registry, load_registry
 
 METRICS_MD = REPO / "docs" / "metrics.md"

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from healthcore import InputError, loads_ruleset
 from healthcore.cli.main import main
 from healthcore.io.readers import read_bytes
-from healthcore.analysis.summary import render_text, summarize
+from healthcore.analysis.summary import summarize
+from healthcore.cli.render.analysis import render_summary
 
 RULESET = """\
 healthcore: 1
@@ -172,7 +173,7 @@ def test_the_accounts_must_be_the_ones_scored():
 
 
 def test_text_table_shows_the_provided_figures(tmp_path):
-    text = render_text(summary())
+    text = render_summary(summary())
     lines = text.splitlines()
     assert lines[0] == "portfolio: 4 accounts"
     assert lines[2].split() == ["group", "accounts", "mean", "score", "good", "bad", "NPS",

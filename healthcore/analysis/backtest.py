@@ -126,8 +126,8 @@ def read_outcomes(accounts: pl.DataFrame, rule: Outcome) -> tuple[pl.Series, lis
     if known.len() == 0:
         found = f"; values found: {shown}{more}" if shown else ": it is empty for every account"
         raise InputError(f"outcome field '{name}': no account has a known outcome{found}. "
-                         "Say which values mean a bad outcome (churn) with --bad-when and "
-                         "which a good one with --good-when")
+                         "Say which values mean a bad outcome (churn) with bad_when and "
+                         "which a good one with good_when")
     if known.n_unique() == 1:
         which = "churned" if known[0] else "retained"
         raise InputError(f"outcome field '{name}': all {known.len()} accounts with a known "
@@ -137,7 +137,7 @@ def read_outcomes(accounts: pl.DataFrame, rule: Outcome) -> tuple[pl.Series, lis
         count = int(strange.get_column("len").sum())
         warnings.append(f"outcome field '{name}': {count} account{'s' if count > 1 else ''} "
                         f"with an outcome that means neither churn nor retention, left out: "
-                        f"{shown}{more} (say what they mean with --good-when or --bad-when)")
+                        f"{shown}{more} (say what they mean with good_when or bad_when)")
     return churned, warnings
 
 
@@ -301,56 +301,9 @@ def _indicators(ruleset: "Ruleset", table: pl.DataFrame, summary: dict[str, Any]
             for i in ruleset.indicators]
 
 
-# -- text ---------------------------------------------------------------------------------------
-
 FLAG_WORDS = {"no_separation": "does not separate churned from retained accounts",
               "wrong_direction": "points the wrong way: more points go with more churn",
               "no_data": "no labelled account has points for it",
               "only_churned": "only churned labelled accounts have points for it",
               "only_retained": "only retained labelled accounts have points for it"}
-
-
-def percent(value: float | None) -> str:
-    """``26.5 %``, or ``-`` for no value."""
-    return "-" if value is None else f"{value * 100:.1f} %"
-
-
-def number(value: float | None, digits: int = 3) -> str:
-    """``value`` with ``digits`` decimals, or ``-``."""
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]], left: tuple[int, ...] = (0,)
-          ) -> list[str]:
-    """Aligned text columns: those numbered in ``left`` to the left, the others to the right."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  " + "  ".join(c.ljust(w) if i in left else c.rjust(w)
-                                for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-    return [line(header), *(line(r) for r in rows)]
-
-
-def tier_rows(result: Backtest) -> list[tuple[str, ...]]:
-    return [(t.tier, str(t.accounts), str(t.churned), percent(t.rate), number(t.lift, 2))
-            for t in result.tiers]
-
-
-def render_text(result: Backtest) -> str:
-    """The ``--format table`` report of ``healthcore backtest``."""
-    out = [f"{result.ruleset}: {result.accounts} accounts, {result.labelled} with a known "
-           f"outcome in '{result.outcome}', {result.churned} churned (base rate "
-           f"{percent(result.base_rate)})",
-           f"AUC of the score: {number(result.auc)} on {result.scored} scored accounts "
-           "(1.0: perfect, 0.5: no better than chance)", ""]
-    out += table(("tier", "accounts", "churned", "churn rate", "lift"), tier_rows(result))
-    out.append("")
-    out += table(("indicator", "AUC", "coverage", "contribution", "flag"),
-                 [(i.id, number(i.auc), percent(i.coverage), number(i.contribution, 1),
-                   i.flag or "") for i in result.indicators], left=(0, 4))
-    flagged = [i for i in result.indicators if i.flag]
-    if flagged:
-        out.append("")
-        out += [f"{i.id}: {FLAG_WORDS[i.flag]} (AUC {number(i.auc)})" for i in flagged]
-    return "\n".join(out)
+"""What each flag of an indicator (:func:`flag`) means, in words."""

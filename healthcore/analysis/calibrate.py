@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import polars as pl
 
-from healthcore.analysis.backtest import Backtest, measure, number, outcomes, percent, table, tier_rows
+from healthcore.analysis.backtest import Backtest, measure, outcomes
 from healthcore.errors import InputError
 from healthcore.engine import score
 
@@ -131,8 +131,8 @@ def check_output(path: str | Path, source: str, *, force: bool = False) -> None:
         return
     if Path(source).exists() and target.resolve() == Path(source).resolve():
         raise InputError(f"{path} is the ruleset being calibrated: write the new one to another "
-                         "file (or give --force to replace it)")
-    raise InputError(f"{path} exists: give another file (or --force to replace it)")
+                         "file (or give force=True to replace it)")
+    raise InputError(f"{path} exists: give another file (or force=True to replace it)")
 
 
 def calibrate(ruleset: "Ruleset", accounts: Any, outcome: str, *,
@@ -204,8 +204,8 @@ def _refuse_unsupported(ruleset: "Ruleset", tiers: bool) -> None:
         if tiers and segment.thresholds:
             raise InputError(
                 f"segment '{segment.id}' changes the thresholds of the tiers "
-                f"{', '.join(sorted(segment.thresholds))}: --tiers chooses one set of "
-                "thresholds for all accounts; calibrate without --tiers")
+                f"{', '.join(sorted(segment.thresholds))}: tiers=True chooses one set of "
+                "thresholds for all accounts; calibrate without tiers=True")
 
 
 def _split(bad: "np.ndarray", test_share: float, seed: int
@@ -409,7 +409,7 @@ def choose_thresholds(position: "np.ndarray", churned: "np.ndarray", tiers: int,
     if 101 not in best[tiers]:
         raise InputError(f"cannot choose thresholds for {tiers} tiers that each hold at least "
                          f"{min_share:.0%} of the {len(cells)} training accounts; calibrate "
-                         "without --tiers, or with more accounts")
+                         "without tiers=True, or with more accounts")
     return sorted(best[tiers][101][1][1:], reverse=True)
 
 
@@ -460,33 +460,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-# -- text ---------------------------------------------------------------------------------------
-
-NOTE_WORDS = {"wrong_direction": "given the others, more points went with more churn",
-              "no_effect": "no effect on churn"}
-
-
-def render_text(result: Calibration) -> str:
-    """The ``--format table`` report of ``healthcore calibrate``."""
-    before, after = result.before, result.after
-    out = [f"{result.source}: learned from {result.train['accounts']} accounts, compared on "
-           f"{after.labelled} held-out accounts ({percent(result.test_share)}, seed {result.seed})",
-           ""]
-    out += table((result.weights[0].kind, "old weight", "new weight", "note"),
-                 [(w.id, _format(w.old, 6), _format(w.new, 6),
-                   NOTE_WORDS.get(w.note or "", "")) for w in result.weights], left=(0, 3))
-    if result.thresholds is not None:
-        out.append("")
-        out += table(("tier", "old threshold", "new threshold"),
-                     [(t.tier, _format(t.old, 6), _format(t.new, 6))
-                      for t in result.thresholds])
-    out += ["", "Held-out backtest:"]
-    out += table(("", "old ruleset", "new ruleset"),
-                 [("AUC", number(before.auc), number(after.auc)),
-                  ("base rate", percent(before.base_rate), percent(after.base_rate))])
-    for name, rows in (("old", tier_rows(before)), ("new", tier_rows(after))):
-        out += ["", f"Tiers of the {name} ruleset on the held-out accounts:"]
-        out += table(("tier", "accounts", "churned", "churn rate", "lift"), rows)
-    return "\n".join(out)

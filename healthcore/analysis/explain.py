@@ -75,10 +75,10 @@ def explain(ruleset: Ruleset, results: "Results", account_id: Any, *,
         hint = did_you_mean(wanted, [i for i in ids if i])
         raise InputError(f"no account has the id '{wanted}'{hint}: the {count} account"
                          f"{'s' if count != 1 else ''} of the input are identified by the field "
-                         f"'{ruleset.account_id}'; give one of their ids with --account")
+                         f"'{ruleset.account_id}'; give one of their ids as account_id")
     if row is not None and row not in rows:
         raise InputError(f"account '{wanted}' is on {rows_text(rows)} of the input (counted "
-                         f"from 0), not on row {row}: give one of them with --row")
+                         f"from 0), not on row {row}: give one of them as row")
     row_index = rows[0] if row is None else row
     record = frame.row(row_index, named=True)
     segment_id = record.get("segment") if ruleset.segments else None

@@ -335,19 +335,3 @@ def _parts(figure: Figure, indicator: "Indicator",
 def _count(values: pl.Expr, condition: pl.Expr) -> pl.Expr:
     """How many elements of each list meet ``condition`` (an expression of ``pl.element()``)."""
     return values.list.eval(condition.cast(pl.Float64)).list.sum()
-
-
-def render_text(summary: Summary) -> str:
-    """The ``--format table`` output: the summary table, then what "at risk" means."""
-    header, rows = summary.table()
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = [f"{summary.ruleset}: {summary.overall.accounts:,} accounts", ""]
-    for row in (header, *rows):
-        lines.append("  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                               for i, (cell, width) in enumerate(zip(row, widths))).rstrip())
-    lines += ["", f"At risk: the accounts in the tier{'s' if len(summary.at_risk_tiers) > 1 else ''}"
-              f" {', '.join(summary.at_risk_tiers)}."
-              + (" MRR at risk is their MRR." if "mrr" in summary.provided else ""),
-              "Rates are computed from the counts summed over the accounts (a portfolio NPS "
-              "is not the mean of the accounts' NPS); - : no data."]
-    return "\n".join(lines)

@@ -138,7 +138,7 @@ def create_from_template(template: str | Template, destination: str | Path, *,
                             f"such as {destination / (chosen.name + '.yaml')}")
     if destination.exists() and not force:
         raise TemplateError(f"{destination} already exists: choose another name, or give "
-                            "--force to replace it")
+                            "force=True to replace it")
     if destination.suffix not in (".yaml", ".yml"):
         raise TemplateError(f"{destination}: a ruleset file name ends with .yaml or .yml")
     if destination.name.endswith(TESTS_SUFFIX):

@@ -63,7 +63,7 @@ def with_looked_back(ruleset: Ruleset, frame: pl.DataFrame, looked_back: pl.Data
         return frame.with_columns(pl.lit(None, dtype).alias(name)
                                   for name, dtype in dtypes.items()), [
             f"the ruleset reads the score history ({shown}) but no history is given: these "
-            "have no value (record runs with evaluate --history DB)"]
+            "have no value (record runs in a history and give it)"]
     key = f"{HIDDEN}key"
     earlier = looked_back.select(pl.col("account_id").cast(pl.String).alias(key),
                                  *(pl.col(name).cast(dtype) for name, dtype in dtypes.items()))

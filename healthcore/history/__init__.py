@@ -123,7 +123,7 @@ def deliver(store: HistoryStore, registry: "Registry") -> Delivery:
             done.problems.append(
                 f"plugin '{receiver.plugin}' failed to deliver {_count(alerts)}: "
                 f"{type(exc).__name__}: {exc}; they stay in the history's outbox and are "
-                "delivered again by the next run or by healthcore deliver --history DB")
+                "delivered again by the next run or by deliver(store, registry)")
             continue
         done.delivered[receiver.plugin] = len(alerts)
         try:
@@ -135,8 +135,8 @@ def deliver(store: HistoryStore, registry: "Registry") -> Delivery:
     for plugin, alerts in sorted(waiting.items()):
         done.problems.append(
             f"{_count(alerts)} wait for plugin '{plugin}', which is not installed or not "
-            "loaded: install it (or give --plugin MODULE) and run healthcore deliver "
-            "--history DB")
+            "loaded: install it (or load its module with extra_plugins) and deliver them "
+            "(deliver(store, registry))")
     return done
 
 

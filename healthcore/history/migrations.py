@@ -157,12 +157,12 @@ def check_current(version: int, name: str) -> None:
     """Refuse to read the history ``name`` whose schema ``version`` is not the current one."""
     if version == 0:
         raise InputError(f"no history at {name}: it has no history tables; record runs "
-                         "with healthcore evaluate RULESET ACCOUNTS --history DB")
+                         "with evaluate(ruleset, accounts, history=DB)")
     if version < latest_version():
         raise InputError(f"{name}: the history has schema version {version}, older than "
                          f"this healthcore's ({latest_version()}); upgrade it once by recording "
-                         "a run (healthcore evaluate --history DB) or with healthcore deliver "
-                         "--history DB, then read it")
+                         "a run (evaluate(ruleset, accounts, history=DB)) or by delivering its "
+                         "alerts (deliver(store, registry)), then read it")
     if version > latest_version():
         raise InputError(f"{name}: the history has schema version {version}, newer than "
                          f"this healthcore knows ({latest_version()}); upgrade healthcore (pip "

@@ -53,17 +53,17 @@ class Override:
         if not str(self.account_id).strip():
             raise InputError("give the account id to override")
         if not self.reason.strip():
-            raise InputError("give a --reason: every override is kept with who made it and why")
+            raise InputError("give a reason: every override is kept with who made it and why")
         if (self.kind == "tier") != (self.tier is not None):
-            raise InputError("--tier goes with a tier override only" if self.tier
-                             else "a tier override needs the tier, as in --tier at_risk")
+            raise InputError("tier goes with a tier override only" if self.tier
+                             else "a tier override needs the tier, as in tier='at_risk'")
         if self.until is not None and self.until < self.starts:
-            raise InputError(f"--until {self.until} is before the override starts "
+            raise InputError(f"until {self.until} is before the override starts "
                              f"({self.starts}): it would never apply")
 
 
 def current_author() -> str:
-    """Who makes an override when ``--by`` is not given: the login name."""
+    """Who makes an override when no author is given: the login name."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -40,8 +40,8 @@ def check_in_order(connection: "Connection", name: str, ruleset_name: str, day: 
             f"{name}: cannot record the run of {ruleset_name} on {day}: the history "
             f"already has later runs of this ruleset ({shown}), whose trends, alerts and "
             f"previous(...) values were computed without it; nothing was recorded. Runs "
-            f"are recorded in date order: to add {day}, delete the later runs (healthcore "
-            "history --delete --as-of DATE --history DB), then record them again after it")
+            f"are recorded in date order: to add {day}, delete the later runs "
+            "(HistoryStore.delete_run), then record them again after it")
 
 
 def no_single_run(connection: "Connection", name: str, day: str, ruleset_name: str | None,
@@ -50,7 +50,7 @@ def no_single_run(connection: "Connection", name: str, day: str, ruleset_name: s
     the rulesets with a run that day)."""
     if len(that_day) > 1 and ruleset_name is None:
         return (f"{name}: several rulesets have a run on {day} ({', '.join(that_day)}); "
-                "choose one with --ruleset NAME")
+                "choose one with ruleset=NAME")
     sqlalchemy = sqlalchemy_module()
     runs = tables().runs
     latest = [f"{r.ruleset} {r.as_of}" for r in connection.execute(
@@ -129,7 +129,7 @@ def timeline(connection: "Connection", name: str, account: str,
         if len(names) > 1:
             raise InputError(f"{name}: account '{account}' is in the history of "
                              f"several rulesets ({', '.join(names)}); choose one with "
-                             "--ruleset NAME")
+                             "ruleset=NAME")
         ruleset_name = names[0]
     elif ruleset_name not in names:
         raise InputError(_unknown(connection, name, account, ruleset_name))
@@ -269,6 +269,6 @@ def _unknown(connection: "Connection", name: str, account: str, ruleset_name: st
     if close:
         return message + f" (did you mean '{close[0]}'?)"
     if not known:
-        return message + ("; nothing is recorded yet: record runs with healthcore evaluate "
-                          "RULESET ACCOUNTS --history DB")
+        return message + ("; nothing is recorded yet: record runs with "
+                          "evaluate(ruleset, accounts, history=DB)")
     return message + "; check the account id (as written in the accounts' id field)"

@@ -42,7 +42,7 @@ def database_url(target: str) -> str:
     if "://" in target:
         return target
     if not target.strip():
-        raise InputError("--history needs a SQLite file path or a database URL")
+        raise InputError("the history needs a SQLite file path or a database URL")
     if _CONNECTION_STRING.search(target):
         raise InputError(f"'{safe_url(target)}' is a keyword/value connection string, not a "
                          "SQLite file path: give a URL, as in postgresql://user:password@host/db")
@@ -59,13 +59,13 @@ def connect(url: str, *, must_exist: bool) -> "Session":
         database = parsed.database or ""
         if database in ("", ":memory:") or database.startswith("file:"):
             raise InputError(f"{safe_url(url)}: give the path of a SQLite file for the history, "
-                             "as in --history history.db or sqlite:////data/history.db")
+                             "as in history.db or sqlite:////data/history.db")
         sqlite_file = Path(database)
         _check_sqlite_file(sqlite_file)
         if must_exist and not sqlite_file.is_file():
             raise InputError(f"no history at {safe_url(url)}: the file '{safe_url(database)}' "
-                             "does not exist; record runs with healthcore evaluate RULESET "
-                             "ACCOUNTS --history DB, or check the path")
+                             "does not exist; record runs with evaluate(ruleset, accounts, "
+                             "history=DB), or check the path")
         if not sqlite_file.parent.is_dir():
             raise InputError(f"{safe_url(url)}: the folder '{sqlite_file.parent}' does not "
                              "exist; create it or give another path for the history")

@@ -56,7 +56,7 @@ def read_accounts(path: str, fmt: str | None = None, *, delimiter: str | None = 
     fmt = fmt or format_of(path)
     if fmt is None:
         raise InputError(f"{path}: cannot tell the format from the extension; use one of "
-                         f"{', '.join(sorted(_EXTENSIONS))} or give --input-format")
+                         f"{', '.join(sorted(_EXTENSIONS))} or give the format (fmt)")
     try:
         with open(path, "rb") as handle:
             return _read(handle, fmt, path, delimiter, encoding, columns)

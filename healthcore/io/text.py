@@ -24,7 +24,7 @@ def check_utf8(data: bytes, name: str) -> None:
 def _not_utf8(data: bytes, exc: UnicodeDecodeError, name: str) -> InputError:
     line = data[: exc.start].count(b"\n") + 1
     return InputError(f"{name}:{line}: byte 0x{data[exc.start]:02x} is not valid UTF-8; save "
-                      "the file as UTF-8, or give its encoding (such as --encoding latin-1)")
+                      "the file as UTF-8, or give its encoding (such as encoding='latin-1')")
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> str:

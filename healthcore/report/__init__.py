@@ -65,12 +65,12 @@ def tier_mix(history: str, ruleset_name: str) -> "pl.DataFrame":
         raise InputError(f"the history {safe_url(history)} has {runs.height} run"
                          f"{'s' if runs.height != 1 else ''} of the ruleset '{ruleset_name}' "
                          f"({dates}), none with accounts (empty accounts files were "
-                         "recorded): delete them with healthcore history --delete --as-of DATE "
-                         "--history DB, and record runs with healthcore evaluate RULESET "
-                         "ACCOUNTS --history DB")
+                         "recorded): delete them (HistoryStore.delete_run), and record runs with "
+                         "evaluate(ruleset, accounts, history=DB)")
     if mix.height == 0:
         raise InputError(f"the history {safe_url(history)} has no run of the ruleset "
-                         f"'{ruleset_name}': record runs with healthcore evaluate RULESET ACCOUNTS --history DB")
+                         f"'{ruleset_name}': record runs with "
+                         "evaluate(ruleset, accounts, history=DB)")
     return mix
 
 

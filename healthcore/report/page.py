@@ -204,7 +204,7 @@ def _summary(summary: "Summary", colors: dict[str, str]) -> str:
 
 
 def _backtest(result: dict[str, Any], colors: dict[str, str]) -> str:
-    from healthcore.analysis.backtest import FLAG_WORDS, number, percent
+    from healthcore.analysis.backtest import FLAG_WORDS
 
     auc = result.get("auc")
     headline = (f"ROC AUC of the score: <b>{auc:.3f}</b> (0.5: no better than chance; 1: "
@@ -213,12 +213,12 @@ def _backtest(result: dict[str, Any], colors: dict[str, str]) -> str:
                                         "only).")
     tiers = _table(["tier", "accounts", "with the outcome", "rate", "lift"],
                    ([badge(row["tier"], colors), f"{row['accounts']:,}",
-                     f"{row['churned']:,}", percent(row["rate"]), _times(row["lift"])]
+                     f"{row['churned']:,}", _percent(row["rate"]), _times(row["lift"])]
                     for row in result["tiers"]), {1, 2, 3, 4}, table_id="backtest-tiers")
     indicators = _table(
         ["indicator", "AUC", "coverage", "mean contribution", "flag"],
-        ([escape(row["id"]), number(row["auc"]), percent(row["coverage"]),
-          number(row["contribution"], 1), escape(FLAG_WORDS.get(row["flag"], ""))]
+        ([escape(row["id"]), _number(row["auc"]), _percent(row["coverage"]),
+          _number(row["contribution"], 1), escape(FLAG_WORDS.get(row["flag"], ""))]
          for row in result["indicators"]), {1, 2, 3},
         row_class=("flagged" if row["flag"] else "" for row in result["indicators"]),
         table_id="backtest-indicators")
@@ -227,7 +227,7 @@ def _backtest(result: dict[str, Any], colors: dict[str, str]) -> str:
             f'<p class="note">Outcome field <b>{escape(str(result["outcome"]))}</b>: '
             f"{result['labelled']:,} of {result['accounts']:,} accounts labelled, "
             f"{result['churned']:,} with the outcome (base rate "
-            f"{percent(result['base_rate'])}). {headline}</p>{warnings}"
+            f"{_percent(result['base_rate'])}). {headline}</p>{warnings}"
             '<div class="pair"><div class="card">' + tiers + '</div><div class="card">'
             + _chart(charts.backtest_tiers(result["tiers"], result["base_rate"], colors),
                      "backtest")
@@ -246,3 +246,11 @@ def _trends(mix: pl.DataFrame, colors: dict[str, str]) -> str:
 
 def _times(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share * 100:.1f} %"
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"

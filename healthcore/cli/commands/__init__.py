@@ -1,2 +1,2 @@
-"""The commands of the ``healthcore`` CLI beyond evaluate, validate and plugins, one module
-each, every one a thin layer over the Python API."""
+"""The commands of the ``healthcore`` CLI, one module each (``common``: what they share),
+every one a thin layer over the Python API."""

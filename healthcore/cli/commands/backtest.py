@@ -9,8 +9,9 @@ from typing import Any, Callable
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, plugin_option,
-                     registry_or_fail, ruleset_or_fail, show, warn)
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail,
+                                            format_option, input_options, plugin_option,
+                                            registry_or_fail, ruleset_or_fail, show, warn)
 
 
 def outcome_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -26,24 +27,21 @@ def outcome_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--bad-when", "bad_when", multiple=True, metavar="VALUE",
                      help="A value of FIELD that means a bad outcome (churned, lost); "
                           "repeatable."),
-        click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl",
-                                                          "parquet"]),
-                     help="Format of ACCOUNTS when its extension does not tell (or it is '-')."),
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return input_options(command)
 
 
 @click.command(name="backtest", epilog=EXIT_CODES_HELP)
 @click.argument("ruleset", type=click.Path(dir_okay=False))
 @click.argument("accounts", type=click.Path(dir_okay=False, allow_dash=True))
 @outcome_options
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for tools.")
+@format_option("text", "json")
 @plugin_option
 def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...],
-            bad_when: tuple[str, ...], input_format: str | None, fmt: str,
+            bad_when: tuple[str, ...], input_format: str | None, delimiter: str | None,
+            encoding: str | None, fmt: str,
             plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS, whose outcome is known, with RULESET and measure how well the score
     foretold it: the churn rate and lift of each tier, the AUC of the score, and for each
@@ -55,11 +53,13 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
       healthcore backtest rulesets/telco.yaml telco-customer-churn.csv --outcome Churn
       healthcore backtest acme.yaml accounts.parquet --outcome renewed --good-when yes -f json
     """
-    from healthcore.analysis.backtest import UNSCORED, backtest, render_text
+    from healthcore.analysis.backtest import UNSCORED, backtest
+    from healthcore.cli.render.analysis import render_backtest
 
     registry = registry_or_fail(plugins)
     compiled = ruleset_or_fail(ruleset, registry)
-    frame = accounts_or_fail(accounts, input_format)
+    frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
+                             encoding=encoding)
     try:
         result = backtest(compiled, frame, outcome, good_when=good_when or None,
                           bad_when=bad_when or None)
@@ -67,7 +67,7 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
         fail(str(exc))
     for message in result.warnings:
         warn(message)
-    show(json.dumps(result.to_dict(), indent=2) if fmt == "json" else render_text(result))
+    show(json.dumps(result.to_dict(), indent=2) if fmt == "json" else render_backtest(result))
     unscored = sum(t.accounts for t in result.tiers if t.tier == UNSCORED)
     if unscored:
         warn(f"{unscored} of the {result.labelled} accounts with a known outcome could not be "

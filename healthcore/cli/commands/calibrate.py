@@ -8,8 +8,8 @@ import click
 
 from healthcore.errors import HealthcoreError
 from healthcore.cli.commands.backtest import outcome_options
-from healthcore.cli.commands.common import (accounts_or_fail, fail, plugin_option, registry_or_fail, ruleset_or_fail, show,
-                     warn)
+from healthcore.cli.commands.common import (accounts_or_fail, fail, format_option, plugin_option,
+                                            registry_or_fail, ruleset_or_fail, show, warn)
 
 EXIT_CODES_CALIBRATE = """\b
 Exit codes:
@@ -36,11 +36,11 @@ Exit codes:
               default=0.3, show_default=True,
               help="Share of the accounts with a known outcome held out to compare the old "
                    "and the new ruleset.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for tools.")
+@format_option("text", "json")
 @plugin_option
 def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...],
-            bad_when: tuple[str, ...], input_format: str | None, output: str | None,
+            bad_when: tuple[str, ...], input_format: str | None, delimiter: str | None,
+            encoding: str | None, output: str | None,
             force: bool, tiers: bool, seed: int, test_share: float, fmt: str,
             plugins: tuple[str, ...]) -> None:
     """Learn the weights of RULESET (and with --tiers its tier thresholds) from ACCOUNTS
@@ -53,19 +53,18 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
       healthcore calibrate rulesets/telco.yaml telco.csv --outcome Churn -o telco-new.yaml
       healthcore calibrate acme.yaml accounts.csv --outcome renewed --good-when yes --tiers -f json
     """
-    from healthcore.analysis.calibrate import calibrate, check_output, render_text
+    from healthcore.jobs.calibrate import calibrate_ruleset
+    from healthcore.cli.render.analysis import render_calibration
 
     registry = registry_or_fail(plugins)
     compiled = ruleset_or_fail(ruleset, registry)
-    frame = accounts_or_fail(accounts, input_format)
+    frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
+                             encoding=encoding)
     try:
-        if output:
-            check_output(output, compiled.source, force=force)
-        result = calibrate(compiled, frame, outcome, good_when=good_when or None,
-                           bad_when=bad_when or None, tiers=tiers, seed=seed,
-                           test_share=test_share, registry=registry)
-        if output:
-            result.write(output, force=force)
+        result = calibrate_ruleset(compiled, frame, outcome, output=output or None,
+                                   force=force, good_when=good_when or None,
+                                   bad_when=bad_when or None, tiers=tiers, seed=seed,
+                                   test_share=test_share, registry=registry)
     except HealthcoreError as exc:
         fail(str(exc))
     for message in result.warnings:
@@ -73,6 +72,6 @@ def command(ruleset: str, accounts: str, outcome: str, good_when: tuple[str, ...
     if fmt == "json":
         click.echo(json.dumps({**result.to_dict(), "written": output}, indent=2))
         return
-    show(render_text(result))
+    show(render_calibration(result))
     click.echo(f"\nwritten: {output}" if output else
                "\nnot written: give -o NEW.yaml to write the calibrated ruleset")

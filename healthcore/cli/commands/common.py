@@ -8,6 +8,7 @@ from typing import Any, Callable, NoReturn
 
 import click
 
+from healthcore.cli.flags import in_flags
 from healthcore.cli.render import printable
 from healthcore.errors import HealthcoreError, RulesetError
 
@@ -37,10 +38,11 @@ def show(text: str, *, err: bool = False) -> None:
 
 def say_error(text: str) -> None:
     """Print ``text`` on standard error, as :func:`show` does, the password of any database
-    URL or ``password=`` setting in it hidden (``***``)."""
+    URL or ``password=`` setting in it hidden (``***``), and the library's parameters named as
+    the command's flags (:func:`~healthcore.cli.flags.in_flags`)."""
     from healthcore.io.database import redact
 
-    show(redact(text), err=True)
+    show(in_flags(redact(text)), err=True)
 
 
 def fail(message: str) -> NoReturn:
@@ -54,12 +56,69 @@ def warn(message: str) -> None:
     say_error(f"warning: {message}")
 
 
-def input_format_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--input-format FORMAT`` option of commands reading ACCOUNTS."""
-    return click.option("--input-format",
-                        type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
-                        help="Format of ACCOUNTS when its extension does not tell (or it is "
-                             "'-').")(command)
+INPUT_FORMATS = ("csv", "tsv", "json", "jsonl", "parquet")
+
+
+class AliasedChoice(click.Choice):
+    """A choice that also accepts older names of some choices (``aliases``: old name -> the
+    choice), left out of the help so that scripts written with them keep working."""
+
+    def __init__(self, choices: tuple[str, ...], aliases: dict[str, str]):
+        super().__init__(choices)
+        self.aliases = aliases
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return super().convert(self.aliases.get(value, value), param, ctx)
+
+
+def format_option(*choices: str, default: str | None = "text",
+                  help: str = "text for people, json for tools.",
+                  aliases: tuple[str, ...] = ("table",)) -> Callable[..., Any]:
+    """The ``-f/--format`` option: ``text`` is the human-readable output of every command;
+    ``aliases`` are its older names (``table``, ``panel``), accepted but not shown."""
+    return click.option("-f", "--format", "fmt",
+                        type=AliasedChoice(choices, {alias: "text" for alias in aliases}),
+                        default=default, show_default=default is not None, help=help)
+
+
+class AliasedOption(click.Option):
+    """An option with older names (``aliases``), accepted but not shown in the help."""
+
+    def __init__(self, *args: Any, aliases: tuple[str, ...] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.aliases = aliases
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        opts = self.opts
+        self.opts = [name for name in opts if name not in self.aliases]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = opts
+
+
+def input_options(command: Callable[..., Any] | None = None, *,
+                  accounts: str = "ACCOUNTS", aliases: tuple[str, ...] = ()) -> Any:
+    """The options saying how to read a file of accounts (named ``accounts`` in the help):
+    ``--input-format`` (also accepted under the older names ``aliases``), ``--delimiter`` and
+    ``--encoding``."""
+    if command is None:
+        return lambda command: input_options(command, accounts=accounts, aliases=aliases)
+    options = [
+        click.option("--input-format", *aliases, "input_format", cls=AliasedOption,
+                     aliases=aliases, type=click.Choice(INPUT_FORMATS),
+                     help=f"Format of {accounts} when its extension does not tell (or it is "
+                          "'-')."),
+        click.option("--delimiter", metavar="CHAR",
+                     help="Field delimiter of CSV/TSV input, such as ';' or '|' ('\\t' or "
+                          "'tab' for a tab). Default: ',' (a tab for TSV)."),
+        click.option("--encoding", metavar="NAME",
+                     help="Encoding of text input, such as latin-1 or cp1252. Default: UTF-8 "
+                          "(with or without a byte-order mark)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 _DISABLED_PLUGINS = "healthcore.disabled_plugins"
@@ -124,11 +183,12 @@ def ruleset_or_fail(path: str, registry):
         fail(f"{path}: {count} problem{'s' if count > 1 else ''}; the ruleset was not used")
 
 
-def accounts_or_fail(path: str, fmt: str | None = None):
+def accounts_or_fail(path: str, fmt: str | None = None, *, delimiter: str | None = None,
+                     encoding: str | None = None):
     """The accounts read from ``path`` (``-``: standard input), or the reason and exit code 2."""
     from healthcore.io.readers import read_accounts
 
     try:
-        return read_accounts(path, fmt)
+        return read_accounts(path, fmt, delimiter=delimiter, encoding=encoding)
     except HealthcoreError as exc:
         fail(str(exc))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import EXIT_UNSCORED, fail, plugin_option, registry_or_fail, warn
+from healthcore.cli.commands.common import (EXIT_UNSCORED, fail, plugin_option, registry_or_fail,
+                                            warn)
 
 
 EXIT_CODES = """\b

@@ -8,7 +8,7 @@ import json
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import EXIT_CODES_HELP, fail, show
+from healthcore.cli.commands.common import EXIT_CODES_HELP, fail, format_option, show
 
 
 @click.command(name="history", epilog=EXIT_CODES_HELP)
@@ -24,8 +24,7 @@ from healthcore.cli.commands.common import EXIT_CODES_HELP, fail, show
               help="Delete the run of --as-of (with its scores, points and alerts) instead "
                    "of showing an account.")
 @click.option("--as-of", metavar="YYYY-MM-DD", help="With --delete: the date of the run.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for tools.")
+@format_option("text", "json")
 def command(account: str | None, db: str, ruleset: str | None, delete: bool,
             as_of: str | None, fmt: str) -> None:
     """Show the timeline of ACCOUNT: for each recorded run, its as-of date, score, tier,
@@ -61,18 +60,9 @@ def command(account: str | None, db: str, ruleset: str | None, delete: bool,
                                "sparkline": line,
                                "runs": [entry.to_dict() for entry in entries]}, indent=2))
         return
-    show(f"{account} ({entries[0].ruleset}): {len(entries)} "
-               f"run{'s' if len(entries) != 1 else ''}  {line}")
-    rows = [("as of", "score", "tier", "delta", "moved most")]
-    for entry in entries:
-        moved = ", ".join(f"{m['indicator']} {m['change']:+.1f} ({m['previous']:.1f} -> "
-                          f"{m['points']:.1f})" for m in entry.movers)
-        rows.append((entry.as_of, _number(entry.score), entry.tier or "not scored",
-                     _number(entry.delta, sign=True), moved))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        show(f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  "
-             f"{row[3]:>{widths[3]}}  {row[4]}".rstrip())
+    from healthcore.cli.render.history import render_timeline
+
+    show(render_timeline(account, entries, line))
 
 
 def _delete(account: str | None, db: str, ruleset: str | None, as_of: str | None,
@@ -95,13 +85,6 @@ def _delete(account: str | None, db: str, ruleset: str | None, as_of: str | None
     if fmt == "json":
         click.echo(json.dumps({"deleted": deleted}, indent=2))
         return
-    alerts = deleted["alerts"]
-    show(f"deleted the run of {deleted['ruleset']} on {deleted['as_of']}: "
-         f"{deleted['accounts']} account{'s' if deleted['accounts'] != 1 else ''}, "
-         f"{alerts} alert{'s' if alerts != 1 else ''}")
+    from healthcore.cli.render.history import render_deleted
 
-
-def _number(value: float | None, *, sign: bool = False) -> str:
-    if value is None:
-        return ""
-    return f"{value:+.1f}" if sign else f"{value:.1f}"
+    show(render_deleted(deleted))

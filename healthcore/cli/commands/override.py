@@ -46,21 +46,24 @@ def command(account: str, db: str, tier: str | None, freeze: bool, churned: bool
       healthcore override ACC-1002 --history history.db --churned --reason "did not renew"
       healthcore override ACC-1001 --history history.db --clear --reason "new champion"
     """
-    from healthcore.history import Override, as_of_date
-    from healthcore.history import open as open_history
-    from healthcore.history.overrides import current_author, validated_date
+    from healthcore.history import as_of_date
+    from healthcore.history.overrides import validated_date
+    from healthcore.jobs.overrides import record_override
 
     chosen = [name for name, given in (("tier", tier is not None), ("freeze", freeze),
                                        ("churned", churned), ("clear", clear)) if given]
     if len(chosen) != 1:
         fail("give exactly one of --tier TIER, --freeze, --churned or --clear")
+    if not reason.strip():
+        fail("give a --reason: every override is kept with who made it and why")
     try:
-        override = Override(account_id=account, kind=chosen[0], tier=tier, reason=reason,
-                            author=author or current_author(),
-                            starts=validated_date(starts, "--from") or as_of_date(None),
-                            until=validated_date(until, "--until"), ruleset=ruleset)
-        with open_history(db) as store:
-            store.add_override(override)
+        starts, until = validated_date(starts, "--from"), validated_date(until, "--until")
+        starts = starts or as_of_date(None)
+        if until is not None and until < starts:
+            fail(f"--until {until} is before the override starts ({starts}): it would never "
+                 "apply")
+        override = record_override(db, account, chosen[0], reason=reason, tier=tier,
+                                   author=author, starts=starts, until=until, ruleset=ruleset)
     except HealthcoreError as exc:
         fail(str(exc))
     what = {"tier": f"in tier {tier}", "freeze": "frozen", "churned": "churned",

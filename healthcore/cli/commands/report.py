@@ -1,5 +1,5 @@
 """``healthcore report``: one self-contained HTML report of scored accounts (a thin layer over
-:func:`healthcore.report.render_report`)."""
+:func:`healthcore.jobs.report.report`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 import click
 
 from healthcore.errors import HealthcoreError
-from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail, input_format_option,
-                     plugin_option, registry_or_fail, ruleset_or_fail, warn)
-from healthcore.engine import score
+from healthcore.cli.commands.common import (EXIT_CODES_HELP, EXIT_UNSCORED, accounts_or_fail, fail,
+                                            input_options, plugin_option, registry_or_fail,
+                                            ruleset_or_fail, warn)
 
 
 @click.command(name="report", epilog=EXIT_CODES_HELP)
@@ -26,11 +26,11 @@ from healthcore.engine import score
                    "runs of RULESET were recorded with healthcore evaluate --history.")
 @click.option("--top", default=20, show_default=True, type=click.IntRange(min=1),
               help="How many accounts the attention table lists, lowest score first.")
-@input_format_option
+@input_options
 @plugin_option
 def command(ruleset: str, accounts: str, output: str, outcome: str | None,
             history: str | None, top: int, input_format: str | None,
-            plugins: tuple[str, ...]) -> None:
+            delimiter: str | None, encoding: str | None, plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input) with RULESET
     and write one HTML report that opens in any browser without a network: the tier
     distribution, the score histogram by tier, the accounts needing attention with their
@@ -43,14 +43,13 @@ def command(ruleset: str, accounts: str, output: str, outcome: str | None,
       healthcore report ruleset.yaml accounts.csv -o report.html --outcome churned
       healthcore report ruleset.yaml accounts.csv -o report.html --history history.db
     """
-    from healthcore.report import render_report, write_report
+    from healthcore.jobs.report import report
 
     compiled = ruleset_or_fail(ruleset, registry_or_fail(plugins))
-    frame = accounts_or_fail(accounts, input_format)
+    frame = accounts_or_fail(accounts, input_format, delimiter=delimiter,
+                             encoding=encoding)
     try:
-        results = score(compiled, frame, explain=True)
-        write_report(render_report(results, frame, outcome=outcome, history=history, top=top),
-                     output)
+        results = report(compiled, frame, output, outcome=outcome, history=history, top=top)
     except HealthcoreError as exc:
         fail(str(exc))
     for warning in results.warnings:

@@ -6,12 +6,11 @@ import json
 
 import click
 
-from healthcore.cli.commands.common import EXIT_CODES_HELP
+from healthcore.cli.commands.common import EXIT_CODES_HELP, format_option
 
 
 @click.command(name="templates", epilog=EXIT_CODES_HELP)
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for tools.")
+@format_option("text", "json")
 def command(fmt: str) -> None:
     """List the bundled ruleset templates: name, the business each is for, and what it
     scores. Start a ruleset of your own from one with 'healthcore init'.

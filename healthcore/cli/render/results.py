@@ -1,40 +1,16 @@
-"""Terminal rendering of results with rich: a table with tier colors and a summary line."""
+"""The scored accounts as a rich table with tier colors, and a summary line."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from healthcore.cli.render import printable, rich_color, text_cell
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
     from healthcore.engine.results import Results
-
-_RICH_COLORS = {"orange": "dark_orange", "purple": "purple", "gray": "grey50", "grey": "grey50"}
-
-_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7f, 0xa0))}
-
-
-def printable(text: str) -> str:
-    """``text`` with each control character (C0, DEL and C1: ESC, BEL, CR, newline...) written
-    as an escape such as ``\\x1b``, so that no id, value or label can clear the screen, move
-    the cursor or retitle the terminal it is shown on."""
-    return text.translate(_ESCAPED)
-
-
-def text_cell(value: str | None, style: str = "") -> "Text":
-    """A table cell showing ``value`` as it is: control characters escaped, rich markup not
-    interpreted."""
-    from rich.text import Text
-
-    return Text(printable(value or ""), style=style)
-
-
-def rich_color(color: str | None) -> str:
-    """The rich style for a ruleset tier color."""
-    if not color:
-        return ""
-    return _RICH_COLORS.get(color, color)
 
 
 def _change(row: dict) -> "Text":
@@ -51,7 +27,7 @@ def _change(row: dict) -> "Text":
     return text
 
 
-def render_table(results: "Results", console: "Console", limit: int = 100) -> None:
+def render_results(results: "Results", console: "Console", limit: int = 100) -> None:
     """Print the accounts worst first (unscored ones at the top), then the tier counts."""
     import polars as pl
     from rich.table import Table
