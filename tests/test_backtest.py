@@ -10,14 +10,13 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-from click.testing import CliRunner
 from sklearn.metrics import roc_auc_score
 
 from healthcore import loads_ruleset
 from healthcore.analysis.backtest import (UNSCORED, auc_expr, backtest, flag, outcome_rule,
                                  read_outcomes, render_text)
-from healthcore.cli.main import main
 from healthcore.errors import InputError
+from helpers import run_cli as run
 
 RULESET = """\
 healthcore: 1
@@ -66,10 +65,6 @@ A10,40,20,maybe
 #   tickets 1/4 x tickets (A3: 0): (2.5 + 10 + 0 + 10 + 15 + 20 + 20 + 17.5 + 12.5 + 5) / 10 = 11.25
 MAYBE = ("outcome field 'churned': 1 account with an outcome that means neither churn nor "
          "retention, left out: 'maybe' (1) (say what they mean with --good-when or --bad-when)")
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def accounts(text: str = ACCOUNTS) -> pl.DataFrame:

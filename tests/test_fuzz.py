@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 from healthcore import RulesetError, loads_ruleset
 
 RUNS = {"fuzz_ruleset_loader": 20_000, "fuzz_account_readers": 2_500}

@@ -9,7 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from conftest import REPO
+from helpers import REPO
 
 
 def test_wheel_carries_the_schemas_and_works_outside_the_repository(tmp_path: Path):
