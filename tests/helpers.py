@@ -7,9 +7,11 @@ import textwrap
 from pathlib import Path
 from typing import Any, Mapping
 
+import pytest
 from click.testing import CliRunner, Result
 
 from healthcore.cli.main import main
+from healthcore.errors import RulesetError
 from healthcore.plugin.registry import Registry
 from healthcore.ruleset.compiler import loads_ruleset
 from healthcore.ruleset.model import Ruleset
@@ -49,6 +51,14 @@ def ruleset(body: str, registry: Registry, tiers: str = TIERS, *, name: str = "t
     and ``tiers``."""
     text = f"healthcore: 1\nname: {name}\n" + textwrap.dedent(body).strip() + "\n" + tiers
     return loads_ruleset(text, f"{name}.yaml", registry=registry)
+
+
+def problems(text: str, registry: Registry, name: str = "rs.yaml") -> list[str]:
+    """The diagnostics, as printed, of the ruleset ``text`` (read from ``name``), which must be
+    refused."""
+    with pytest.raises(RulesetError) as caught:
+        loads_ruleset(text, name, registry=registry)
+    return [str(d) for d in caught.value.diagnostics]
 
 
 def by_id(results: Any) -> dict[str, dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from healthcore import RulesetError, load_ruleset, loads_ruleset
+from helpers import problems
 
 GOOD_TAIL = """\
 tiers:
@@ -20,12 +21,6 @@ indicators:
     normalize: {linear: {worst: 0, best: 1}}
     weight: 1
 """
-
-
-def problems(text: str, registry, name: str = "rs.yaml") -> list[str]:
-    with pytest.raises(RulesetError) as caught:
-        loads_ruleset(text, name, registry=registry)
-    return [str(d) for d in caught.value.diagnostics]
 
 
 def test_every_problem_of_a_file_is_reported_at_once_with_its_location(write, builtin_registry):
