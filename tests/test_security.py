@@ -409,7 +409,7 @@ tiers:
 
 
 CPU_SECONDS = 60
-MEMORY_BYTES = 2 * 1024 ** 3
+MEMORY_BYTES = 1024 ** 3
 
 
 def run_limited(*args: str) -> subprocess.CompletedProcess:
