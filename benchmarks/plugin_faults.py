@@ -171,11 +171,13 @@ def probe_cost(registry, rows: int) -> None:
     import polars as pl
 
     from healthcore import loads_ruleset
-    from healthcore.engine import scoring as engine
+    from healthcore.engine import probe
+    from healthcore.engine.segments import BySegment
+    from healthcore.plugin.metric import Computed
 
     ruleset = loads_ruleset(RULESET.replace("METRIC", "sound_vectorized"), "sound.yaml",
                             registry=registry)
-    probed = getattr(engine, "_probed", None)
+    probed = getattr(probe, "probed", None)
     for size in (1, rows):
         frame = pl.DataFrame({"account_id": [str(i) for i in range(size)],
                               "x": [float(i % 11) for i in range(size)]})
@@ -185,15 +187,14 @@ def probe_cost(registry, rows: int) -> None:
             print(f"  {size:>9,} accounts: {with_probe * 1e3:8.2f} ms (this version tries no "
                   "metric first)")
             continue
-        alone = median_time(lambda: engine._probe(
-            engine.Computed(pl.col("x") * 2), engine._probe_frame(ruleset, frame,
-                                                                  engine.BySegment(ruleset))))
+        alone = median_time(lambda: probe.fault(
+            Computed(pl.col("x") * 2), probe.rows(ruleset, frame, BySegment(ruleset))))
         print(f"  {size:>9,} accounts: the check alone {alone * 1e3:.2f} ms (median of 200)")
-        engine._probed = lambda indicator: False
+        probe.probed = lambda indicator: False
         try:
             without = timed(lambda: healthcore.score(ruleset, frame), repeat)
         finally:
-            engine._probed = probed
+            probe.probed = probed
         print(f"  {size:>9,} accounts: {with_probe * 1e3:8.2f} ms with the check, "
               f"{without * 1e3:8.2f} ms without: {(with_probe - without) * 1e3:+.2f} ms "
               f"({with_probe / without:.2f}x)")

@@ -20,7 +20,9 @@ from typing import Callable, Iterable
 import atheris
 
 os.environ.setdefault("POLARS_MAX_THREADS", "1")  # batches of a few accounts: one thread is fastest
-NOT_INSTRUMENTED = ["healthcore.engine.scoring", "healthcore.engine.reasons", "healthcore.engine.results"]
+NOT_INSTRUMENTED = [f"healthcore.engine.{module}" for module in (
+    "scoring", "accounts", "columns", "faults", "metrics", "probe", "query", "tiers", "weighting",
+    "reasons", "results")]
 """healthcore's modules guide the fuzzer by their branches, but for these: they build one
 polars query whatever the data, and instrumenting them only slows the targets and makes them
 grow in memory over long runs."""

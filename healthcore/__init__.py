@@ -13,9 +13,8 @@ from healthcore.errors import (Diagnostic, HealthcoreError, InputError, MetricEr
                      PluginError, RulesetError)
 from healthcore.plugin.functions import ExpressionFunction
 from healthcore.plugin.hookspecs import hookimpl
-from healthcore.ruleset.compiler import load_ruleset, loads_ruleset
+from healthcore.ruleset import Ruleset, load_ruleset, loads_ruleset
 from healthcore.plugin.metric import Computed, Metric
-from healthcore.ruleset.model import Ruleset
 
 from typing import TYPE_CHECKING, Any
 

@@ -13,8 +13,7 @@ from click.testing import CliRunner, Result
 from healthcore.cli.main import main
 from healthcore.errors import RulesetError
 from healthcore.plugin.registry import Registry
-from healthcore.ruleset.compiler import loads_ruleset
-from healthcore.ruleset.model import Ruleset
+from healthcore.ruleset import Ruleset, loads_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
 RULESETS = REPO / "rulesets"

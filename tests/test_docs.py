@@ -25,6 +25,7 @@ import healthcore
 from healthcore.plugin import hookspecs
 from healthcore.ruleset import expressions
 from healthcore.cli.main import EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, main
+from healthcore.plugin.functions import ExpressionFunction
 from healthcore.plugin.metric import InputKind, Metric
 from healthcore.plugin.registry import DISABLE_ENV, ENTRY_POINT_GROUP, load_registry
 from helpers import REPO
@@ -126,7 +127,7 @@ def test_plugins_md_describes_the_metric_and_function_fields():
     for kind in InputKind.__args__:
         assert mentions(metrics, kind), f"the input kind {kind!r} is not in docs/plugins.md"
     functions = section(text, heading_named("Expression functions"))
-    for field in expressions.ExpressionFunction.__dataclass_fields__:
+    for field in ExpressionFunction.__dataclass_fields__:
         assert mentions(functions, field), \
             f"ExpressionFunction.{field} is not described in docs/plugins.md"
 

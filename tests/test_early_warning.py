@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from healthcore.cli.main import main
 from healthcore.errors import RulesetError
-from healthcore.ruleset.compiler import loads_ruleset
+from healthcore.ruleset import loads_ruleset
 
 RULESET = """\
 healthcore: 1

@@ -14,7 +14,7 @@ from healthcore.cli.main import EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, main
 from healthcore.errors import InputError
 from healthcore.analysis.explain import explain, number
 from healthcore.io.readers import read_accounts
-from healthcore.ruleset.compiler import load_ruleset
+from healthcore.ruleset import load_ruleset
 
 RULESET = """\
 healthcore: 1

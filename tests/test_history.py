@@ -20,13 +20,13 @@ import pytest
 from click.testing import CliRunner
 
 from healthcore import history
-from healthcore.history import store as store_module
+from healthcore.history import migrations
 from healthcore.history.dates import check_not_future
-from healthcore.history.tables import MIGRATIONS
+from healthcore.history.migrations import MIGRATIONS
 from healthcore.history.tables import RUNS as RUNS_TABLE
 from healthcore.cli.main import main
 from healthcore.errors import InputError
-from healthcore.ruleset.compiler import load_ruleset
+from healthcore.ruleset import load_ruleset
 
 RULESET = """\
 healthcore: 1
@@ -364,8 +364,8 @@ def test_schema_is_versioned_and_upgrades_apply_in_order(target, monkeypatch):
         applied.append(5)
         connection.exec_driver_sql(f"UPDATE {RUNS_TABLE} SET note = 'v5'")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, (4, "note", v4),
-                                                     (5, "fill", v5)])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*MIGRATIONS, (4, "note", v4),
+                                                   (5, "fill", v5)])
     with history.open(target) as store:
         assert store.version() == 5
     with history.open(target) as store:  # nothing applied twice
@@ -376,11 +376,11 @@ def test_schema_is_versioned_and_upgrades_apply_in_order(target, monkeypatch):
         connection.exec_driver_sql(f"ALTER TABLE {RUNS_TABLE} ADD COLUMN other TEXT")
         connection.exec_driver_sql("SELECT no_such_column FROM healthcore_runs")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS,
-                                                     (6, "broken", broken)])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS,
+                                                   (6, "broken", broken)])
     with pytest.raises(InputError, match="cannot create or upgrade the history tables"):
         history.open(target)
-    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:5])
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])
     with history.open(target) as store:  # the failed upgrade left version 5, and no column
         assert store.version() == 5
         with store._transaction("check", write=False) as connection:
@@ -391,9 +391,9 @@ def test_schema_is_versioned_and_upgrades_apply_in_order(target, monkeypatch):
 
 
 def test_a_version_1_history_is_upgraded_keeping_its_runs(target, files, monkeypatch):
-    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:1])
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:1])
     with history.open(target) as store, store._transaction("fill", write=True) as connection:
-        assert store_module._current_version(connection) == 1
+        assert migrations.current_version(connection) == 1
         connection.exec_driver_sql(
             "INSERT INTO healthcore_runs (ruleset, as_of, content_hash, recorded_at, accounts) "
             "VALUES ('usage-watch', '2024-01-01', 'x', '2024-01-01T00:00', 1)")
@@ -402,7 +402,7 @@ def test_a_version_1_history_is_upgraded_keeping_its_runs(target, files, monkeyp
                                    f"({run}, 'A', 'ok', 92.5, 'healthy', NULL)")
         connection.exec_driver_sql(f"INSERT INTO healthcore_points VALUES "
                                    f"({run}, 'A', 'usage', 90.0)")
-    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
     with history.open(target) as store:
         assert store.version() == 3
         entry, = store.timeline("A")
@@ -479,7 +479,7 @@ def test_a_directory_or_another_file_is_not_taken_for_a_history(files, tmp_path)
 
 def test_a_newer_schema_is_refused(sqlite_history, monkeypatch):
     history.open(sqlite_history).close()
-    monkeypatch.setattr(store_module, "MIGRATIONS", [])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [])
     with pytest.raises(InputError, match="newer than this healthcore knows .*upgrade"):
         history.open(sqlite_history)
 
@@ -489,7 +489,7 @@ def test_a_newer_schema_is_refused(sqlite_history, monkeypatch):
 WRITER = """\
 import sys, time
 from pathlib import Path
-from healthcore.history import store
+from healthcore.history import recording
 from healthcore.cli.main import main
 
 FLAG, SECONDS = Path(sys.argv[1]), float(sys.argv[2])
@@ -498,7 +498,7 @@ def pause(connection):
     FLAG.write_text("in transaction")
     time.sleep(SECONDS)
 
-store._before_commit = pause
+recording._before_commit = pause
 sys.argv = ["healthcore", *sys.argv[3:]]
 main()
 """

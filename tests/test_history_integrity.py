@@ -358,6 +358,36 @@ def test_results_are_never_written_into_the_history_tables(tmp_path, ruleset_fil
         assert store.runs()["accounts"].to_list() == [ACCOUNTS]
 
 
+def test_every_history_table_is_named_as_the_writers_of_results_refuse():
+    from healthcore.errors import InputError
+    from healthcore.history.tables import SCHEMA_VERSION_TABLE, TABLE_NAMES
+    from healthcore.io.database import HISTORY_TABLE_PREFIX, check_not_history_table
+
+    for table in (*TABLE_NAMES, SCHEMA_VERSION_TABLE):
+        assert table.startswith(HISTORY_TABLE_PREFIX)
+        with pytest.raises(InputError, match="is a table of the score history"):
+            check_not_history_table(f'public."{table.upper()}"')
+    check_not_history_table("scores")  # any other name may be written
+
+
+def test_writing_results_refuses_the_history_tables_without_loading_the_history(tmp_path):
+    script = ("import sys\n"
+              "from healthcore.errors import InputError\n"
+              "from healthcore.io.database import write_frame\n"
+              "import polars as pl\n"
+              "try:\n"
+              "    write_frame(pl.DataFrame({'a': [1]}), sys.argv[1], 'healthcore_runs')\n"
+              "except InputError as exc:\n"
+              "    print(exc)\n"
+              "print(sorted(m for m in sys.modules if m.startswith('healthcore.history')))\n")
+    done = subprocess.run([sys.executable, "-c", script, f"sqlite:///{tmp_path / 'out.db'}"],
+                          capture_output=True, text=True, check=True)
+    refused, loaded = done.stdout.splitlines()
+    assert refused.startswith("'healthcore_runs' is a table of the score history")
+    assert loaded == "[]"
+    assert not (tmp_path / "out.db").exists()
+
+
 def test_the_python_api_never_writes_results_into_the_history_tables(tmp_path, ruleset_file,
                                                                     sqlite_history):
     from healthcore import load_ruleset, score

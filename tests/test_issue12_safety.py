@@ -116,9 +116,9 @@ def test_the_alerts_hint_and_the_listing_hide_the_password(form, postgres_histor
 def test_a_password_with_an_unencoded_at_sign_is_the_password():
     """``u:p@ss@host``: the password is ``p@ss``, the host ``host`` (not ``ss@host``, which the
     driver's message about an unknown host would show)."""
-    from healthcore.io.database import _parse
+    from healthcore.io.database import parse_url
 
-    parsed = _parse(f"postgresql://scorer:p@{SECRET}@db.example:5432/crm")
+    parsed = parse_url(f"postgresql://scorer:p@{SECRET}@db.example:5432/crm")
     assert (parsed.password, parsed.host) == (f"p@{SECRET}", "db.example")
 
 
@@ -168,7 +168,7 @@ def test_csv_raw_is_refused_with_another_format(tmp_path):
 def test_the_python_api_neutralises_unless_csv_raw(tmp_path, builtin_registry):
     from healthcore.io.readers import read_accounts
     from healthcore.io.writers import write_file
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.ruleset import load_ruleset
 
     ruleset, accounts = files(tmp_path, accounts=INJECTING)
     results = healthcore.score(load_ruleset(ruleset, registry=builtin_registry), read_accounts(accounts))
@@ -252,7 +252,7 @@ def test_a_positive_weight_too_small_for_an_exact_mean_is_refused(weight, builti
 def test_weights_at_the_bounds_score_exactly(weight, builtin_registry):
     import polars as pl
 
-    from healthcore.ruleset.compiler import loads_ruleset
+    from healthcore.ruleset import loads_ruleset
 
     text = TINY.replace("WEIGHT", weight).replace("weight: 1\n", f"weight: {weight}\n")
     ruleset = loads_ruleset(text, "r.yaml", registry=builtin_registry)
@@ -439,7 +439,7 @@ def test_the_python_api_checks_names_too(postgres_history, tmp_path, builtin_reg
     from healthcore.errors import InputError
     from healthcore.io.database import write_table
     from healthcore.io.readers import read_accounts
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.ruleset import load_ruleset
 
     ruleset, accounts = files(tmp_path)
     results = healthcore.score(load_ruleset(ruleset, registry=builtin_registry), read_accounts(accounts))

@@ -338,3 +338,38 @@ tiers:
     assert problems(text, builtin_registry) == [
         f"rs.yaml:8:42: actions[0].when: {bad_operator}",
         f"rs.yaml:10:22: segments[0].when: {bad_operator}"]
+
+
+def test_an_id_used_twice_is_reported_where_it_is_used_again_in_every_section(builtin_registry):
+    text = """\
+healthcore: 1
+name: t
+groups:
+  - {id: g, weight: 1}
+  - {id: g, weight: 2}
+indicators:
+  - {id: u, metric: count, params: {field: a}, normalize: {linear: {worst: 0, best: 9}},
+     weight: 1, group: g}
+  - {id: u, metric: count, params: {field: b}, normalize: {linear: {worst: 0, best: 9}},
+     weight: 1, group: g}
+actions:
+  - {id: late, when: a > 1, points: -5}
+  - {id: late, when: b > 1, points: -5}
+tiers:
+  - {name: good, min: 50}
+  - {name: good, min: 0}
+segments:
+  - {id: big, when: a > 10, weights: {g: 3}}
+  - {id: big, when: b > 10, weights: {g: 3}}
+alerts:
+  - {id: worse, kind: tier_worsened}
+  - {id: worse, kind: tier_worsened}
+"""
+    assert problems(text, builtin_registry) == [
+        "rs.yaml:5:10: groups[1].id: the id 'g' is already used by groups[0]",
+        "rs.yaml:9:10: indicators[1].id: the id 'u' is already used by indicators[0]",
+        "rs.yaml:13:10: actions[1].id: the id 'late' is already used by actions[0]",
+        "rs.yaml:16:12: tiers[1].name: the tier 'good' is already defined by tiers[0]",
+        "rs.yaml:19:10: segments[1].id: the id 'big' is already used by segments[0]",
+        "rs.yaml:22:10: alerts[1].id: the id 'worse' is already used by alerts[0]",
+    ]

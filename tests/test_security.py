@@ -422,7 +422,10 @@ def run_limited(*args: str) -> subprocess.CompletedProcess:
     script = Path(sys.executable).with_name("healthcore")
     return subprocess.run([str(script), *args], capture_output=True, text=True,
                           preexec_fn=limit, timeout=10 * CPU_SECONDS,
-                          env={**os.environ, "HEALTHCORE_DISABLE_PLUGINS": "1"})
+                          env={**os.environ, "HEALTHCORE_DISABLE_PLUGINS": "1",
+                               # glibc reserves 64 MB of address space per thread's arena:
+                               # on a busy machine more arenas, not more memory, hit the limit
+                               "MALLOC_ARENA_MAX": "2"})
 
 
 def hostile_files(directory: Path) -> dict[Path, list[str]]:

@@ -23,7 +23,7 @@ from healthcore.authoring.advice import advise
 from healthcore.cli.main import EXIT_OK, EXIT_UNSCORED, main
 from healthcore.errors import RulesetError
 from healthcore.io.readers import read_accounts
-from healthcore.ruleset.normalizers import Bands, ExpressionNormalizer, Linear, Target
+from healthcore.ruleset import Bands, ExpressionNormalizer, Linear, Target
 from healthcore.plugin.registry import DISABLE_ENV, Registry, load_registry
 
 RULESETS = REPO / "rulesets"

@@ -24,7 +24,7 @@ from healthcore.engine import score
 
 if TYPE_CHECKING:
     from healthcore.engine.results import Results
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 SEPARATION_BAND = 0.02
 """An indicator whose AUC is within this distance of 0.5 is flagged ``no_separation``; one

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from healthcore.plugin.registry import Registry
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 ROUNDS = 3
 """How many times the missing indicators are filled in anew with the fitted weights."""
@@ -152,7 +152,7 @@ def calibrate(ruleset: "Ruleset", accounts: Any, outcome: str, *,
     """
     require("sklearn", "calibrate")
     from healthcore.engine import as_frame
-    from healthcore.ruleset.compiler import loads_ruleset
+    from healthcore.ruleset import loads_ruleset
 
     _refuse_unsupported(ruleset, tiers)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or \

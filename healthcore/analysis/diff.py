@@ -19,7 +19,7 @@ from healthcore.errors import HealthcoreError
 from healthcore.engine import score
 
 if TYPE_CHECKING:
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 UNSCORED = "unscored"
 

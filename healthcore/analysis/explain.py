@@ -44,8 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from healthcore.errors import InputError
 from healthcore.engine.reasons import MIN_COST
-from healthcore.ruleset.normalizers import Bands, ExpressionNormalizer, Linear, Target
-from healthcore.ruleset.model import Indicator, Ruleset
+from healthcore.ruleset import Bands, ExpressionNormalizer, Indicator, Linear, Ruleset, Target
 
 if TYPE_CHECKING:
     from healthcore.engine.results import Results

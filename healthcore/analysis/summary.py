@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import polars as pl
 
 from healthcore.errors import InputError
-from healthcore.ruleset.model import DEFAULT_SEGMENT
+from healthcore.ruleset import DEFAULT_SEGMENT
 
 if TYPE_CHECKING:
     from healthcore.engine.results import Results
-    from healthcore.ruleset.model import Indicator, Ruleset
+    from healthcore.ruleset import Indicator, Ruleset
 
 UNSCORED = "unscored"
 OVERALL = "all"

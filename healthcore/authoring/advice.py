@@ -43,7 +43,7 @@ from healthcore.ruleset.source import SourceMap, load_yaml
 if TYPE_CHECKING:
     import polars as pl
 
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 ADVISED_INDICATORS = (4, 7)
 """The number of weighted indicators the customer-success literature advises."""

@@ -32,7 +32,7 @@ from healthcore.ruleset.source import SourceMap, load_yaml, read_text
 from healthcore.engine import score
 
 if TYPE_CHECKING:
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 TESTS_SUFFIX = ".tests.yaml"
 DEFAULT_TOLERANCE = 0.01

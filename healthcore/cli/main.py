@@ -225,7 +225,7 @@ def evaluate(ruleset: str, accounts: str | None, fmt: str | None, output: str | 
         except HealthcoreError as exc:
             fail(str(exc))
     if to_table is not None:
-        from healthcore.history import check_not_history_table
+        from healthcore.io.database import check_not_history_table
 
         try:
             check_not_history_table(to_table)
@@ -542,7 +542,7 @@ def validate(rulesets: tuple[str, ...], sample: str | None, sample_format: str |
       healthcore validate rulesets/saas-b2b.yaml --sample rulesets/saas-b2b.accounts.csv
     """
     from healthcore.authoring.advice import advise
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.ruleset import load_ruleset
 
     registry = registry_or_fail(plugins)
     accounts = accounts_or_fail(sample, sample_format) if sample is not None else None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import polars as pl
 
 if TYPE_CHECKING:
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 INDICATOR_FIELDS = ("value", "points", "weight", "contribution")
 TREND_FIELDS = ("previous_score", "score_delta", "previous_tier")
@@ -44,7 +44,7 @@ class MetricFailure:
 
 
 class Results:
-    """What :meth:`Ruleset.score` returns: one row per input account, in input order.
+    """What :func:`healthcore.score` returns: one row per input account, in input order.
 
     ``scores`` is a flat polars DataFrame: ``account_id``, ``status`` (``ok`` or ``error``),
     ``score``, ``tier``, ``color``, ``segment`` (if the ruleset has segments), then
@@ -56,8 +56,9 @@ class Results:
     failed for some accounts (each is also one of the ``warnings``).
 
     Results of a run recorded in a history also have, after ``color`` (and ``segment``),
-    ``override``, ``computed_score`` and ``computed_tier`` (:meth:`with_overrides`: a manual
-    override in force, and what the data gave), then ``previous_score``, ``score_delta`` and
+    ``override``, ``computed_score`` and ``computed_tier``
+    (:func:`healthcore.history.overrides.with_overrides`: a manual override in force, and what
+    the data gave), then ``previous_score``, ``score_delta`` and
     ``previous_tier`` (:meth:`with_trend`: the change since the previous run of the same
     ruleset, null for an account new to the history).
     """
@@ -96,21 +97,13 @@ class Results:
                     .with_columns((pl.col("score") - pl.col("previous_score"))
                                   .alias("score_delta")).drop("__hc_key"))
 
-        return self._extended(add, TREND_FIELDS, trend=True)
+        return self.extended(add, TREND_FIELDS, trend=True)
 
-    def with_overrides(self, in_force: pl.DataFrame, kept: pl.DataFrame) -> "Results":
-        """These results with the manual overrides ``in_force`` applied (see
-        :mod:`healthcore.history.overrides`) and the columns ``override``, ``computed_score``
-        and ``computed_tier``."""
-        from healthcore.history.overrides import apply
-
-        return self._extended(lambda frame: apply(frame, self.ruleset, in_force, kept),
-                              OVERRIDE_FIELDS, overridden=True)
-
-    def _extended(self, add: Callable[[pl.DataFrame], pl.DataFrame], names: tuple[str, ...],
-                  **flags: bool) -> "Results":
+    def extended(self, add: Callable[[pl.DataFrame], pl.DataFrame], names: tuple[str, ...],
+                 **flags: bool) -> "Results":
         """Results whose frames went through ``add``, which appends the columns ``names``;
-        they are placed after the core columns and any added before."""
+        they are placed after the core columns and any added before. ``flags`` say which
+        added columns the results now carry (``trend``, ``overridden``)."""
         def placed(frame: pl.DataFrame) -> pl.DataFrame:
             columns = frame.columns
             where = self._core_width(columns)

@@ -10,8 +10,8 @@ from typing import Any, Callable
 
 import polars as pl
 
-from healthcore.ruleset.expressions import Kind
-from healthcore.ruleset.model import DEFAULT_SEGMENT, Action, Ruleset, Tier
+from healthcore.plugin.functions import Kind
+from healthcore.ruleset import DEFAULT_SEGMENT, Action, Ruleset, Tier
 
 SEGMENT_COLUMN = "__hc_segment"
 

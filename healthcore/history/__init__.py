@@ -21,20 +21,20 @@ import polars as pl
 
 from healthcore.errors import InputError
 from healthcore.history.dates import as_of_date, check_not_future
-from healthcore.history.overrides import Override, in_force, unknown_tiers
-from healthcore.history.store import (HistoryStore, Recorded, check_not_history_table, database_url, open,
-                    recorded_frame)
+from healthcore.history.overrides import Override, in_force, unknown_tiers, with_overrides
+from healthcore.history.recording import Recorded, recorded_frame
+from healthcore.history.session import database_url
+from healthcore.history.store import HistoryStore, open
 from healthcore.history.timeline import Entry, sparkline
 from healthcore.engine import score
 
 if TYPE_CHECKING:
     from healthcore.plugin.registry import Registry
     from healthcore.engine.results import Results
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 __all__ = ["Delivery", "Entry", "HistoryStore", "Override", "Recorded", "as_of_date",
-           "check_not_history_table", "database_url", "deliver", "evaluate", "open",
-           "sparkline"]
+           "database_url", "deliver", "evaluate", "open", "sparkline"]
 
 
 def evaluate(ruleset: "Ruleset", accounts: Any, history: str,
@@ -78,8 +78,8 @@ def evaluate(ruleset: "Ruleset", accounts: Any, history: str,
             results = score(ruleset, accounts, explain=explain, looked_back=looked_back,
                                     unranked=churned, strict=strict)
             kept = store.kept_scores(ruleset.name, day, keeping["account_id"].to_list())
-            results = (results.with_overrides(overrides, kept)
-                       .with_trend(store.previous(ruleset.name, day)))
+            results = with_overrides(results, overrides, kept).with_trend(
+                store.previous(ruleset.name, day))
             if before_recording is not None:
                 recorded_frame(results, store.name)  # refuse what cannot be recorded first
                 before_recording(results)

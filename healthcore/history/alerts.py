@@ -27,8 +27,10 @@ from healthcore.history.dates import FIRST_DAY, days_before
 from healthcore.history.outbox import alert_id
 
 if TYPE_CHECKING:
-    from healthcore.ruleset.model import AlertRule, Ruleset
+    from healthcore.ruleset import AlertRule, Ruleset
 
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+"""The alerts' severities, most severe first."""
 STATE_COLUMNS = {"alert": pl.String, "account_id": pl.String, "since": pl.String,
                  "raised": pl.Boolean, "severity": pl.String, "baseline": pl.String,
                  "message": pl.String}

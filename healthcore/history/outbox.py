@@ -18,7 +18,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Sequence
 
-from healthcore.io.database import INSERT_BATCH, _sqlalchemy
+from healthcore.io.database import INSERT_BATCH, sqlalchemy_module
 from healthcore.history.tables import tables
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def queue(connection: "Connection", alerts: list[dict[str, Any]], plugins: Seque
     for a plugin (a run recorded again) keeps its row and its delivery."""
     if not alerts or not plugins:
         return
-    _sqlalchemy()
+    sqlalchemy_module()
     from sqlalchemy.dialects import postgresql, sqlite
 
     table = tables().outbox
@@ -53,7 +53,7 @@ def queue(connection: "Connection", alerts: list[dict[str, Any]], plugins: Seque
 
 def pending(connection: "Connection") -> dict[str, list[dict[str, Any]]]:
     """The alerts not yet delivered, by plugin, in the order they were raised."""
-    sqlalchemy = _sqlalchemy()
+    sqlalchemy = sqlalchemy_module()
     table = tables().outbox
     found: dict[str, list[dict[str, Any]]] = {}
     for row in connection.execute(
@@ -68,7 +68,7 @@ def withdraw(connection: "Connection", ruleset: str, as_of: str, kept: set[str])
     """Drop the undelivered alerts that the run of ``ruleset`` on ``as_of`` queued and that are
     not in ``kept`` (the run was deleted, or recorded again without raising them): an alert
     no recorded run raises is not sent. Returns how many deliveries were dropped."""
-    sqlalchemy = _sqlalchemy()
+    sqlalchemy = sqlalchemy_module()
     table = tables().outbox
     waiting = {row[0] for row in connection.execute(
         sqlalchemy.select(table.c.alert_id).where(

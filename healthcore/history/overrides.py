@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from healthcore.engine.results import OVERRIDE_FIELDS, Results
 from healthcore.errors import InputError
 from healthcore.history.dates import as_of_date
 
 if TYPE_CHECKING:
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 KINDS = ("tier", "freeze", "churned", "clear")
 COLUMNS = {"id": pl.Int64, "account_id": pl.String, "ruleset": pl.String, "kind": pl.String,
@@ -143,13 +144,20 @@ def validated_date(value: str | _dt.date | None, option: str) -> str | None:
         raise InputError(f"{option}: {exc}") from None
 
 
+def with_overrides(results: Results, in_force: pl.DataFrame, kept: pl.DataFrame) -> Results:
+    """``results`` with the manual overrides ``in_force`` applied and the columns
+    :data:`~healthcore.engine.results.OVERRIDE_FIELDS` (``override``, ``computed_score`` and
+    ``computed_tier``). ``kept`` has the last recorded ``score`` and ``tier`` of the frozen
+    and churned accounts (``account_id``); one without a recorded run keeps what the data
+    gives."""
+    return results.extended(lambda frame: _applied(frame, results.ruleset, in_force, kept),
+                            OVERRIDE_FIELDS, overridden=True)
 
 
-def apply(frame: pl.DataFrame, ruleset: "Ruleset", in_force: pl.DataFrame,
-          kept: pl.DataFrame) -> pl.DataFrame:
-    """Results ``frame`` with the overrides ``in_force`` applied, and :data:`OVERRIDE_FIELDS`
-    appended. ``kept`` has the last recorded ``score`` and ``tier`` of the frozen and churned
-    accounts (``account_id``); one without a recorded run keeps what the data gives."""
+def _applied(frame: pl.DataFrame, ruleset: "Ruleset", in_force: pl.DataFrame,
+             kept: pl.DataFrame) -> pl.DataFrame:
+    """A frame of results with the overrides applied and :data:`OVERRIDE_FIELDS` appended
+    (see :func:`with_overrides`)."""
     colors = {tier.name: tier.color for tier in ruleset.tiers}
     key = "__hc_key"
     overrides = in_force.select(pl.col("account_id").alias(key), pl.col("kind").alias("__hc_kind"),

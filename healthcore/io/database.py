@@ -37,7 +37,9 @@ _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"
             "sqlite": "sqlite"}
 
 
-def _sqlalchemy():
+def sqlalchemy_module():
+    """The ``sqlalchemy`` module, imported on first use (an :class:`InputError` saying what
+    to install when it is missing)."""
     try:
         import sqlalchemy
     except ImportError:  # pragma: no cover - a dependency of healthcore
@@ -80,8 +82,10 @@ def _without_userinfo_password(url: str) -> str:
     return f"{scheme}://{user}:***{rest[at:]}"
 
 
-def _parse(url: str) -> "URL":
-    sqlalchemy = _sqlalchemy()
+def parse_url(url: str) -> "URL":
+    """``url`` (SQLite or PostgreSQL) parsed, with the driver healthcore uses; an
+    :class:`InputError` for anything else."""
+    sqlalchemy = sqlalchemy_module()
     try:
         parsed = sqlalchemy.engine.make_url(_password_at_encoded(url))
     except Exception:
@@ -112,7 +116,7 @@ def _password_at_encoded(url: str) -> str:
 
 def _engine(url: str, *, must_exist: bool) -> "Engine":
     """An engine for ``url``; with SQLite, a real transaction around DDL too."""
-    parsed = _parse(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database in ("", ":memory:") or database.startswith("file:"):
@@ -134,7 +138,7 @@ def create_engine(url: str, parsed: "URL", *, sqlite_writer: bool = False,
     ``sqlite_timeout`` seconds) instead of failing, and enforces foreign keys; a connection
     whose ``info["healthcore_reading"]`` is true begins a plain (reading) transaction, which
     never waits for the writers."""
-    sqlalchemy = _sqlalchemy()
+    sqlalchemy = sqlalchemy_module()
     backend = parsed.get_backend_name()
     sqlite = backend == "sqlite"
     if backend == "postgresql":
@@ -157,7 +161,7 @@ def create_engine(url: str, parsed: "URL", *, sqlite_writer: bool = False,
     return engine
 
 
-def _reason(exc: BaseException) -> str:
+def driver_message(exc: BaseException) -> str:
     """The database's own message of a driver error, on one line."""
     original = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(original).strip().splitlines() if line.strip()]
@@ -167,15 +171,15 @@ def _reason(exc: BaseException) -> str:
 @contextmanager
 def _connected(url: str, *, must_exist: bool, transaction: bool = False
                ) -> Iterator["Connection"]:
-    sqlalchemy = _sqlalchemy()
+    sqlalchemy = sqlalchemy_module()
     engine = _engine(url, must_exist=must_exist)
     try:
         try:
             connection = engine.connect()
         except sqlalchemy.exc.DBAPIError as exc:
-            raise InputError(f"cannot connect to {safe_url(url)}: {_reason(exc)}; check that the "
-                             "database server is running and the URL's host, port, user, "
-                             "password and database name") from None
+            raise InputError(f"cannot connect to {safe_url(url)}: {driver_message(exc)}; "
+                             "check that the database server is running and the URL's host, "
+                             "port, user, password and database name") from None
         with connection:
             if transaction:
                 with connection.begin():
@@ -192,7 +196,7 @@ def _split(name: str) -> tuple[str | None, str]:
 
 
 def _table_names(connection: "Connection", schema: str | None) -> list[str]:
-    inspector = _sqlalchemy().inspect(connection)
+    inspector = sqlalchemy_module().inspect(connection)
     return sorted({*inspector.get_table_names(schema=schema),
                    *inspector.get_view_names(schema=schema)})
 
@@ -208,7 +212,7 @@ def read_database(url: str, *, query: str | None = None, table: str | None = Non
     """
     if (query is None) == (table is None):
         raise InputError("give either a query or a table to read from the database")
-    sqlalchemy = _sqlalchemy()
+    sqlalchemy = sqlalchemy_module()
     with _connected(url, must_exist=True) as connection:
         if table is not None:
             schema, name = _split(table)
@@ -219,7 +223,7 @@ def read_database(url: str, *, query: str | None = None, table: str | None = Non
                 raise InputError(_no_table(url, table, connection, schema)) from None
             except sqlalchemy.exc.DBAPIError as exc:
                 raise InputError(f"{safe_url(url)}: cannot read table '{table}': "
-                                 f"{_reason(exc)}") from None
+                                 f"{driver_message(exc)}") from None
             names = [column.name for column in reflected.columns]
             statement = sqlalchemy.select(*(column for index, column in
                                             enumerate(reflected.columns)
@@ -237,7 +241,7 @@ def read_database(url: str, *, query: str | None = None, table: str | None = Non
             rows = result.fetchall()
         except sqlalchemy.exc.DBAPIError as exc:
             connection.rollback()
-            raise InputError(f"{safe_url(url)}: the {what} failed: {_reason(exc)}; "
+            raise InputError(f"{safe_url(url)}: the {what} failed: {driver_message(exc)}; "
                              "check the SQL") from None
     frame = _frame(selected, rows, f"{safe_url(url)} ({what})")
     return frame if table is None or columns is None else only_read(frame, names)
@@ -297,7 +301,7 @@ def _plain(value: Any) -> Any:
 # ------------------------------------------------------------------------------ writing
 
 def _sql_type(dtype: pl.DataType):
-    types = _sqlalchemy().types
+    types = sqlalchemy_module().types
     if dtype == pl.Boolean:
         return types.Boolean()
     if dtype.is_integer():
@@ -307,6 +311,9 @@ def _sql_type(dtype: pl.DataType):
     return types.Text()
 
 
+HISTORY_TABLE_PREFIX = "healthcore_"
+"""The score history keeps its tables under names beginning with this prefix; results are never
+written into a table so named."""
 STAGING_SUFFIX = "__healthcore_new"
 """The suffix of the table that the results are written into before it replaces the old one."""
 TEMPORARY_SCHEMAS = ("temp", "pg_temp")
@@ -318,7 +325,7 @@ def check_names(url: str, table: str, columns: Iterable[str]) -> None:
     ``schema.name``) or one of ``columns`` cannot be a name in the database at ``url`` (too
     long: PostgreSQL would cut it to 63 bytes, and cut names collide), or if the table would
     be temporary, so that nothing is scored or written for a table that cannot be kept."""
-    parsed = _parse(url)
+    parsed = parse_url(url)
     backend = "PostgreSQL" if parsed.get_backend_name() == "postgresql" else "SQLite"
     limit = parsed.get_dialect().max_identifier_length
     schema, name = _split(table)
@@ -341,6 +348,18 @@ def check_names(url: str, table: str, columns: Iterable[str]) -> None:
                              f"{_length(column, backend)} {unit} long; {backend} names are at "
                              f"most {limit} {unit} (longer ones are cut and may collide): give "
                              "the indicator or group it comes from a shorter id")
+
+
+def check_not_history_table(table: str) -> None:
+    """Refuse ``table`` (``name`` or ``schema.name``) as a table to write results into when it
+    is named like a table of the score history (:data:`HISTORY_TABLE_PREFIX`): replacing it
+    would destroy the history."""
+    name = table.rpartition(".")[2].strip().strip('"').lower()
+    if name.startswith(HISTORY_TABLE_PREFIX):
+        raise InputError(f"'{table}' is a table of the score history, or named like one "
+                         f"(healthcore keeps the history in the tables whose names begin with "
+                         f"{HISTORY_TABLE_PREFIX}): writing results into it would destroy the "
+                         "history; choose another table name")
 
 
 def _length(name: str, backend: str) -> int:
@@ -367,10 +386,8 @@ def write_frame(frame: pl.DataFrame, url: str, table: str, *,
                 on_rows: Callable[[int], None] | None = None) -> int:
     """:func:`write_table` for any flat frame (its names checked first by
     :func:`check_names`). A table of the score history (whose replacement would destroy it)
-    is refused with an :class:`InputError`."""
-    from healthcore.history.store import check_not_history_table
-
-    sqlalchemy = _sqlalchemy()
+    is refused with an :class:`InputError` (:func:`check_not_history_table`)."""
+    sqlalchemy = sqlalchemy_module()
     check_names(url, table, frame.columns)
     schema, name = _split(table)
     check_not_history_table(table)
@@ -401,7 +418,7 @@ def write_frame(frame: pl.DataFrame, url: str, table: str, *,
             connection.exec_driver_sql(f"ALTER TABLE {preparer.format_table(new)} "
                                        f"RENAME TO {preparer.quote(name)}")
     except sqlalchemy.exc.DBAPIError as exc:
-        raise InputError(f"{safe_url(url)}: {step}: {_reason(exc)}; the table keeps its "
+        raise InputError(f"{safe_url(url)}: {step}: {driver_message(exc)}; the table keeps its "
                          "previous content") from None
     return frame.height
 

@@ -29,7 +29,7 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from healthcore.errors import Diagnostic, RulesetError, format_path
-from healthcore.ruleset.compiler import loads_ruleset
+from healthcore.ruleset import loads_ruleset
 from healthcore.plugin.metric import Metric
 from healthcore.plugin.registry import Registry, load_registry
 from healthcore.engine import score
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from healthcore.plugin.functions import ExpressionFunction
     from healthcore.engine.results import Results
-    from healthcore.ruleset.model import Ruleset
+    from healthcore.ruleset import Ruleset
 
 __all__ = ["INDICATOR", "MetricKit", "check_function", "plugin_registry"]
 

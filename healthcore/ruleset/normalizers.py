@@ -1,4 +1,8 @@
-"""Normalizers: how an indicator's raw value becomes points from 0 to 100 (null stays null)."""
+"""Normalizers: how an indicator's raw value becomes points from 0 to 100 (null stays null).
+
+Each normalizer computes points two ways that agree: column-wise for a batch (:meth:`points`)
+and for one value (:meth:`points_of`, used to explain a score).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,19 @@ if TYPE_CHECKING:
 
 
 class Normalizer(Protocol):
-    """Maps raw values to points, column-wise and for one value."""
+    """Maps raw values to points from 0 to 100, column-wise and for one value; a null value, or
+    one that no band takes, has no points (null)."""
 
     def points(self, raw: "pl.Expr", parameter: Any = None) -> "pl.Expr":
         """Points of ``raw``; ``parameter`` resolves parameters that vary by account (a
         segment's), for the normalizers that read parameters."""
 
-    def points_of(self, raw: float | None) -> float | None: ...
+    def points_of(self, raw: float | None) -> float | None:
+        """Points of one value, as :meth:`points` computes them with the ruleset's own
+        parameters."""
 
-    def describe(self) -> str: ...
+    def describe(self) -> str:
+        """The normalizer in words, for explanations: ``linear from 0 (0 points) to 10 ...``."""
 
     @property
     def always_scores(self) -> bool:
@@ -82,6 +90,9 @@ class Target:
 
 @dataclass(frozen=True)
 class Band:
+    """One band of :class:`Bands`: ``points`` for values of at least ``min`` (every value if
+    ``min`` is None); ``label`` names the band in explanations."""
+
     points: float
     min: float | None = None
     label: str | None = None

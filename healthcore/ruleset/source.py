@@ -21,9 +21,8 @@ from typing import Any, Callable
 
 import yaml
 
-from healthcore.errors import Diagnostic, DocPath, RulesetError
+from healthcore.errors import Diagnostic, DocPath, RulesetError, shortened
 from healthcore.ruleset.values import finite_number, value_kind
-from healthcore.errors import shortened
 
 MAX_FILE_BYTES = 1_000_000
 MAX_VALUES = 100_000

@@ -71,7 +71,7 @@ def by_account(found: "pl.DataFrame") -> "pl.DataFrame":
     first."""
     import polars as pl
 
-    from healthcore.history.store import SEVERITY_ORDER
+    from healthcore.history.alerts import SEVERITY_ORDER
 
     rank = pl.col("severity").replace_strict(SEVERITY_ORDER, default=len(SEVERITY_ORDER))
     return (found.with_columns(_rank=rank)

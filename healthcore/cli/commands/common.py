@@ -97,7 +97,7 @@ def registry_or_fail(plugins: tuple[str, ...], say: Callable[[str], None] | None
 
 def ruleset_or_fail(path: str, registry):
     """The compiled ruleset at ``path``; else every diagnostic printed and exit code 2."""
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.ruleset import load_ruleset
 
     try:
         return load_ruleset(path, registry=registry)

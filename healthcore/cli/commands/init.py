@@ -52,7 +52,7 @@ def command(new: str, template: str, sample: str | None, sample_format: str | No
                    f"'healthcore validate {path} --sample ACCOUNTS'")
         return
     from healthcore.authoring.advice import advise
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.ruleset import load_ruleset
 
     try:
         ruleset = load_ruleset(path, registry=registry)

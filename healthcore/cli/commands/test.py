@@ -33,7 +33,7 @@ def command(rulesets: tuple[str, ...], plugins: tuple[str, ...]) -> None:
       healthcore test rulesets/saas-b2b.yaml
       healthcore test rulesets/*.yaml
     """
-    from healthcore.ruleset.compiler import load_ruleset
+    from healthcore.ruleset import load_ruleset
     from healthcore.authoring.cases import TESTS_SUFFIX, load_cases, ruleset_of, run_cases, tests_path
 
     registry = registry_or_fail(plugins)
