@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository paths, a registry of the built-in plugins only, and score
+"""Shared fixtures: a registry of the built-in plugins only, and score
 histories on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import pytest
 
 from healthcore.plugin.registry import Registry, load_registry
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")

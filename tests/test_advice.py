@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from helpers import REPO, TIERS
 from healthcore import Diagnostic, load_ruleset, loads_ruleset
 from healthcore.authoring.advice import advise
 from healthcore.cli.main import main
@@ -19,13 +19,6 @@ from healthcore.io.readers import read_accounts
 
 SAAS = REPO / "rulesets" / "saas-b2b.yaml"
 SAAS_SAMPLE = REPO / "rulesets" / "saas-b2b.accounts.csv"
-
-TIERS = """\
-tiers:
-  - {name: healthy, min: 70, color: green}
-  - {name: at_risk, min: 40, color: yellow}
-  - {name: unhealthy, min: 0, color: red}
-"""
 
 # The example of docs/cli.md: 3 indicators whose weights add up to 95, an unused parameter,
 # and a field ('seats') that the sample calls 'paid_seats'.

@@ -10,15 +10,14 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-from click.testing import CliRunner
 from sklearn.metrics import roc_auc_score
 
 from healthcore import loads_ruleset
 from healthcore.analysis.backtest import (UNSCORED, auc_expr, backtest, flag, outcome_rule,
                                  read_outcomes)
 from healthcore.cli.render.analysis import render_backtest
-from healthcore.cli.main import main
 from healthcore.errors import InputError
+from helpers import run_cli as run
 
 RULESET = """\
 healthcore: 1
@@ -68,10 +67,6 @@ A10,40,20,maybe
 MAYBE = ("outcome field 'churned': 1 account with an outcome that means neither churn nor "
          "retention, left out: 'maybe' (1) (say what they mean with good_when or bad_when)")
 MAYBE_CLI = MAYBE.replace("good_when or bad_when", "--good-when or --bad-when")
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def accounts(text: str = ACCOUNTS) -> pl.DataFrame:

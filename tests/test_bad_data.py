@@ -28,19 +28,8 @@ import pytest
 from click.testing import CliRunner
 
 from healthcore.cli.main import main
+from helpers import USAGE_AND_NPS
 
-RULESET = """\
-healthcore: 1
-name: bad-data
-indicators:
-  - {id: usage, metric: ratio, params: {numerator: active, denominator: seats},
-     normalize: {linear: {worst: 0, best: 1}}, weight: 1}
-  - {id: nps, metric: nps, params: {promoters: p, passives: n, detractors: d},
-     normalize: {linear: {worst: -100, best: 100}}, weight: 1}
-tiers:
-  - {name: healthy, min: 50}
-  - {name: unhealthy, min: 0}
-"""
 HEADER = "account_id,active,seats,p,n,d\n"
 CLEAN = "A1,5,10,6,2,2\n"
 USAGE_ONLY, NPS_ONLY, BOTH = 50.0, 70.0, 60.0
@@ -48,7 +37,7 @@ NO_SCORE = "no indicator has a value for this account, so it has no score"
 
 
 def evaluate(tmp_path: Path, name: str, content: bytes, *extra: str):
-    (tmp_path / "rs.yaml").write_text(RULESET)
+    (tmp_path / "rs.yaml").write_text(USAGE_AND_NPS)
     (tmp_path / name).write_bytes(content)
     return CliRunner().invoke(main, ["evaluate", str(tmp_path / "rs.yaml"),
                                      str(tmp_path / name), "-f", "json", *extra])
@@ -243,8 +232,8 @@ def test_mixed_types_in_a_json_field_are_read_as_text_and_each_bad_value_named(t
 def test_columns_of_other_types_are_named_and_decimals_are_numbers(tmp_path):
     """Parquet files and databases give typed columns: a type that is not what a field is read
     as leaves the value out, named; decimals are numbers."""
-    rs = RULESET.replace("tiers:", "actions:\n  - {id: gold, when: \"plan == 'gold'\", "
-                                   "points: 10}\n  - {id: late, when: late, points: -10}\ntiers:")
+    rs = USAGE_AND_NPS.replace("tiers:", "actions:\n  - {id: gold, when: \"plan == 'gold'\", "
+                                         "points: 10}\n  - {id: late, when: late, points: -10}\ntiers:")
     (tmp_path / "rs.yaml").write_text(rs)
     frame = pl.DataFrame({
         "account_id": ["A1", "A2"],
@@ -294,7 +283,7 @@ CORRUPT_PARQUET = base64.b64decode(
 def test_a_corrupt_parquet_file_is_refused_not_a_crash(tmp_path):
     # its column x is the corrupt one: a ruleset reading x reads it (the columns a ruleset
     # does not read are not read at all)
-    (tmp_path / "rs.yaml").write_text(RULESET.replace(
+    (tmp_path / "rs.yaml").write_text(USAGE_AND_NPS.replace(
         "params: {numerator: active, denominator: seats}",
         "params: {numerator: x, denominator: x}"))
     (tmp_path / "a.parquet").write_bytes(CORRUPT_PARQUET)
@@ -374,8 +363,8 @@ def test_json_lists_of_different_shapes_are_text_named_on_their_accounts(tmp_pat
         ("A3", "ok", NPS_ONLY, [])]
 
 
-WITH_LATE = RULESET.replace("tiers:", "actions:\n  - {id: late, when: late, points: -10}\n"
-                                      "tiers:")
+WITH_LATE = USAGE_AND_NPS.replace("tiers:", "actions:\n  - {id: late, when: late, points: -10}\n"
+                                            "tiers:")
 
 
 def test_true_and_false_are_not_numbers_but_are_true_false_values(tmp_path):

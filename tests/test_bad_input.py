@@ -6,23 +6,19 @@ import healthcore
 import json
 import os
 import textwrap
+from functools import partial
 
 import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
-from healthcore import InputError, loads_ruleset
+from helpers import REPO, SAAS, ruleset
+from healthcore import InputError
 from healthcore.cli.main import main
 from healthcore.plugin.registry import load_registry
 
-SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")
 
-
-def compile_ruleset(body: str, registry):
-    text = ("healthcore: 1\nname: t\n" + textwrap.dedent(body).strip() +
-            "\ntiers:\n  - {name: ok, min: 50}\n  - {name: low, min: 0}\n")
-    return loads_ruleset(text, "t.yaml", registry=registry)
+compile_ruleset = partial(ruleset, tiers="tiers:\n  - {name: ok, min: 50}\n  - {name: low, min: 0}\n")
 
 
 FIELD_A = """

@@ -19,6 +19,7 @@ from healthcore.analysis.calibrate import calibrate, choose_thresholds
 from healthcore.cli.render.analysis import render_calibration
 from healthcore.cli.main import main
 from healthcore.errors import InputError
+from helpers import run_cli as run
 
 RULESET = """\
 healthcore: 1
@@ -83,10 +84,6 @@ def synthetic_accounts(n: int = 2000, seed: int = 7) -> pl.DataFrame:
 def synthetic():
     ruleset = loads_ruleset(RULESET, "synthetic.yaml")
     return ruleset, calibrate(ruleset, synthetic_accounts(), "churned")
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def test_weights_go_to_the_informative_indicators(synthetic):

@@ -17,11 +17,10 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from helpers import REPO, SAAS
+from helpers import SAAS_ACCOUNTS as SAMPLE
 from healthcore.cli.main import main
 
-SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")
-SAMPLE = str(REPO / "rulesets" / "saas-b2b.accounts.csv")
 
 HAND = """\
 healthcore: 1

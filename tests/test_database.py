@@ -17,12 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import REPO
-from healthcore.cli.main import main
+from helpers import REPO, SAAS
+from helpers import run_cli as run
 
-SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")
 SAMPLE = REPO / "rulesets" / "saas-b2b.accounts.csv"
 
 POSTGRES_ENV = "HEALTHCORE_TEST_POSTGRES_URL"
@@ -155,10 +153,6 @@ def accounts_table(db: Database) -> str:
     table = db.name("accounts")
     db.create(table, header, rows)
     return table
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def json_of(*args: str) -> list[dict]:

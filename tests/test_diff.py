@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
 from healthcore import loads_ruleset
-from healthcore.cli.main import main
 from healthcore.analysis.diff import compare
+from helpers import run_cli as run
 
 OLD = """\
 healthcore: 1
@@ -33,10 +31,6 @@ T,,50
 """
 # P: 50 low -> 75 high, +25;  Q: 50 low -> 25 low, -25;  R: 60 -> 60 high, 0;
 # S: 60 high -> 70 high, +10;  T: only b: 50 -> 50 low, 0
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def files(write):

@@ -17,7 +17,6 @@ import json
 import re
 import sys
 import tomllib
-from pathlib import Path
 
 import click
 import pytest
@@ -29,8 +28,8 @@ from healthcore.cli.main import EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, main
 from healthcore.plugin.functions import ExpressionFunction
 from healthcore.plugin.metric import InputKind, Metric
 from healthcore.plugin.registry import DISABLE_ENV, ENTRY_POINT_GROUP, load_registry
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 SCHEMA = json.loads((REPO / "schemas" / "ruleset.schema.json").read_text(encoding="utf-8"))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from helpers import REPO
 from healthcore.cli.main import EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, main
 from healthcore.errors import InputError
 from healthcore.analysis.explain import explain, number

@@ -14,13 +14,12 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from conftest import REPO
+from helpers import SAAS
+from helpers import SAAS_ACCOUNTS as SAMPLE
 from healthcore.cli.main import main
 from healthcore.cli.progress import Phases
 from test_cli import ACCOUNTS_CSV, EXPECTED, HAND
 
-SAAS = str(REPO / "rulesets" / "saas-b2b.yaml")
-SAMPLE = str(REPO / "rulesets" / "saas-b2b.accounts.csv")
 
 
 @pytest.fixture

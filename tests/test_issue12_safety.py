@@ -5,12 +5,14 @@ schema patterns that end where the text ends, and messages that say what to do."
 from __future__ import annotations
 
 import healthcore
+from functools import partial
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from healthcore.cli.main import main
+import helpers
 
 ALERTING = """\
 healthcore: 1
@@ -198,13 +200,7 @@ tiers:
 """
 
 
-def problems(text: str, registry) -> list[str]:
-    from healthcore.errors import RulesetError
-    from healthcore.ruleset import loads_ruleset
-
-    with pytest.raises(RulesetError) as caught:
-        loads_ruleset(text, "r.yaml", registry=registry)
-    return [str(d) for d in caught.value.diagnostics]
+problems = partial(helpers.problems, name="r.yaml")
 
 
 @pytest.mark.parametrize("place, old, new, expected", [

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from healthcore import RulesetError, load_ruleset, loads_ruleset
+from helpers import problems
 
 GOOD_TAIL = """\
 tiers:
@@ -22,12 +21,6 @@ indicators:
     normalize: {linear: {worst: 0, best: 1}}
     weight: 1
 """
-
-
-def problems(text: str, registry, name: str = "rs.yaml") -> list[str]:
-    with pytest.raises(RulesetError) as caught:
-        loads_ruleset(text, name, registry=registry)
-    return [str(d) for d in caught.value.diagnostics]
 
 
 def test_every_problem_of_a_file_is_reported_at_once_with_its_location(write, builtin_registry):
@@ -202,14 +195,12 @@ def test_missing_file(tmp_path, builtin_registry):
         load_ruleset(tmp_path / "nope.yaml", registry=builtin_registry)
 
 
-def test_alias_bomb_is_refused_quickly(builtin_registry):
+def test_alias_bomb_is_refused_before_it_is_expanded(builtin_registry):
     bomb = ["healthcore: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for level in range(1, 10):
         previous = f"*a{level - 1}"
         bomb.append(f"a{level}: &a{level} [{', '.join([previous] * 10)}]")
-    started = time.perf_counter()
-    found = problems("\n".join(bomb) + "\n", builtin_registry)
-    assert time.perf_counter() - started < 10  # bounded, not a benchmark: a bomb takes hours
+    found = problems("\n".join(bomb) + "\n", builtin_registry)  # expanded: 10**10 values
     assert found == ["rs.yaml:1:1: (document): the document holds more than 100,000 values "
                      "once its aliases are expanded; write it out without anchors and aliases"]
 

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from helpers import REPO
 from healthcore.authoring.reference import REGENERATE, metric_reference
 from healthcore.cli.main import main
 from healthcore.plugin.registry import DISABLE_ENV, default_registry, load_registry

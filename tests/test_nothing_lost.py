@@ -21,20 +21,9 @@ import polars as pl
 import pytest
 
 from healthcore.io.writers import remove_abandoned
+from helpers import USAGE_AND_NPS
 
 INPUT_ROWS = 300_000
-RULESET = """\
-healthcore: 1
-name: nothing-lost
-indicators:
-  - {id: usage, metric: ratio, params: {numerator: active, denominator: seats},
-     normalize: {linear: {worst: 0, best: 1}}, weight: 1}
-  - {id: nps, metric: nps, params: {promoters: p, passives: n, detractors: d},
-     normalize: {linear: {worst: -100, best: 100}}, weight: 1}
-tiers:
-  - {name: healthy, min: 50}
-  - {name: unhealthy, min: 0}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +31,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The ruleset and INPUT_ROWS accounts (every 7th with a bad seat count), ids out of
     sort order so that input order is visible."""
     root = tmp_path_factory.mktemp("nothing_lost")
-    (root / "rs.yaml").write_text(RULESET)
+    (root / "rs.yaml").write_text(USAGE_AND_NPS)
     i = pl.int_range(INPUT_ROWS, eager=True)
     pl.DataFrame({
         "account_id": ((i * 7919) % INPUT_ROWS).cast(pl.String).str.pad_start(7, "0"),

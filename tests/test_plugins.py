@@ -30,29 +30,22 @@ import polars as pl
 import pytest
 from click.testing import CliRunner, Result
 
-from healthcore import load_ruleset, loads_ruleset
+from healthcore import load_ruleset
 from healthcore.plugin import hookspecs
 from healthcore.cli.main import EXIT_INVALID, EXIT_OK, main
 from healthcore.errors import RulesetError
 from healthcore.ruleset.expressions import parse
 from healthcore.plugin.registry import (DISABLE_ENV, ENTRY_POINT_GROUP, Registry, default_registry,
                                 load_registry)
+from helpers import REPO, TIERS, by_id
+from helpers import ruleset as compile_ruleset
 
-REPO = Path(__file__).resolve().parent.parent
 BILLING = "billing"
 BILLING_DIST = "healthcore-billing"
 BILLING_METRICS = ("dunning_stage", "payment_reliability")
 BUILTIN_METRICS = ("csat", "expression", "field", "nps", "ratio")
 NOT_INSTALLED = (f"the {BILLING_DIST} distribution is not installed: run "
                  f"'pip install ./plugins/{BILLING_DIST}' first (the CI script does)")
-
-TIERS = """
-tiers:
-  - {name: healthy, min: 70, color: green}
-  - {name: at_risk, min: 40, color: yellow}
-  - {name: unhealthy, min: 0, color: red}
-"""
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -121,16 +114,6 @@ def problems_naming(registry: Registry, *words: str) -> list[str]:
     """The registry's problems that mention every one of ``words``."""
     return [p for p in registry.problems if all(word in p for word in words)]
 
-
-def compile_ruleset(body: str, registry: Registry, tiers: str = TIERS):
-    """A ruleset from the indicators/actions in ``body`` and the usual three tiers."""
-    text = "healthcore: 1\nname: plugin-test\n" + textwrap.dedent(body).strip() + "\n" + tiers
-    return loads_ruleset(text, "plugin-test.yaml", registry=registry)
-
-
-def by_id(results: Any) -> dict[str, dict[str, Any]]:
-    """Scoring results as records keyed by account id."""
-    return {record["account_id"]: record for record in results.to_records()}
 
 
 def cli(*args: str, env: Mapping[str, str] | None = None) -> Result:

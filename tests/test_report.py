@@ -25,8 +25,8 @@ from healthcore import loads_ruleset
 from healthcore.cli.main import main
 from healthcore.io.readers import read_bytes
 from healthcore.report import charts, render_report
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 

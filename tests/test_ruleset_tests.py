@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-
-from conftest import REPO
-from healthcore.cli.main import main
+from helpers import REPO
+from helpers import run_cli as run
 
 SAAS = REPO / "rulesets" / "saas-b2b.yaml"
 
@@ -39,10 +37,6 @@ cases:
     account: {active: 8, seats: 10, overdue: 0}
     expect: {tier: rest, score: 75, tolerance: 1, actions: [late]}
 """
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def files(write, cases: str = CASES):

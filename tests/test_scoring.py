@@ -8,25 +8,8 @@ import textwrap
 import polars as pl
 import pytest
 
-from healthcore import loads_ruleset
 from healthcore.errors import InputError
-
-TIERS = """
-tiers:
-  - {name: healthy, min: 70, color: green}
-  - {name: at_risk, min: 40, color: yellow}
-  - {name: unhealthy, min: 0, color: red}
-"""
-
-
-def ruleset(body: str, registry, tiers: str = TIERS):
-    text = "healthcore: 1\nname: t\n" + textwrap.dedent(body).strip() + "\n" + tiers
-    return loads_ruleset(text, "t.yaml", registry=registry)
-
-
-def by_id(results):
-    return {r["account_id"]: r for r in results.to_records()}
-
+from helpers import by_id, ruleset
 
 TWO = """
 indicators:

@@ -17,11 +17,13 @@ import resource
 import subprocess
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from healthcore import RulesetError, load_ruleset, loads_ruleset
+from helpers import problems
 
 # The attack sits in an expression metric on line 6; its column is counted from the quote.
 EXPRESSION_RULESET = """\
@@ -100,10 +102,7 @@ EXPRESSION_ATTACKS: dict[str, tuple[str, int, str]] = {
 }
 
 
-def refused(text: str, registry, name: str = "hostile.yaml") -> list[str]:
-    with pytest.raises(RulesetError) as caught:
-        loads_ruleset(text, name, registry=registry)
-    return [str(d) for d in caught.value.diagnostics]
+refused = partial(problems, name="hostile.yaml")
 
 
 @pytest.mark.parametrize("attack", sorted(EXPRESSION_ATTACKS))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import healthcore
 import math
 import re
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -17,8 +16,8 @@ import yaml
 
 from healthcore import RulesetError, loads_ruleset
 from healthcore.plugin.registry import load_registry
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 NO_SCORE = "no indicator has a value for this account, so it has no score"
 STANDARD = {
     "healthcore.builtin.metrics": {"field", "ratio", "expression", "nps", "csat"},

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from sklearn.metrics import roc_auc_score
 
-from conftest import REPO
+from helpers import REPO
 from healthcore import load_ruleset
 from healthcore.analysis.backtest import backtest
 from healthcore.analysis.calibrate import calibrate

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from helpers import REPO, by_id
 from healthcore import load_ruleset
 from healthcore.authoring.advice import advise
 from healthcore.cli.main import EXIT_OK, EXIT_UNSCORED, main
@@ -73,10 +73,6 @@ def scored(template: Path, registry: Registry):
     accounts = read_accounts(str(sample_of(template)))
     results = healthcore.score(ruleset, accounts, explain=True)
     return ruleset, accounts, results
-
-
-def by_id(results) -> dict[str, dict]:
-    return {record["account_id"]: record for record in results.to_records()}
 
 
 def test_the_business_templates_are_there():

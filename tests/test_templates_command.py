@@ -5,19 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import REPO
+from helpers import REPO
+from helpers import run_cli as run
 from healthcore import load_ruleset
-from healthcore.cli.main import main
 from healthcore.authoring.templates import (TemplateError, business_of, create_from_template, get_template,
                                   list_templates, templates_dir)
 
 SAAS = REPO / "rulesets" / "saas-b2b.yaml"
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def test_templates_are_found_and_tests_files_are_not_templates():

@@ -43,6 +43,7 @@ import polars as pl
 from healthcore.analysis.backtest import Backtest, measure, outcomes
 from healthcore.errors import InputError
 from healthcore.engine import score
+from healthcore.extras import require
 
 if TYPE_CHECKING:
     import numpy as np
@@ -146,8 +147,10 @@ def calibrate(ruleset: "Ruleset", accounts: Any, outcome: str, *,
     needs (the default ones if None). ``seed`` goes from 0 to :data:`MAX_SEED`.
 
     Raises :class:`~healthcore.errors.InputError` when the ruleset, the accounts, the seed or
-    the held-out share do not allow it, saying why.
+    the held-out share do not allow it, saying why; a
+    :class:`~healthcore.extras.MissingExtraError` without scikit-learn (the ``analysis`` extra).
     """
+    require("sklearn", "calibrate")
     from healthcore.engine import as_frame
     from healthcore.ruleset import loads_ruleset
 

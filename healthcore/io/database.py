@@ -1,8 +1,9 @@
 """Reading accounts from, and writing results to, a SQL database.
 
 The driver layer is SQLAlchemy 2 (Core only): SQLite through Python's own ``sqlite3`` module
-(``sqlite:///path.db``) and PostgreSQL through psycopg 3 (``postgresql://user:pass@host/db``).
-Both are imported only when a database is used, so the command starts as fast without them.
+(``sqlite:///path.db``) and PostgreSQL through psycopg 3 (``postgresql://user:pass@host/db``,
+the ``postgres`` extra). Both are imported only when a database is used, so the command starts
+as fast without them.
 
 Every error is an :class:`~healthcore.errors.InputError` naming the URL (never its password),
 the table or the query, and what to do.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator
 import polars as pl
 
 from healthcore.errors import InputError
+from healthcore.extras import require
 from healthcore.io.readers import only_read
 
 if TYPE_CHECKING:
@@ -41,8 +43,7 @@ def sqlalchemy_module():
     try:
         import sqlalchemy
     except ImportError:  # pragma: no cover - a dependency of healthcore
-        raise InputError("database access needs SQLAlchemy: pip install 'SQLAlchemy>=2.0' "
-                         "'psycopg[binary]>=3.1'") from None
+        raise InputError("database access needs SQLAlchemy: pip install 'SQLAlchemy>=2.0'") from None
     return sqlalchemy
 
 
@@ -138,14 +139,13 @@ def create_engine(url: str, parsed: "URL", *, sqlite_writer: bool = False,
     whose ``info["healthcore_reading"]`` is true begins a plain (reading) transaction, which
     never waits for the writers."""
     sqlalchemy = sqlalchemy_module()
-    sqlite = parsed.get_backend_name() == "sqlite"
-    try:
-        engine = sqlalchemy.create_engine(
-            parsed, poolclass=sqlalchemy.pool.NullPool,
-            connect_args={"timeout": sqlite_timeout} if sqlite else {})
-    except ImportError as exc:
-        raise InputError(f"{safe_url(url)}: the database driver is not installed ({exc}); "
-                         "pip install 'psycopg[binary]>=3.1'") from None
+    backend = parsed.get_backend_name()
+    sqlite = backend == "sqlite"
+    if backend == "postgresql":
+        require("psycopg", f"the PostgreSQL database {safe_url(url)}")
+    engine = sqlalchemy.create_engine(
+        parsed, poolclass=sqlalchemy.pool.NullPool,
+        connect_args={"timeout": sqlite_timeout} if sqlite else {})
     if sqlite:
         @sqlalchemy.event.listens_for(engine, "connect")
         def _connect(dbapi_connection, _record):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from healthcore.errors import InputError
+from healthcore.extras import require
 
 if TYPE_CHECKING:
     import polars as pl
@@ -32,7 +33,9 @@ def render_report(results: "Results", accounts: "pl.DataFrame | Any", *,
     """The report of ``results`` (the scoring of ``accounts``, the same table in the same
     order) as HTML text. With ``outcome`` (a field of the accounts: churned or not), the
     backtest of the ruleset against it; with ``history`` (a SQLite path or PostgreSQL URL of a
-    score history), the tier mix and mean score of the ruleset's recorded runs."""
+    score history), the tier mix and mean score of the ruleset's recorded runs. Needs plotly (the
+    ``report`` extra): a :class:`~healthcore.extras.MissingExtraError` without it."""
+    require("plotly", "the HTML report")
     from healthcore.engine import as_frame
     from healthcore.analysis.summary import summarize
     from healthcore.report.page import render
