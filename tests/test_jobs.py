@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 from healthcore import history, load_ruleset
 from healthcore.errors import InputError, OutputError
 from healthcore.jobs import Accounts, EvaluateRun, Interrupted, Outputs, evaluate
