@@ -3,6 +3,7 @@ lines of YAML, command-line runs, and the rulesets several modules score."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any, Mapping
@@ -71,3 +72,75 @@ def run_cli(*args: str, input: str | bytes | None = None,
     ``catch_exceptions``."""
     return CliRunner().invoke(main, list(args), input=input, env=env,
                               catch_exceptions=catch_exceptions)
+
+
+# A small ruleset, its accounts and their scores worked out by hand (see tests/cli/test_cli.py).
+HAND = """\
+healthcore: 1
+name: hand
+account_id: id
+parameters: {late_days: 30}
+indicators:
+  - id: usage
+    metric: ratio
+    params: {numerator: active, denominator: seats}
+    normalize: {linear: {worst: 0, best: 1}}
+    weight: 3
+  - id: nps
+    metric: nps
+    params: {promoters: p, passives: n, detractors: d}
+    normalize: {linear: {worst: -100, best: 100}}
+    weight: 1
+actions:
+  - id: late
+    when: overdue > late_days
+    points: -10
+    reason: More than {late_days} days late
+tiers:
+  - {name: green, min: 60, color: green}
+  - {name: red, min: 0, color: red}
+"""
+
+ACCOUNTS_CSV = """\
+id,active,seats,p,n,d,overdue
+001,5,10,6,3,1,0
+002,9,10,,,,40
+003,1,4,0,0,5,
+"""
+# 001: usage 50, nps 50 -> 75 points: (3*50 + 75) / 4 = 56.25 -> red
+# 002: usage 90, nps missing -> 90, late -10 -> 80 -> green
+# 003: usage 25, nps -100 -> 0: (75 + 0) / 4 = 18.75 -> red
+EXPECTED = {"001": (56.25, "red"), "002": (80.0, "green"), "003": (18.75, "red")}
+
+
+# A writer that pauses inside its recording transaction (the history tests start it as a process).
+WRITER = """\
+import sys, time
+from pathlib import Path
+from healthcore.history import recording
+from healthcore.cli.main import main
+
+FLAG, SECONDS = Path(sys.argv[1]), float(sys.argv[2])
+
+def pause(connection):
+    FLAG.write_text("in transaction")
+    time.sleep(SECONDS)
+
+recording._before_commit = pause
+sys.argv = ["healthcore", *sys.argv[3:]]
+main()
+"""
+
+
+# A real browser for the report's tests: the system's Chromium, never a downloaded one.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None)
+    if found is None:
+        pytest.fail("Chromium is missing: install the system package (apt-get install "
+                    "chromium; scripts/test does it) to open the report in a real browser")
+    return found

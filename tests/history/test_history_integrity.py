@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from healthcore import history
 from healthcore.cli.main import main
 from healthcore.io.database import safe_url
-from test_history import WRITER
+from helpers import WRITER
 
 RULESET = """\
 healthcore: 1

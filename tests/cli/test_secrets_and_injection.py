@@ -457,7 +457,7 @@ def chart_texts(report: Path) -> dict:
     the contributions chart's tick labels."""
     from playwright.sync_api import sync_playwright
 
-    from tests.test_report import CHROMIUM_ARGS, chromium
+    from helpers import CHROMIUM_ARGS, chromium
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)

@@ -25,10 +25,7 @@ from healthcore import loads_ruleset
 from healthcore.cli.main import main
 from healthcore.io.readers import read_bytes
 from healthcore.report import charts, render_report
-from helpers import REPO
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from helpers import CHROMIUM_ARGS, REPO, chromium
 
 RULESET = """\
 healthcore: 1
@@ -61,15 +58,6 @@ A7,,,,,no,no
 # A7 no indicator: not scored.  Worst first: HOSTILE 0, A5 10, A3 45, A6 50, A2 75, A1 92.5
 WORST_FIRST = [(HOSTILE, "0.0", "poor"), ("A5", "10.0", "poor"), ("A3", "45.0", "fair"),
                ("A6", "50.0", "fair"), ("A2", "75.0", "good"), ("A1", "92.5", "good")]
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None)
-    if found is None:
-        pytest.fail("Chromium is missing: install the system package (apt-get install "
-                    "chromium; scripts/test does it) to open the report in a real browser")
-    return found
 
 
 def accounts() -> pl.DataFrame:

@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import pytest
 from click.testing import CliRunner, Result
 
+from helpers import REPO
 import healthcore
 import healthcore.plugin
 from healthcore import loads_ruleset
@@ -26,7 +27,6 @@ from healthcore.errors import RulesetError
 from healthcore.plugin import Alert, hookspecs
 from healthcore.plugin.registry import DISABLE_ENV, TRACE_ENV, default_registry, load_registry
 
-REPO = Path(__file__).resolve().parent.parent
 USAGE = "healthcore.builtin.usage"
 
 

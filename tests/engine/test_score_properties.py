@@ -6,7 +6,7 @@ for everything else), with weights (some 0), missing policies, 0 to 3 actions on
 and absolute or percentile tiers. Accounts are CSV-like text cells: numbers, blanks and junk.
 
 That the batch (polars) and scalar (simpleeval) evaluations of expressions agree is the
-differential property ``test_batch_and_scalar_evaluation_agree`` of tests/test_expressions.py.
+differential property ``test_batch_and_scalar_evaluation_agree`` of tests/ruleset/test_expressions.py.
 """
 
 from __future__ import annotations

@@ -17,47 +17,11 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from helpers import REPO, SAAS
+from helpers import ACCOUNTS_CSV, EXPECTED, HAND, REPO, SAAS
 from helpers import SAAS_ACCOUNTS as SAMPLE
 from healthcore.cli.main import main
 
 
-HAND = """\
-healthcore: 1
-name: hand
-account_id: id
-parameters: {late_days: 30}
-indicators:
-  - id: usage
-    metric: ratio
-    params: {numerator: active, denominator: seats}
-    normalize: {linear: {worst: 0, best: 1}}
-    weight: 3
-  - id: nps
-    metric: nps
-    params: {promoters: p, passives: n, detractors: d}
-    normalize: {linear: {worst: -100, best: 100}}
-    weight: 1
-actions:
-  - id: late
-    when: overdue > late_days
-    points: -10
-    reason: More than {late_days} days late
-tiers:
-  - {name: green, min: 60, color: green}
-  - {name: red, min: 0, color: red}
-"""
-
-ACCOUNTS_CSV = """\
-id,active,seats,p,n,d,overdue
-001,5,10,6,3,1,0
-002,9,10,,,,40
-003,1,4,0,0,5,
-"""
-# 001: usage 50, nps 50 -> 75 points: (3*50 + 75) / 4 = 56.25 -> red
-# 002: usage 90, nps missing -> 90, late -10 -> 80 -> green
-# 003: usage 25, nps -100 -> 0: (75 + 0) / 4 = 18.75 -> red
-EXPECTED = {"001": (56.25, "red"), "002": (80.0, "green"), "003": (18.75, "red")}
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from helpers import SAAS
 from helpers import SAAS_ACCOUNTS as SAMPLE
 from healthcore.cli.main import main
 from healthcore.cli.progress import Phases
-from test_cli import ACCOUNTS_CSV, EXPECTED, HAND
+from helpers import ACCOUNTS_CSV, EXPECTED, HAND
 
 
 

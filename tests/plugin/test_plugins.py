@@ -837,7 +837,7 @@ def test_every_hook_has_a_docstring() -> None:
 def test_the_example_plugin_implements_every_registration_hook() -> None:
     """healthcore-billing is the worked example for plugin authors: it shows every hook that
     registers something (delivering alerts is shown in docs/plugins.md and
-    tests/test_early_warning.py)."""
+    tests/engine/test_early_warning.py)."""
     module = importlib.import_module("healthcore_billing")
     assert module.__doc__
     for name in (name for name in hook_specs() if name.startswith("healthcore_register_")):

@@ -19,6 +19,8 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from helpers import WRITER
+
 from healthcore import history
 from healthcore.history import migrations
 from healthcore.history.dates import check_not_future
@@ -485,22 +487,6 @@ def test_a_newer_schema_is_refused(sqlite_history, monkeypatch):
 
 # ------------------------------------------------------------------------------ processes
 
-WRITER = """\
-import sys, time
-from pathlib import Path
-from healthcore.history import recording
-from healthcore.cli.main import main
-
-FLAG, SECONDS = Path(sys.argv[1]), float(sys.argv[2])
-
-def pause(connection):
-    FLAG.write_text("in transaction")
-    time.sleep(SECONDS)
-
-recording._before_commit = pause
-sys.argv = ["healthcore", *sys.argv[3:]]
-main()
-"""
 
 
 def start_writer(tmp_path: Path, files, target: str, day: str, pause: float, name: str):
