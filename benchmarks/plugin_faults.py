@@ -5,8 +5,8 @@ beside a sound indicator, then again in strict mode. A fault is *contained* when
 indicator has no value for the accounts concerned, their errors name the metric, a warning counts
 them and strict mode stops with :class:`healthcore.MetricError`; it is *silent* when the
 indicator gets a number for an account the fault concerns; a *crash* is any other exception.
-Then the time of the check that tries a plugin metric on the batch's first rows (see ``_probe``
-in healthcore/engine.py), and of a run with and without it, for a small and a large batch (the
+Then the time of the check that tries a plugin metric on the batch's first rows (see ``fault``
+in healthcore/engine/probe.py), and of a run with and without it, for a small and a large batch (the
 whole runs vary from run to run by more than the check costs on a busy machine).
 
     python benchmarks/plugin_faults.py [--rows N]
