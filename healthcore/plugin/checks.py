@@ -1,5 +1,9 @@
 """What makes a registered metric or function acceptable: the checks every plugin's
-registrations go through, the built-in plugins' included."""
+registrations go through, the built-in plugins' included.
+
+The cheap checks run when the registry loads. Checking a parameter schema against the JSON
+Schema meta-schema is costly, so it runs when a metric is first used (see
+:meth:`healthcore.plugin.registry.Registry.schema_problem`)."""
 
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ INPUT_KINDS = frozenset({"number", "count", "numbers", "text", "boolean", "expre
 
 def metric_problem(metric: Any) -> str | None:
     """What is wrong with a registered metric, if anything: not a :class:`Metric`, a bad name,
-    ``compute`` not callable, a parameter schema that is not valid JSON Schema, an input that
-    is not a property of the schema or has an unknown kind."""
+    ``compute`` not callable, an input that is not a property of the parameter schema or has an
+    unknown kind. Whether the schema is valid JSON Schema is :func:`parameter_schema_problem`'s
+    question."""
     if not isinstance(metric, Metric):
         return f"{metric!r} is not a healthcore.Metric"
     if not NAME.fullmatch(metric.name or ""):
@@ -25,12 +30,6 @@ def metric_problem(metric: Any) -> str | None:
                 "starting with a letter")
     if not callable(metric.compute):
         return f"'{metric.name}': compute is not callable"
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-    try:
-        Draft202012Validator.check_schema(dict(metric.parameters))
-    except SchemaError as exc:
-        return f"'{metric.name}': its parameter schema is not valid JSON Schema: {exc.message}"
     properties = metric.parameters.get("properties", {})
     for param, kind in metric.inputs.items():
         if param not in properties:
@@ -38,6 +37,18 @@ def metric_problem(metric: Any) -> str | None:
         if kind not in INPUT_KINDS:
             return (f"'{metric.name}': input '{param}' has the unknown kind {kind!r} "
                     f"(use one of {', '.join(sorted(INPUT_KINDS))})")
+    return None
+
+
+def parameter_schema_problem(metric: Metric) -> str | None:
+    """Why the parameter schema of ``metric`` (which passed :func:`metric_problem`) is not
+    valid JSON Schema (2020-12), if it is not."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+    try:
+        Draft202012Validator.check_schema(dict(metric.parameters))
+    except SchemaError as exc:
+        return f"its parameter schema is not valid JSON Schema: {exc.message}"
     return None
 
 

@@ -26,7 +26,7 @@ import pluggy
 from healthcore.errors import PluginError
 from healthcore.plugin import hookspecs
 from healthcore.plugin.alert import Alert
-from healthcore.plugin.checks import function_problem, metric_problem
+from healthcore.plugin.checks import function_problem, metric_problem, parameter_schema_problem
 from healthcore.plugin.functions import ExpressionFunction
 from healthcore.plugin.metric import Metric
 
@@ -73,6 +73,28 @@ class Registry:
     """The plugins that deliver alerts, in registration order."""
     entry_points: bool = True
     """Whether the plugins of installed distributions were loaded."""
+    _schema_problems: dict[str, str | None] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def schema_problem(self, name: str) -> str | None:
+        """Why the parameter schema of the metric ``name`` is not valid JSON Schema, if it is
+        not; checked once per metric, when it is first asked about (a ruleset that uses the
+        metric, or :meth:`check_parameter_schemas`), since the check is costly."""
+        if name not in self._schema_problems:
+            self._schema_problems[name] = parameter_schema_problem(self.metrics[name])
+        return self._schema_problems[name]
+
+    def check_parameter_schemas(self) -> list[str]:
+        """Check the parameter schema of every metric: the metrics whose schema is not valid
+        JSON Schema are dropped and reported in :attr:`problems`. Returns the problems found."""
+        found = []
+        for name, metric in list(self.metrics.items()):
+            problem = self.schema_problem(name)
+            if problem:
+                found.append(f"plugin '{metric.plugin}' registered an invalid metric: "
+                             f"'{name}': {problem}")
+                del self.metrics[name]
+        self.problems.extend(found)
+        return found
 
 
 def load_registry(extra_plugins: Iterable[str] = (), *, entry_point_plugins: bool | None = None,

@@ -77,6 +77,7 @@ def plugin_registry(*, module: str | None = None, entry_point: str | None = None
                    "; is the distribution installed (pip install -e .)?"))
     else:
         registry = load_registry([module] if module else [], entry_point_plugins=False)
+    registry.check_parameter_schemas()
     problems = registry.problems
     if entry_point is not None:  # another broken plugin installed next to it is not its fault
         named = re.compile(rf"(?<![\w.-]){re.escape(entry_point)}(?![\w.-])")

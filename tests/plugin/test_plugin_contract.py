@@ -287,6 +287,15 @@ def test_a_builtin_metric_with_an_invalid_schema_is_refused_like_any_other(
     monkeypatch.setattr(importlib.import_module(USAGE), "healthcore_register_metrics",
                         healthcore_register_metrics)
     registry = load_registry(entry_point_plugins=False)
+    assert registry.problems == []  # the schema is checked when the metric is used or listed
+    with pytest.raises(RulesetError) as caught:
+        loads_ruleset("healthcore: 1\nname: t\nindicators:\n  - {id: b, metric: broken, "
+                      "params: {x: x}, normalize: {linear: {worst: 0, best: 1}}, weight: 1}\n"
+                      "tiers:\n  - {name: all, min: 0}\n", registry=registry)
+    assert [d.message for d in caught.value.diagnostics] == [
+        f"the metric 'broken' of plugin '{USAGE}' cannot be used: its parameter schema is not "
+        "valid JSON Schema: 'strin' is not valid under any of the given schemas"]
+    registry.check_parameter_schemas()
     assert "broken" not in registry.metrics
     assert registry.problems == [
         f"plugin '{USAGE}' registered an invalid metric: 'broken': its parameter schema is not "

@@ -780,8 +780,6 @@ def test_plugin_with_a_misspelt_hook_is_reported_and_skipped(site: Path) -> None
 
 INVALID_METRICS = {
     "bad name": ('Metric("Churn-Risk", "x", compute)', "Churn-Risk"),
-    "invalid parameter schema": (
-        'Metric("bad_schema", "x", compute, {"type": "objekt"})', "not valid JSON Schema"),
     "input not in the parameter schema": (
         'Metric("bad_input", "x", compute, {"type": "object", "properties": {}},'
         ' {"seats": "number"})', "input 'seats' is not a property"),
@@ -810,11 +808,78 @@ def test_invalid_metric_is_reported_naming_the_plugin(site: Path, case: str) -> 
         """})
     registry = load_registry()
     assert problems_naming(registry, "'invalid'", "invalid metric", message), registry.problems
-    invalid_names = {"Churn-Risk", "bad_schema", "bad_input", "bad_kind", "dict_metric",
-                     "not_callable"}
+    invalid_names = {"Churn-Risk", "bad_input", "bad_kind", "dict_metric", "not_callable"}
     assert not invalid_names & set(registry.metrics)
     assert registry.metrics["valid_sibling"].plugin == "invalid"
     assert registry.metrics["dunning_stage"].plugin == BILLING
+
+
+def install_metric_with_an_invalid_schema(site: Path) -> None:
+    """The plugin 'invalid': the metric 'bad_schema', whose parameter schema is not valid JSON
+    Schema, and the valid metric 'valid_sibling'."""
+    install_fake_distribution(site, "hc-fake-invalid", {"invalid": "hc_invalid_plugin"}, {
+        "hc_invalid_plugin": """
+            from healthcore import Metric, hookimpl
+
+            def compute(inputs, params):
+                return inputs["seats"]
+
+            @hookimpl
+            def healthcore_register_metrics(register):
+                register(Metric("bad_schema", "x", compute,
+                                {"type": "object", "properties": {"seats": {"type": "objekt"}}},
+                                {"seats": "number"}))
+                register(Metric("valid_sibling", "still fine", compute,
+                                {"type": "object", "properties": {"seats": {"type": "string"}}},
+                                {"seats": "number"}))
+        """})
+
+
+def indicator_of(metric: str) -> str:
+    return f"""
+        indicators:
+          - id: seats
+            metric: {metric}
+            params: {{seats: seats}}
+            normalize: {{linear: {{worst: 0, best: 10}}}}
+            weight: 1
+    """
+
+
+def test_invalid_parameter_schema_is_reported_where_a_ruleset_uses_the_metric(
+        site: Path) -> None:
+    install_metric_with_an_invalid_schema(site)
+    registry = load_registry()
+    assert not problems_naming(registry, "bad_schema"), registry.problems
+    assert compile_ruleset(indicator_of("valid_sibling"), registry).indicators[0].id == "seats"
+    with pytest.raises(RulesetError) as caught:
+        compile_ruleset(indicator_of("bad_schema"), registry)
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.line == 5 and diagnostic.code == "invalid-metric"
+    assert diagnostic.message == (
+        "the metric 'bad_schema' of plugin 'invalid' cannot be used: its parameter schema is "
+        "not valid JSON Schema: 'objekt' is not valid under any of the given schemas")
+    with pytest.raises(RulesetError) as again:  # the same answer from the checked schema
+        compile_ruleset(indicator_of("bad_schema"), registry)
+    assert [d.message for d in again.value.diagnostics] == [diagnostic.message]
+
+
+def test_plugins_listing_checks_every_parameter_schema(site: Path) -> None:
+    install_metric_with_an_invalid_schema(site)
+    message = ("plugin 'invalid' registered an invalid metric: 'bad_schema': its parameter "
+               "schema is not valid JSON Schema: 'objekt' is not valid under any of the given "
+               "schemas")
+    listing = cli("plugins")
+    assert listing.exit_code == EXIT_OK
+    assert f"warning: {message}" in listing.output
+    assert "valid_sibling" in listing.output and "bad_schema:" not in listing.output
+    listed = json.loads(cli("plugins", "-f", "json").stdout)
+    assert message in listed["problems"]
+    assert "bad_schema" not in {metric["name"] for metric in listed["metrics"]}
+    registry = load_registry()
+    assert registry.check_parameter_schemas() == [message]
+    assert message in registry.problems
+    assert "bad_schema" not in registry.metrics and "valid_sibling" in registry.metrics
 
 
 # ------------------------------------------------------------------------ the hook contract

@@ -8,7 +8,7 @@ import click
 
 from healthcore.authoring.reference import metric_reference, plugin_catalogue
 from healthcore.cli.commands.common import (EXIT_CODES_HELP, format_option, plugin_option,
-                                            registry_or_fail)
+                                            registry_or_fail, warn)
 from healthcore.cli.render.plugins import render_catalogue
 
 
@@ -25,6 +25,8 @@ def command(fmt: str, plugins: tuple[str, ...]) -> None:
       HEALTHCORE_DISABLE_PLUGINS=1 healthcore plugins --format markdown > docs/metrics.md
     """
     registry = registry_or_fail(plugins)
+    for problem in registry.check_parameter_schemas():
+        warn(problem)
     if fmt == "markdown":
         click.echo(metric_reference(registry, entry_points_skipped=not registry.entry_points),
                    nl=False)

@@ -16,13 +16,20 @@ _FIELD_KINDS: dict[str, str] = {"number": "number", "count": "number", "numbers"
 
 
 def compile_metric(compilation: Compilation, path: DocPath, name: Any) -> Metric | None:
-    """The metric named ``name``, or None if there is no such metric (reported)."""
+    """The metric named ``name``, or None if there is no such metric or its parameter schema
+    is not valid JSON Schema (reported)."""
     if not isinstance(name, str):
         return None
     registry = compilation.registry
     metric = registry.metrics.get(name)
     if metric is not None:
-        return metric
+        problem = registry.schema_problem(name)
+        if problem is None:
+            return metric
+        compilation.problem(path + ("metric",), f"the metric '{name}' of plugin "
+                                                f"'{metric.plugin}' cannot be used: {problem}",
+                            code="invalid-metric")
+        return None
     if name in registry.conflicts:
         owners = ", ".join(registry.conflicts[name])
         compilation.problem(path + ("metric",), f"the metric '{name}' is registered by several "
