@@ -84,6 +84,8 @@ def healthcore_register_metrics(register):
     register(Metric("fine_metric", "x", lambda inputs, params: inputs["f"],
                     {"type": "object", "properties": {"f": {"type": "string", "default": "f"}}},
                     {"f": "number"}))
+    register(Metric("bad_schema", "x", lambda inputs, params: inputs["f"],
+                    {"type": "object", "properties": {"f": {"type": "strng"}}}, {"f": "number"}))
 '''
 
 
@@ -139,8 +141,9 @@ def test_plugin_registry_fails_on_plugin_problems_unless_allowed(plugin_dir):
     message = fails(plugin_registry, module="bad_kit_plugin")
     assert message.startswith("plugin problems: plugin 'bad_kit_plugin' registered an invalid "
                               "metric: the name 'Bad-Name' must be lower case")
+    assert "'bad_schema': its parameter schema is not valid JSON Schema" in message
     registry = plugin_registry(module="bad_kit_plugin", allow_problems=True)
-    assert "fine_metric" in registry.metrics
+    assert "fine_metric" in registry.metrics and "bad_schema" not in registry.metrics
 
 
 def test_plugin_registry_takes_a_module_or_an_entry_point_not_both():
