@@ -24,6 +24,7 @@ PHRASES = (
     ("the history needs a SQLite file path", "--history needs a SQLite file path"),
     ("as in history.db or sqlite:", "as in --history history.db or sqlite:"),
     ("(record runs in a history and give it)", "(record runs with evaluate --history DB)"),
+    ("in a history: give history too", "in a history: give --history DB too"),
 )
 """Each phrase of the library's messages, and what the CLI says instead."""
 

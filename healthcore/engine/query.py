@@ -21,7 +21,8 @@ from healthcore.engine.inputs import missing_field, prepare
 from healthcore.engine.metrics import Plan, map_per_account, metric_fault, metric_value
 from healthcore.engine.reasons import (ActionReason, IndicatorCost, clean, clean_column,
                                        ranked_reasons, text_list)
-from healthcore.engine.results import MetricFailure
+from healthcore.engine.outputs import EXPLANATION
+from healthcore.engine.results import MetricFailure, Tally
 from healthcore.engine.segments import BySegment
 from healthcore.engine.tiers import tier_columns
 from healthcore.engine.weighting import as_column, weighted_base
@@ -56,11 +57,20 @@ class Query:
         explained, details = self.explanation()
         return explained.select(self.core + details).collect()
 
+    def select(self, columns: list[str]) -> pl.LazyFrame:
+        """The flat output ``columns``, computing only what they need (the explanation only
+        if one of its columns is chosen)."""
+        staged, available = self.staged, {name: column for name, column
+                                          in zip(self.names(), self.core)}
+        if set(EXPLANATION) & set(columns):
+            staged, details = self.explanation()
+            available.update((detail.meta.output_name(), detail) for detail in details)
+        return staged.select(available[name] for name in columns)
+
     def collect(self, explain: bool, total: int) -> tuple[pl.DataFrame, list[MetricFailure]]:
         """The scores (and the explanation's columns with ``explain``), and every metric's
         failures, in the order of their indicators, counted in the same pass."""
-        checks = {f"{HIDDEN}nonfinite_{ident}": code
-                  for ident, (_, code) in self.nonfinite.items()}
+        checks = self._checks()
         columns = self.core + [code.alias(name) for name, code in checks.items()]
         if explain:
             explained, details = self.explanation()
@@ -75,6 +85,37 @@ class Query:
                 failures.append(MetricFailure(ident, label, count, total,
                                               f"gave {NONFINITE[codes.drop_nulls()[0]]}"))
         return computed, failures
+
+    def tally(self, tiers: list[str], distinct: bool) -> tuple[Tally, list[MetricFailure]]:
+        """What :meth:`collect` tells of the batch (the accounts of each tier and status, every
+        metric's failures) counted in one pass that keeps no column; with ``distinct``, the
+        distinct scores too (percentile tiers)."""
+        named = dict(zip(self.names(), self.core))
+        score, tier = named["score"], named["tier"]
+        counts = [pl.len().alias("accounts"), score.is_null().sum().alias("unscored"),
+                  tier.is_null().sum().alias("no tier")]
+        counts += [(tier == name).sum().alias(f"tier {name}") for name in tiers]
+        if distinct:
+            counts.append(score.drop_nulls().n_unique().alias("distinct"))
+        checks = self._checks()
+        for name, code in checks.items():
+            counts += [code.count().alias(f"{name} count"),
+                       code.drop_nulls().first().alias(f"{name} first")]
+        row = self.staged.select(counts).collect().row(0, named=True)
+        failures = list(self.failures)
+        for (ident, (label, _)), name in zip(self.nonfinite.items(), checks):
+            if row[f"{name} count"]:
+                failures.append(MetricFailure(ident, label, row[f"{name} count"],
+                                              row["accounts"],
+                                              f"gave {NONFINITE[row[f'{name} first']]}"))
+        by_tier: dict[str | None, int] = {name: row[f"tier {name}"] for name in tiers}
+        by_tier[None] = row["no tier"]
+        return Tally(row["accounts"], row["unscored"], by_tier, row.get("distinct")), failures
+
+    def _checks(self) -> dict[str, pl.Expr]:
+        """The columns saying where each vectorized metric gave NaN or infinity, by name."""
+        return {f"{HIDDEN}nonfinite_{ident}": code
+                for ident, (_, code) in self.nonfinite.items()}
 
 
 def build_query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str],

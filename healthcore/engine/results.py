@@ -9,15 +9,10 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import polars as pl
 
+from healthcore.engine.outputs import EXPLANATION, OVERRIDE_FIELDS, TREND_FIELDS, output_columns
+
 if TYPE_CHECKING:
     from healthcore.ruleset import Ruleset
-
-INDICATOR_FIELDS = ("value", "points", "weight", "contribution")
-TREND_FIELDS = ("previous_score", "score_delta", "previous_tier")
-"""The columns a run recorded in a history adds (after ``color`` and ``segment``)."""
-OVERRIDE_FIELDS = ("override", "computed_score", "computed_tier")
-"""The columns a run with manual overrides in force adds (after the trend's)."""
-GROUP_FIELDS = ("points", "weight", "contribution")
 
 
 @dataclass(frozen=True)
@@ -43,6 +38,18 @@ class MetricFailure:
                 f"error: it {self.first}")
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What a run counted while scoring, without keeping each account's columns: the
+    accounts, those without a score, the accounts of each tier (None: no tier), and the
+    distinct scores (counted for percentile tiers only)."""
+
+    accounts: int
+    unscored: int
+    tiers: dict[str | None, int]
+    distinct: int | None = None
+
+
 class Results:
     """What :func:`healthcore.score` returns: one row per input account, in input order.
 
@@ -52,8 +59,9 @@ class Results:
     then ``<group>.points``, ``.weight`` and ``.contribution`` for each group if the ruleset has
     groups. ``frame`` adds the explanation columns ``actions`` (ids of the actions that fired),
     ``reasons`` and ``errors`` (lists of text); they are computed the first time ``frame`` is
-    read. ``warnings`` are problems of the whole batch; ``failures`` lists the metrics that
-    failed for some accounts (each is also one of the ``warnings``).
+    read. :meth:`lazy` gives any of these columns as a lazy frame, which computes only them and
+    can be streamed to a file. ``warnings`` are problems of the whole batch; ``failures`` lists
+    the metrics that failed for some accounts (each is also one of the ``warnings``).
 
     Results of a run recorded in a history also have, after ``color`` (and ``segment``),
     ``override``, ``computed_score`` and ``computed_tier``
@@ -63,13 +71,21 @@ class Results:
     ruleset, null for an account new to the history).
     """
 
-    def __init__(self, ruleset: "Ruleset", scores: pl.DataFrame,
+    def __init__(self, ruleset: "Ruleset", scores: pl.DataFrame | Callable[[], pl.DataFrame],
                  everything: Callable[[], pl.DataFrame], warnings: list[str],
                  *, trend: bool = False, overridden: bool = False,
-                 failures: Sequence[MetricFailure] = ()):
+                 failures: Sequence[MetricFailure] = (),
+                 select: Callable[[list[str]], pl.LazyFrame] | None = None,
+                 tally: Tally | None = None, ids: pl.Series | None = None):
         self.ruleset = ruleset
-        self.scores = scores
+        if isinstance(scores, pl.DataFrame):
+            self.__dict__["scores"] = scores
+        else:
+            self._scores = scores
         self._everything = everything
+        self._select = select
+        self._tally = tally
+        self._ids = ids
         self.warnings = warnings
         self.failures = list(failures)
         """The metrics that failed for some accounts, in the order of their indicators."""
@@ -79,6 +95,11 @@ class Results:
         """Whether the results carry the override columns (:data:`OVERRIDE_FIELDS`)."""
         self.alerts: list[dict[str, Any]] = []
         """The alerts this run raised, when it was recorded in a history."""
+
+    @cached_property
+    def scores(self) -> pl.DataFrame:
+        """The score columns (everything but the explanation)."""
+        return self._scores()
 
     def with_trend(self, previous: pl.DataFrame) -> "Results":
         """These results with the trend columns against ``previous``, the accounts of the
@@ -131,18 +152,54 @@ class Results:
         """The scores with the explanation columns ``actions``, ``reasons`` and ``errors``."""
         return self._everything()
 
+    def lazy(self, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+        """The flat ``columns`` (default: every column of ``frame``), in that order, as a lazy
+        frame that computes only what they need (score columns alone skip the explanation) and
+        can be streamed to a file. The names are those of ``frame``, as
+        :func:`healthcore.engine.outputs.choose_columns` gives them. A run recorded in a
+        history without any override in force has no override columns: chosen, they read as
+        no override (``computed_score`` is the score)."""
+        columns = list(columns) if columns is not None else self.columns()
+        explained = bool(set(EXPLANATION) & set(columns))
+        held = self.__dict__.get("frame")
+        if held is None and not explained:
+            held = self.__dict__.get("scores")
+        if held is None and self._select is not None:
+            return self._select(columns)
+        if held is None:
+            held = self.frame if explained else self.scores
+        missing = {name: value for name, value in _NO_OVERRIDE.items()
+                   if name in columns and name not in held.columns}
+        return held.lazy().with_columns(value.alias(name) for name, value in
+                                        missing.items()).select(columns)
+
+    def columns(self) -> list[str]:
+        """The names of the columns of ``frame``, known without computing it."""
+        if "frame" in self.__dict__:
+            return self.frame.columns
+        columns = output_columns(self.ruleset)
+        where = columns.index("segment" if self.ruleset.segments else "color") + 1
+        added = (list(OVERRIDE_FIELDS) if self.overridden else []) + (
+            list(TREND_FIELDS) if self.trend else [])
+        return columns[:where] + added + columns[where:]
+
     def __len__(self) -> int:
+        if self._tally is not None and "scores" not in self.__dict__:
+            return self._tally.accounts
         return self.scores.height
 
     @property
     def unscorable(self) -> int:
         """How many accounts could not be scored (``status: error``)."""
+        if self._tally is not None and "scores" not in self.__dict__:
+            return self._tally.unscored
         return self.scores.filter(pl.col("status") == "error").height
 
     def repeated_ids(self) -> list[str]:
         """The account ids found on more than one row, as text, in order of first appearance
         (each such row is scored on its own)."""
-        ids = self.scores["account_id"].cast(pl.String).drop_nulls()
+        ids = (self._ids if self._ids is not None else self.scores["account_id"]
+               ).cast(pl.String).drop_nulls()
         if ids.n_unique() == ids.len():
             return []
         ids = ids.filter(ids.str.strip_chars() != "")  # a blank id is no id (status error)
@@ -152,35 +209,60 @@ class Results:
 
     def tier_counts(self) -> dict[str, int]:
         """Accounts per tier, best tier first, then ``unscored`` if any."""
-        counts = dict(self.scores.group_by("tier").len().iter_rows())
+        if self._tally is not None and "scores" not in self.__dict__:
+            counts = self._tally.tiers
+        else:
+            counts = dict(self.scores.group_by("tier").len().iter_rows())
         result = {tier.name: counts.get(tier.name, 0) for tier in self.ruleset.tiers}
         if counts.get(None):
             result["unscored"] = counts[None]
         return result
 
-    def nested(self) -> pl.DataFrame:
-        """The results with ``indicators`` as one struct column keyed by indicator id."""
-        return self.nested_lazy().collect()
+    def nested(self, columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """The results with ``indicators`` as one struct column keyed by indicator id (and
+        ``groups`` likewise); ``columns`` as for :meth:`lazy`."""
+        return self.nested_lazy(columns).collect()
 
-    def nested_lazy(self) -> pl.LazyFrame:
+    def nested_lazy(self, columns: Sequence[str] | None = None) -> pl.LazyFrame:
         """:meth:`nested` as a lazy frame, for writers that stream it to a file."""
-        indicators = pl.struct([
-            pl.struct([pl.col(f"{ind.id}.{part}").alias(part) for part in INDICATOR_FIELDS])
-            .alias(ind.id) for ind in self.ruleset.indicators]).alias("indicators")
-        groups = [pl.struct([
-            pl.struct([pl.col(f"{group.id}.{part}").alias(part) for part in GROUP_FIELDS])
-            .alias(group.id) for group in self.ruleset.groups]).alias("groups")
-        ] if self.ruleset.groups else []
-        segment = ["segment"] if self.ruleset.segments else []
-        added = (list(OVERRIDE_FIELDS) if self.overridden else []) + (
-            list(TREND_FIELDS) if self.trend else [])
-        return self.frame.lazy().select("account_id", "status", "score", "tier", "color",
-                                        *segment, *added, indicators, *groups, "actions", "reasons",
-                                        "errors")
+        columns = list(columns) if columns is not None else self.columns()
+        return self.lazy(columns).select(nested_columns(self.ruleset, columns))
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per account, shaped like the JSON output."""
         return json.loads(self.nested().write_json()) if len(self) else []
+
+
+_NO_OVERRIDE = {"override": pl.lit(None, pl.Float64), "computed_score": pl.col("score"),
+                "computed_tier": pl.col("tier")}
+
+
+def nested_columns(ruleset: "Ruleset", columns: Sequence[str]) -> list[pl.Expr]:
+    """The flat ``columns`` as the nested formats have them: the indicators' (and groups')
+    columns as one struct of structs, placed where the first of them is."""
+    members = {ind.id: "indicators" for ind in ruleset.indicators}
+    members.update({group.id: "groups" for group in ruleset.groups})
+    nests: dict[str, dict[str, list[str]]] = {}
+    order: list[str] = []
+    for column in columns:
+        member, _, field = column.partition(".")
+        nest = members.get(member) if field else None
+        if nest is None:
+            order.append(column)
+            continue
+        if nest not in nests:
+            nests[nest] = {}
+            order.append(nest)
+        nests[nest].setdefault(member, []).append(field)
+    expressions = []
+    for name in order:
+        if name not in nests:
+            expressions.append(pl.col(name))
+            continue
+        expressions.append(pl.struct([
+            pl.struct([pl.col(f"{member}.{field}").alias(field) for field in fields])
+            .alias(member) for member, fields in nests[name].items()]).alias(name))
+    return expressions
 
 
 def listed(ids: list[str], limit: int = 10) -> str:

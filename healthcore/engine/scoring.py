@@ -15,8 +15,8 @@ import polars as pl
 from healthcore.engine.accounts import (checked_ids, missing_fields, reject_shadowed_parameters,
                                         with_looked_back)
 from healthcore.engine.faults import failed_on_batch
-from healthcore.engine.query import build_query
-from healthcore.engine.results import Results
+from healthcore.engine.query import Query, build_query
+from healthcore.engine.results import MetricFailure, Results, Tally
 from healthcore.engine.tiers import few_to_rank, with_ranked
 from healthcore.errors import InputError, MetricError
 from healthcore.ruleset import Ruleset
@@ -51,12 +51,15 @@ def as_frame(accounts: Any) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None, strict=False)
 
 
-def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
+def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False, lazy: bool = False,
           looked_back: pl.DataFrame | None = None, unranked: Collection[str] = (),
           strict: bool = False) -> Results:
     """Score every account of ``accounts`` with ``ruleset``; see :class:`~healthcore.Results`.
 
     With ``explain``, the explanation columns are computed in the same pass as the scores.
+    With ``lazy``, the run only counts what it must tell (the accounts of each tier and
+    status, the metrics' failures) and keeps no column: ``Results.lazy`` then computes the
+    columns a writer asks for as it streams them (``scores`` and ``frame`` when first read).
     With ``strict``, a metric's fault (it raises, or does not give one finite number or null
     per account) raises :class:`~healthcore.errors.MetricError` instead of leaving its
     indicator out.
@@ -64,6 +67,9 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
     column per reference, as :meth:`healthcore.history.HistoryStore.look_back` gives them);
     accounts whose id is in ``unranked`` are left out of percentile tiers (churned ones).
     """
+    if explain and lazy:
+        raise ValueError("explain computes the explanation now and lazy computes nothing yet: "
+                         "give one of them")
     frame = checked_ids(ruleset, as_frame(accounts))
     reject_shadowed_parameters(ruleset, frame.columns)
     warnings = missing_fields(ruleset, frame.columns)
@@ -72,7 +78,7 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
     frame = with_ranked(frame, ruleset.account_id, unranked)
     query = build_query(ruleset, frame, {}, strict)
     try:
-        computed, failures = query.collect(explain, frame.height)
+        outcome = _run(ruleset, query, explain, lazy, frame.height)
     except MetricError:
         raise
     except Exception:  # polars' errors, and those of a metric's own Python code in the query
@@ -80,15 +86,32 @@ def score(ruleset: Ruleset, accounts: Any, *, explain: bool = False,
         if not failed:
             raise
         query = build_query(ruleset, frame, failed, strict)  # strict: stops at the first
-        computed, failures = query.collect(explain, frame.height)
+        outcome = _run(ruleset, query, explain, lazy, frame.height)
+    computed, failures = outcome
     order = [indicator.id for indicator in ruleset.indicators]
     failures.sort(key=lambda failure: order.index(failure.indicator))
     warnings += [str(failure) for failure in failures]
-    warnings += few_to_rank(ruleset, computed)
+    if isinstance(computed, Tally):
+        warnings += few_to_rank(ruleset, computed.accounts, computed.accounts - computed.unscored,
+                                computed.distinct or 0)
+        return Results(ruleset, query.scores, query.everything, warnings, failures=failures,
+                       select=query.select, tally=computed, ids=frame[ruleset.account_id])
+    scored = computed["score"].drop_nulls()
+    warnings += few_to_rank(ruleset, computed.height, scored.len(), scored.n_unique())
     if explain:
         return Results(ruleset, computed.select(query.names()), lambda: computed, warnings,
                        failures=failures)
-    return Results(ruleset, computed, query.everything, warnings, failures=failures)
+    return Results(ruleset, computed, query.everything, warnings, failures=failures,
+                   select=query.select)
+
+
+def _run(ruleset: Ruleset, query: Query, explain: bool, lazy: bool, total: int
+         ) -> tuple[pl.DataFrame | Tally, list[MetricFailure]]:
+    """Run ``query``: every column asked for, or with ``lazy`` only the counts."""
+    if lazy:
+        return query.tally([tier.name for tier in ruleset.tiers],
+                           ruleset.tier_mode == "percentile")
+    return query.collect(explain, total)
 
 
 def _failing_metrics(ruleset: Ruleset, frame: pl.DataFrame) -> dict[str, str]:

@@ -40,17 +40,14 @@ def tier_columns(ruleset: Ruleset, score: pl.Expr, by_segment: BySegment
     return tier_chain.otherwise(None), color_chain.otherwise(None)
 
 
-def few_to_rank(ruleset: Ruleset, computed: pl.DataFrame) -> list[str]:
-    """A warning when percentile tiers rank fewer distinct scores than there are tiers: the
-    tiers then follow the rank alone (one account scoring 95 is in the lowest tier)."""
-    if ruleset.tier_mode != "percentile" or computed.height == 0:
-        return []
-    scores = computed["score"].drop_nulls()
-    distinct = scores.n_unique()
-    if distinct >= len(ruleset.tiers):
+def few_to_rank(ruleset: Ruleset, accounts: int, scored: int, distinct: int) -> list[str]:
+    """A warning when percentile tiers rank fewer ``distinct`` scores (of the ``scored``
+    among ``accounts``) than there are tiers: the tiers then follow the rank alone (one
+    account scoring 95 is in the lowest tier)."""
+    if ruleset.tier_mode != "percentile" or accounts == 0 or distinct >= len(ruleset.tiers):
         return []
     return [f"percentile tiers rank the accounts of a run against each other, and this run has "
-            f"{scores.len():,} scored account{'s' if scores.len() != 1 else ''} with "
+            f"{scored:,} scored account{'s' if scored != 1 else ''} with "
             f"{distinct} distinct score{'s' if distinct != 1 else ''} for "
             f"{len(ruleset.tiers)} tiers: an account is in the lowest tier when none scores "
             "lower, whatever its score; score larger batches, or use tiers with 'min'"]

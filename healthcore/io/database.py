@@ -17,7 +17,7 @@ import difflib
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Sequence
 
 import polars as pl
 
@@ -368,17 +368,19 @@ def _length(name: str, backend: str) -> int:
 
 
 def write_table(results: "Results", url: str, table: str, *,
+                columns: Sequence[str] | None = None,
                 on_rows: Callable[[int], None] | None = None) -> int:
     """Replace the content of ``table`` at ``url`` with the flat results, atomically.
 
     The rows go to a new table that replaces the old one (drop, then rename) in the same
     transaction: a failed run leaves the previous content. Columns are those of the CSV
-    output; lists are text joined by ``'; '``. Returns the number of rows written.
-    ``on_rows`` is called with the number of rows after each batch.
+    output (``columns`` chooses some, as :meth:`Results.lazy` takes them); lists are text
+    joined by ``'; '``. Returns the number of rows written. ``on_rows`` is called with the
+    number of rows after each batch.
     """
     from healthcore.io.writers import flat_for_csv
 
-    frame = flat_for_csv(results).collect()
+    frame = flat_for_csv(results, columns).collect()
     return write_frame(frame, url, table, on_rows=on_rows)
 
 

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator, Sequence
 
 import polars as pl
 
@@ -159,10 +159,19 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def flat_for_csv(results: Results) -> pl.LazyFrame:
-    """The flat results with list columns joined by '; ' (CSV has no lists)."""
-    return results.frame.lazy().with_columns(
-        pl.col(name).list.join("; ") for name in ("actions", "reasons", "errors"))
+STREAM_ROWS = 20_000
+"""Rows per batch while results stream to a file: small batches keep memory low (polars'
+default morsels hold five times as many rows) at no cost in speed."""
+PARQUET_ROW_GROUP = 100_000
+"""Rows per row group of a Parquet file (whatever the batches)."""
+
+
+def flat_for_csv(results: Results, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+    """The flat ``columns`` of the results (default: all) with the list columns joined by
+    '; ' (CSV has no lists)."""
+    frame = results.lazy(columns)
+    lists = [name for name in ("actions", "reasons", "errors") if name in frame.collect_schema()]
+    return frame.with_columns(pl.col(name).list.join("; ") for name in lists)
 
 
 _FORMULA = r"^[=+\-@\t\r]"
@@ -184,14 +193,10 @@ def neutralised(frame: pl.LazyFrame) -> pl.LazyFrame:
         for name in text)
 
 
-def _csv_frame(results: Results, csv_raw: bool) -> pl.LazyFrame:
+def _csv_frame(results: Results, columns: Sequence[str] | None, csv_raw: bool) -> pl.LazyFrame:
     """The frame written as CSV: flat, its formulas neutralised unless ``csv_raw``."""
-    flat = flat_for_csv(results)
+    flat = flat_for_csv(results, columns)
     return flat if csv_raw else neutralised(flat)
-
-
-def _sink(frame: pl.LazyFrame, fmt: str, path: Path) -> None:
-    {"jsonl": frame.sink_ndjson, "parquet": frame.sink_parquet, "csv": frame.sink_csv}[fmt](path)
 
 
 class _Checked(io.RawIOBase):
@@ -214,46 +219,59 @@ class _Checked(io.RawIOBase):
             raise
 
 
-def _write_json(frame: pl.DataFrame, destination: BinaryIO | Path) -> None:
-    """Write ``frame`` as one JSON array, raising the error of any write that failed."""
+def _write_json(frame: pl.LazyFrame, destination: BinaryIO | Path) -> None:
+    """Write ``frame`` as one JSON array, a batch of rows at a time (never all of it in
+    memory as objects and text at once), raising the error of any write that failed."""
     with open(destination, "wb") if isinstance(destination, Path) else nullcontext(
             destination) as file:
         checked = _Checked(file)
-        frame.write_json(checked)
+        checked.write(b"[")
+        first = True
+        for batch in frame.collect_batches(chunk_size=STREAM_ROWS):
+            if batch.height == 0:
+                continue
+            if not first:
+                checked.write(b",")
+            checked.write(batch.write_json().encode()[1:-1])
+            first = False
+        checked.write(b"]")
         if checked.error is not None:
             raise checked.error
 
 
 def write(results: Results, fmt: str, destination: BinaryIO | Path, *,
-          csv_raw: bool = False) -> None:
-    """Write ``results`` in ``fmt`` to an open binary file or a path. In CSV, a text cell
-    that a spreadsheet would run as a formula is prefixed with ``'`` (see
-    :func:`neutralised`) unless ``csv_raw`` is true."""
-    if isinstance(destination, Path) and fmt in ("jsonl", "parquet"):
-        _sink(results.nested_lazy(), fmt, destination)  # streamed, not built then written
-    elif isinstance(destination, Path) and fmt == "csv":
-        _sink(_csv_frame(results, csv_raw), fmt, destination)
-    elif fmt == "json":
-        _write_json(results.nested(), destination)
-    elif fmt == "jsonl":
-        results.nested().write_ndjson(destination)
-    elif fmt == "csv":
-        _csv_frame(results, csv_raw).collect().write_csv(destination)
-    elif fmt == "parquet":
-        results.nested().write_parquet(destination)
+          csv_raw: bool = False, columns: Sequence[str] | None = None) -> None:
+    """Write the flat ``columns`` of ``results`` (default: all; see
+    :func:`healthcore.engine.outputs.choose_columns`) in ``fmt`` to an open binary file or a
+    path, streaming them: only a batch of rows is held at a time, and only the chosen columns
+    are computed. In CSV, a text cell that a spreadsheet would run as a formula is prefixed
+    with ``'`` (see :func:`neutralised`) unless ``csv_raw`` is true."""
+    if fmt == "csv":
+        frame = _csv_frame(results, columns, csv_raw)
+    elif fmt in ("json", "jsonl", "parquet"):
+        frame = results.nested_lazy(columns)
     else:
         raise ValueError(f"unknown output format '{fmt}'")
+    with pl.Config(streaming_chunk_size=STREAM_ROWS):
+        if fmt == "json":
+            _write_json(frame, destination)
+        elif fmt == "parquet":
+            frame.sink_parquet(destination, row_group_size=PARQUET_ROW_GROUP)
+        else:
+            {"jsonl": frame.sink_ndjson, "csv": frame.sink_csv}[fmt](destination)
 
 
-def write_file(results: Results, fmt: str, path: str | Path, *, csv_raw: bool = False) -> None:
-    """Write ``results`` to ``path`` atomically (``csv_raw``: as :func:`write`)."""
+def write_file(results: Results, fmt: str, path: str | Path, *, csv_raw: bool = False,
+               columns: Sequence[str] | None = None) -> None:
+    """Write ``results`` to ``path`` atomically (``csv_raw``, ``columns``: as :func:`write`)."""
     with atomic_path(path) as aside:
-        write(results, fmt, aside, csv_raw=csv_raw)
+        write(results, fmt, aside, csv_raw=csv_raw, columns=columns)
 
 
-def write_stdout(results: Results, fmt: str, *, csv_raw: bool = False) -> None:
-    """Write ``results`` to standard output (``csv_raw``: as :func:`write`)."""
-    write(results, fmt, sys.stdout.buffer, csv_raw=csv_raw)
+def write_stdout(results: Results, fmt: str, *, csv_raw: bool = False,
+                 columns: Sequence[str] | None = None) -> None:
+    """Write ``results`` to standard output (``csv_raw``, ``columns``: as :func:`write`)."""
+    write(results, fmt, sys.stdout.buffer, csv_raw=csv_raw, columns=columns)
     if fmt in ("json",):
         sys.stdout.buffer.write(b"\n")
     sys.stdout.buffer.flush()

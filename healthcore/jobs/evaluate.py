@@ -17,6 +17,7 @@ import polars as pl
 
 from healthcore.engine import score
 from healthcore.engine.inputs import is_out_of_memory, out_of_memory, too_large
+from healthcore.engine.outputs import choose_columns, output_columns
 from healthcore.engine.results import listed
 from healthcore.errors import HealthcoreError, InputError
 
@@ -96,13 +97,16 @@ class Accounts:
 class Outputs:
     """Where the results are written: a ``file`` in ``format`` (default: from its extension;
     ``csv_raw``: CSV cells that a spreadsheet would run as formulas written as they are), and
-    the ``table`` of a ``database`` (created or replaced). Either, both or neither."""
+    the ``table`` of a ``database`` (created or replaced). Either, both or neither.
+    ``columns`` chooses the output columns, in their order (default: all of them; names as
+    :func:`healthcore.engine.outputs.choose_columns` takes them): only those are computed."""
 
     file: str | None = None
     format: str | None = None
     csv_raw: bool = False
     database: str | None = None
     table: str | None = None
+    columns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if (self.database is None) != (self.table is None):
@@ -173,6 +177,8 @@ class EvaluateRun:
     written: Written
     warnings: list[str]
     """The results' warnings, and those about the accounts (an id on several rows)."""
+    columns: list[str] | None = None
+    """The flat output columns chosen (``Outputs.columns``), or None for all."""
 
     @property
     def alerts(self) -> list[dict[str, Any]]:
@@ -208,7 +214,7 @@ def evaluate(ruleset: "Ruleset", accounts: Accounts | pl.DataFrame, *,
         from healthcore.history import as_of_date
 
         day = as_of_date(as_of)
-    _check_outputs(ruleset, outputs)
+    columns = _check_outputs(ruleset, outputs, history is not None)
     progress = progress or _Silent()
     written = Written(history=None if history is None else _shown(history))
     frame: pl.DataFrame | None = None
@@ -219,7 +225,7 @@ def evaluate(ruleset: "Ruleset", accounts: Accounts | pl.DataFrame, *,
         progress.phase("scoring", f"scoring {frame.height:,} accounts")
 
         def write(results: "Results") -> None:
-            _write(results, outputs, progress, written)
+            _write(results, outputs, columns, progress, written)
 
         if history is not None:
             from healthcore.history import evaluate as evaluate_with_history
@@ -234,7 +240,10 @@ def evaluate(ruleset: "Ruleset", accounts: Accounts | pl.DataFrame, *,
                                             before_recording=write, after_recording=recorded,
                                             allow_future=allow_future)
         else:
-            results = score(ruleset, frame, explain=True, strict=strict)
+            # computed as it is written (one output), or held for two
+            results = score(ruleset, frame, strict=strict,
+                            **({"explain": True} if outputs.file and outputs.table
+                               else {"lazy": True}))
             write(results)
     except KeyboardInterrupt:
         raise Interrupted(written) from None
@@ -248,11 +257,15 @@ def evaluate(ruleset: "Ruleset", accounts: Accounts | pl.DataFrame, *,
         raise InputError(out_of_memory(None if frame is None else frame.height,
                                        None if frame is None else frame.width,
                                        size, name)) from None
-    return EvaluateRun(results, written, [*results.warnings, *_repeated(results, history)])
+    return EvaluateRun(results, written, [*results.warnings, *_repeated(results, history)],
+                       columns)
 
 
-def _check_outputs(ruleset: "Ruleset", outputs: Outputs) -> None:
-    """Refuse, before anything is read, outputs that cannot be written."""
+def _check_outputs(ruleset: "Ruleset", outputs: Outputs, history: bool) -> list[str] | None:
+    """Refuse, before anything is read, outputs that cannot be written; return the chosen
+    flat columns (None: all)."""
+    columns = None if outputs.columns is None else choose_columns(ruleset, outputs.columns,
+                                                                   history=history)
     if outputs.file is not None:
         from healthcore.io.writers import check_writable
 
@@ -262,26 +275,28 @@ def _check_outputs(ruleset: "Ruleset", outputs: Outputs) -> None:
         from healthcore.io.database import check_names
 
         check_not_history_table(outputs.table)
-        columns = [f"{item.id}.{part}" for item in (*ruleset.indicators, *ruleset.groups)
-                   for part in ("value", "points", "weight", "contribution")]
-        check_names(outputs.database, outputs.table, columns)
+        check_names(outputs.database, outputs.table,
+                    columns or output_columns(ruleset, history=history))
+    return columns
 
 
-def _write(results: "Results", outputs: Outputs, progress: Progress, written: Written) -> None:
-    """Write ``results`` into the table and the file of ``outputs``, those that are given,
-    noting each in ``written``."""
+def _write(results: "Results", outputs: Outputs, columns: list[str] | None,
+           progress: Progress, written: Written) -> None:
+    """Write the ``columns`` of ``results`` (None: all) into the table and the file of
+    ``outputs``, those that are given, noting each in ``written``."""
     progress.phase("writing", "writing")
     if outputs.database is not None:
         from healthcore.io.database import safe_url, write_table
 
         total = len(results)
-        write_table(results, outputs.database, outputs.table, on_rows=lambda done: (
-            progress.detail(f"writing {done:,} of {total:,} rows")))
+        write_table(results, outputs.database, outputs.table, columns=columns,
+                    on_rows=lambda done: progress.detail(f"writing {done:,} of {total:,} rows"))
         written.outputs.append(f"table {outputs.table} of {safe_url(outputs.database)}")
     if outputs.file is not None:
         from healthcore.io.writers import write_file
 
-        write_file(results, outputs.file_format, outputs.file, csv_raw=outputs.csv_raw)
+        write_file(results, outputs.file_format, outputs.file, csv_raw=outputs.csv_raw,
+                   columns=columns)
         written.outputs.append(outputs.file)
 
 

@@ -51,6 +51,12 @@ finished run, so that an interruption while it is shown can say what was kept.""
                    "ruleset on the same date is replaced; a date after tomorrow is refused.")
 @click.option("--allow-future", is_flag=True,
               help="With --history: accept an --as-of date after tomorrow (test histories).")
+@click.option("--columns", metavar="LIST",
+              help="Write only these output columns, in this order, comma-separated (such as "
+                   "account_id,score,tier); only they are computed. An indicator's columns "
+                   "are ID.value, ID.points, ID.weight and ID.contribution (or "
+                   "indicators.ID.points...), ID or 'indicators' for several at once. Default: "
+                   "all. For the file formats and --to-db.")
 @click.option("--limit", default=100, show_default=True,
               help="Rows shown by the text format, worst first (0: all).")
 @click.option("--csv-raw", is_flag=True,
@@ -68,8 +74,8 @@ def command(ruleset: str, accounts: str | None, fmt: str | None, output: str | N
             input_format: str | None, delimiter: str | None, encoding: str | None,
             db: str | None, query: str | None, table: str | None, to_db: str | None,
             to_table: str | None, history: str | None, as_of: str | None,
-            allow_future: bool, limit: int, csv_raw: bool, quiet: bool, strict: bool,
-            plugins: tuple[str, ...]) -> None:
+            allow_future: bool, columns: str | None, limit: int, csv_raw: bool, quiet: bool,
+            strict: bool, plugins: tuple[str, ...]) -> None:
     """Score ACCOUNTS (CSV, TSV, JSON, JSONL or Parquet; '-' for standard input), or the rows
     of a database (--db), with RULESET.
 
@@ -105,10 +111,14 @@ def command(ruleset: str, accounts: str | None, fmt: str | None, output: str | N
     if output and fmt == "text":
         fail("the text format is for the terminal; write files with -f json, jsonl, csv "
              "or parquet")
+    if columns is not None and fmt == "text":
+        fail("--columns chooses the columns of a file format or of --to-db; the text table "
+             "has its own (give -f json, jsonl, csv or parquet)")
     try:
         source = Accounts(accounts, input_format, delimiter, encoding, db, query, table)
         outputs = Outputs(file=output, format=fmt if output else None,
-                          csv_raw=csv_raw and bool(output), database=to_db, table=to_table)
+                          csv_raw=csv_raw and bool(output), database=to_db, table=to_table,
+                          columns=None if columns is None else tuple(columns.split(",")))
     except HealthcoreError as exc:
         fail(str(exc))
     say = (lambda message: None) if quiet else warn
@@ -141,7 +151,7 @@ def command(ruleset: str, accounts: str | None, fmt: str | None, output: str | N
     elif fmt is not None and not output:
         from healthcore.io.writers import write_stdout
 
-        write_stdout(results, fmt, csv_raw=csv_raw)
+        write_stdout(results, fmt, csv_raw=csv_raw, columns=run.columns)
     if results.unscorable:
         say(f"{results.unscorable} of {len(results)} accounts could not be scored "
             "(status: error)")
