@@ -391,3 +391,17 @@ def test_cli_strict_exits_1_naming_plugin_and_metric_and_writes_nothing(files):
     assert result.stderr == (f"error: {label('raises')} failed: ZeroDivisionError: division by "
                              "zero; the run stopped (strict mode)\n")
     assert files["output"].read_text() == "previous results"
+
+
+@pytest.mark.parametrize("metric", ["gives_nan_above_4", "gives_inf", "raises",
+                                    "python_raises_late", "gives_sum"])
+def test_a_lazy_run_tells_the_same_faults_and_computes_the_same_columns(registry, metric):
+    """A run that keeps no column (what ``healthcore evaluate`` streams to a file from) counts
+    the same failures and warnings as one that keeps them all."""
+    ruleset = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml", registry=registry)
+    eager = healthcore.score(ruleset, ACCOUNTS, explain=True)
+    lazy = healthcore.score(ruleset, ACCOUNTS, lazy=True)
+    assert lazy.warnings == eager.warnings and lazy.failures == eager.failures
+    assert (lazy.tier_counts(), lazy.unscorable, len(lazy)) == (
+        eager.tier_counts(), eager.unscorable, len(eager))
+    assert lazy.lazy().collect().equals(eager.frame)
