@@ -83,6 +83,8 @@ def command(ruleset: str, accounts: str | None, fmt: str | None, output: str | N
     Examples:
       healthcore evaluate rulesets/saas-b2b.yaml rulesets/saas-b2b.accounts.csv
       healthcore evaluate rulesets/saas-b2b.yaml accounts.parquet -o scores.parquet
+      healthcore evaluate rulesets/saas-b2b.yaml accounts.parquet \\
+          --columns account_id,score,tier -o scores.csv
       cat accounts.jsonl | healthcore evaluate rulesets/saas-b2b.yaml - -f json
       healthcore evaluate rulesets/saas-b2b.yaml export.csv --delimiter ';' --encoding latin-1
       healthcore evaluate rulesets/saas-b2b.yaml --db sqlite:///crm.db --table accounts \\
