@@ -86,10 +86,10 @@ class Query:
                                               f"gave {NONFINITE[codes.drop_nulls()[0]]}"))
         return computed, failures
 
-    def tally(self, tiers: list[str], distinct: bool) -> tuple[Tally, list[MetricFailure]]:
-        """What :meth:`collect` tells of the batch (the accounts of each tier and status, every
-        metric's failures) counted in one pass that keeps no column; with ``distinct``, the
-        distinct scores too (percentile tiers)."""
+    def tally(self, tiers: list[str], distinct: bool) -> pl.LazyFrame:
+        """What :meth:`collect` tells of the batch, as a one-row frame that keeps no column:
+        the accounts of each of the ``tiers`` and status, the metrics' faults, and with
+        ``distinct`` the distinct scores (percentile tiers); :meth:`counted` reads it."""
         named = dict(zip(self.names(), self.core))
         score, tier = named["score"], named["tier"]
         counts = [pl.len().alias("accounts"), score.is_null().sum().alias("unscored"),
@@ -97,13 +97,17 @@ class Query:
         counts += [(tier == name).sum().alias(f"tier {name}") for name in tiers]
         if distinct:
             counts.append(score.drop_nulls().n_unique().alias("distinct"))
-        checks = self._checks()
-        for name, code in checks.items():
+        for name, code in self._checks().items():
             counts += [code.count().alias(f"{name} count"),
                        code.drop_nulls().first().alias(f"{name} first")]
-        row = self.staged.select(counts).collect().row(0, named=True)
+        return self.staged.select(counts)
+
+    def counted(self, tally: pl.DataFrame, tiers: list[str]
+                ) -> tuple[Tally, list[MetricFailure]]:
+        """The :class:`Tally` and every metric's failures from the row of :meth:`tally`."""
+        row = tally.row(0, named=True)
         failures = list(self.failures)
-        for (ident, (label, _)), name in zip(self.nonfinite.items(), checks):
+        for (ident, (label, _)), name in zip(self.nonfinite.items(), self._checks()):
             if row[f"{name} count"]:
                 failures.append(MetricFailure(ident, label, row[f"{name} count"],
                                               row["accounts"],

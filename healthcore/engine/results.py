@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 import polars as pl
 
@@ -50,6 +50,27 @@ class Tally:
     distinct: int | None = None
 
 
+@dataclass(frozen=True)
+class Counted:
+    """What a lazy run tells once counted: its tally, the metrics that failed for some
+    accounts, and every warning."""
+
+    tally: Tally
+    failures: list[MetricFailure]
+    warnings: list[str]
+
+
+class LazyRun(Protocol):
+    """The query of a lazy run, counted when first asked (see
+    :class:`healthcore.engine.scoring.LazyRun`)."""
+
+    def counted(self) -> Counted: ...
+
+    def select(self, columns: list[str]) -> pl.LazyFrame: ...
+
+    def stream(self, plan: Callable[[], pl.LazyFrame]) -> None: ...
+
+
 class Results:
     """What :func:`healthcore.score` returns: one row per input account, in input order.
 
@@ -72,29 +93,67 @@ class Results:
     """
 
     def __init__(self, ruleset: "Ruleset", scores: pl.DataFrame | Callable[[], pl.DataFrame],
-                 everything: Callable[[], pl.DataFrame], warnings: list[str],
+                 everything: Callable[[], pl.DataFrame], warnings: list[str] | None = None,
                  *, trend: bool = False, overridden: bool = False,
                  failures: Sequence[MetricFailure] = (),
                  select: Callable[[list[str]], pl.LazyFrame] | None = None,
-                 tally: Tally | None = None, ids: pl.Series | None = None):
+                 run: LazyRun | None = None, ids: pl.Series | None = None):
         self.ruleset = ruleset
         if isinstance(scores, pl.DataFrame):
             self.__dict__["scores"] = scores
         else:
             self._scores = scores
         self._everything = everything
-        self._select = select
-        self._tally = tally
+        self._run = run
+        self._select = run.select if run is not None else select
         self._ids = ids
-        self.warnings = warnings
-        self.failures = list(failures)
-        """The metrics that failed for some accounts, in the order of their indicators."""
+        self._warnings = None if run is not None else list(warnings or [])
+        self._failures = None if run is not None else list(failures)
         self.trend = trend
         """Whether the results carry the trend columns (:data:`TREND_FIELDS`)."""
         self.overridden = overridden
         """Whether the results carry the override columns (:data:`OVERRIDE_FIELDS`)."""
         self.alerts: list[dict[str, Any]] = []
         """The alerts this run raised, when it was recorded in a history."""
+
+    @property
+    def warnings(self) -> list[str]:
+        """Problems of the whole batch (a lazy run counts them when first read)."""
+        if self._warnings is None:
+            self._warnings = list(self._run.counted().warnings)
+        return self._warnings
+
+    @warnings.setter
+    def warnings(self, warnings: list[str]) -> None:
+        self._warnings = warnings
+
+    @property
+    def failures(self) -> list[MetricFailure]:
+        """The metrics that failed for some accounts, in the order of their indicators."""
+        if self._failures is None:
+            self._failures = list(self._run.counted().failures)
+        return self._failures
+
+    def stream(self, plan: Callable[[], pl.LazyFrame]) -> None:
+        """Run ``plan``: a writer's sink of columns of :meth:`lazy` into a file it replaces,
+        as a lazy frame (built anew if it must run again). A lazy run counts what it must tell
+        in the same pass."""
+        if self._run is not None:
+            self._run.stream(plan)
+        else:
+            plan().collect()
+
+    def count(self) -> None:
+        """Count now what a lazy run must tell, in a pass of its own (before writing where a
+        failed write cannot be started again, such as standard output)."""
+        if self._run is not None:
+            self._run.counted()
+
+    def _tally(self) -> Tally | None:
+        """The lazy run's counts, unless the scores are at hand."""
+        if self._run is None or "scores" in self.__dict__:
+            return None
+        return self._run.counted().tally
 
     @cached_property
     def scores(self) -> pl.DataFrame:
@@ -184,15 +243,15 @@ class Results:
         return columns[:where] + added + columns[where:]
 
     def __len__(self) -> int:
-        if self._tally is not None and "scores" not in self.__dict__:
-            return self._tally.accounts
-        return self.scores.height
+        tally = self._tally()
+        return tally.accounts if tally is not None else self.scores.height
 
     @property
     def unscorable(self) -> int:
         """How many accounts could not be scored (``status: error``)."""
-        if self._tally is not None and "scores" not in self.__dict__:
-            return self._tally.unscored
+        tally = self._tally()
+        if tally is not None:
+            return tally.unscored
         return self.scores.filter(pl.col("status") == "error").height
 
     def repeated_ids(self) -> list[str]:
@@ -209,8 +268,9 @@ class Results:
 
     def tier_counts(self) -> dict[str, int]:
         """Accounts per tier, best tier first, then ``unscored`` if any."""
-        if self._tally is not None and "scores" not in self.__dict__:
-            counts = self._tally.tiers
+        tally = self._tally()
+        if tally is not None:
+            counts = tally.tiers
         else:
             counts = dict(self.scores.group_by("tier").len().iter_rows())
         result = {tier.name: counts.get(tier.name, 0) for tier in self.ruleset.tiers}

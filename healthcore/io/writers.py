@@ -21,6 +21,7 @@ except ImportError:  # Windows: without locks, abandoned temporary files are lef
     fcntl = None  # type: ignore[assignment]
 
 from healthcore.errors import OutputError
+from healthcore.engine.outputs import EXPLANATION
 from healthcore.engine.results import Results
 
 FORMATS = ("json", "jsonl", "csv", "parquet")
@@ -246,19 +247,33 @@ def write(results: Results, fmt: str, destination: BinaryIO | Path, *,
     path, streaming them: only a batch of rows is held at a time, and only the chosen columns
     are computed. In CSV, a text cell that a spreadsheet would run as a formula is prefixed
     with ``'`` (see :func:`neutralised`) unless ``csv_raw`` is true."""
-    if fmt == "csv":
-        frame = _csv_frame(results, columns, csv_raw)
-    elif fmt in ("json", "jsonl", "parquet"):
-        frame = results.nested_lazy(columns)
-    else:
+    if fmt not in FORMATS:
         raise ValueError(f"unknown output format '{fmt}'")
+
+    def frame() -> pl.LazyFrame:
+        return _csv_frame(results, columns, csv_raw) if fmt == "csv" else \
+            results.nested_lazy(columns)
+
+    explained = bool(set(EXPLANATION) & set(results.columns() if columns is None else columns))
     with pl.Config(streaming_chunk_size=STREAM_ROWS):
-        if fmt == "json":
-            _write_json(frame, destination)
-        elif fmt == "parquet":
-            frame.sink_parquet(destination, row_group_size=PARQUET_ROW_GROUP)
+        # counted in the writer's pass, unless a failed write cannot start again (a stream),
+        # or the batches are large (the explanation's texts: two plans at once hold more)
+        if fmt == "json" or not isinstance(destination, Path) or explained:
+            results.count()  # a failed metric is found before anything is written
+            if fmt == "json":
+                _write_json(frame(), destination)
+            else:
+                _sink(frame(), fmt, destination)
         else:
-            {"jsonl": frame.sink_ndjson, "csv": frame.sink_csv}[fmt](destination)
+            results.stream(lambda: _sink(frame(), fmt, destination, lazy=True))
+
+
+def _sink(frame: pl.LazyFrame, fmt: str, destination: BinaryIO | Path, lazy: bool = False
+          ) -> pl.LazyFrame | None:
+    """Stream ``frame`` into ``destination`` in ``fmt`` (with ``lazy``, the plan that does)."""
+    if fmt == "parquet":
+        return frame.sink_parquet(destination, row_group_size=PARQUET_ROW_GROUP, lazy=lazy)
+    return {"jsonl": frame.sink_ndjson, "csv": frame.sink_csv}[fmt](destination, lazy=lazy)
 
 
 def write_file(results: Results, fmt: str, path: str | Path, *, csv_raw: bool = False,

@@ -288,6 +288,7 @@ def _write(results: "Results", outputs: Outputs, columns: list[str] | None,
     if outputs.database is not None:
         from healthcore.io.database import safe_url, write_table
 
+        results.count()  # a failed metric is found before the table is written
         total = len(results)
         write_table(results, outputs.database, outputs.table, columns=columns,
                     on_rows=lambda done: progress.detail(f"writing {done:,} of {total:,} rows"))

@@ -405,3 +405,20 @@ def test_a_lazy_run_tells_the_same_faults_and_computes_the_same_columns(registry
     assert (lazy.tier_counts(), lazy.unscorable, len(lazy)) == (
         eager.tier_counts(), eager.unscorable, len(eager))
     assert lazy.lazy().collect().equals(eager.frame)
+
+
+@pytest.mark.parametrize("metric", ["python_raises_late", "gives_nan_above_4"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "json"])
+def test_a_lazy_run_written_first_leaves_the_faulty_metric_out_as_an_eager_one(
+        registry, metric, fmt, tmp_path):
+    """The file is written in the pass that counts (a metric failing in it is found, left out,
+    and the file written again without it), with the same content and warnings."""
+    from healthcore.io.writers import write_file
+
+    ruleset = loads_ruleset(RULESET.replace("METRIC", metric), "faults.yaml", registry=registry)
+    eager = healthcore.score(ruleset, ACCOUNTS, explain=True)
+    lazy = healthcore.score(ruleset, ACCOUNTS, lazy=True)
+    write_file(lazy, fmt, tmp_path / f"lazy.{fmt}")
+    write_file(eager, fmt, tmp_path / f"eager.{fmt}")
+    assert (tmp_path / f"lazy.{fmt}").read_bytes() == (tmp_path / f"eager.{fmt}").read_bytes()
+    assert lazy.warnings == eager.warnings and lazy.warnings
