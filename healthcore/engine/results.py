@@ -217,7 +217,9 @@ class Results:
         can be streamed to a file. The names are those of ``frame``, as
         :func:`healthcore.engine.outputs.choose_columns` gives them. A run recorded in a
         history without any override in force has no override columns: chosen, they read as
-        no override (``computed_score`` is the score)."""
+        no override (``computed_score`` is the score). On a lazy run, call :meth:`count`
+        first (the writers of :mod:`healthcore.io.writers` do): it leaves out a plugin's
+        metric that fails on the batch, which would otherwise fail the lazy frame."""
         columns = list(columns) if columns is not None else self.columns()
         explained = bool(set(EXPLANATION) & set(columns))
         held = self.__dict__.get("frame")
