@@ -5,8 +5,10 @@ stay out of a fresh process, which starts that much faster."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,10 +29,14 @@ runpy.run_module("healthcore.cli.main", run_name="__main__")
 """
 
 
-def modules_imported(*args: str) -> tuple[set[str], str]:
-    """The modules a fresh ``healthcore ARGS`` process imported, and what it printed."""
+def modules_imported(*args: str, cache: Path | None = None) -> tuple[set[str], str]:
+    """The modules a fresh ``healthcore ARGS`` process imported, and what it printed; with
+    ``cache``, that directory keeps what healthcore caches between runs."""
+    environment = dict(os.environ)
+    if cache is not None:
+        environment["HEALTHCORE_CACHE_DIR"] = str(cache)
     done = subprocess.run([sys.executable, "-c", RUN_AND_LIST_MODULES, *args], cwd=REPO,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=environment)
     assert done.returncode == 0, done.stderr
     [listing] = [line for line in done.stderr.splitlines() if line.startswith("MODULES ")]
     return set(json.loads(listing.removeprefix("MODULES "))), done.stdout
@@ -59,3 +65,11 @@ def test_a_command_imports_no_other_command(command: str) -> None:
     modules, _ = modules_imported(command, SAAS, SAAS_ACCOUNTS, *args)
     commands = {module for module in modules if module.startswith("healthcore.cli.commands.")}
     assert commands == {"healthcore.cli.commands.common", f"healthcore.cli.commands.{command}"}
+
+
+def test_an_unchanged_ruleset_is_not_validated_again(tmp_path: Path) -> None:
+    args = ("evaluate", SAAS, SAAS_ACCOUNTS, "-f", "json")
+    first, first_output = modules_imported(*args, cache=tmp_path)
+    again, output = modules_imported(*args, cache=tmp_path)
+    assert "jsonschema" in first and "jsonschema" not in again
+    assert output == first_output
