@@ -7,7 +7,8 @@ SHA-256 of the schema, of the document in a canonical form that keeps every type
 found invalid is never recorded, so every error is still found and explained. The record is a
 directory of empty files named by those digests, in ``$HEALTHCORE_CACHE_DIR`` or else
 ``$XDG_CACHE_HOME/healthcore`` or ``~/.cache/healthcore``; a directory that cannot be read or
-written only means that the documents are validated every time.
+written only means that the documents are validated every time. The record holds at most
+:data:`MAX_RECORDS` pairs: when it is full, it is emptied before the next pair is recorded.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 CACHE_ENV = "HEALTHCORE_CACHE_DIR"
 """Where healthcore keeps what it caches between runs (the environment variable)."""
+MAX_RECORDS = 10_000
 
 
 class _Uncanonical(Exception):
@@ -59,6 +61,10 @@ def record_valid(digest: str) -> None:
         return
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        recorded = os.listdir(directory)
+        if len(recorded) >= MAX_RECORDS:
+            for name in recorded:
+                (directory / name).unlink(missing_ok=True)
         (directory / digest).touch()
     except OSError:
         pass

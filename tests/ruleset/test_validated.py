@@ -9,6 +9,7 @@ import pytest
 
 from healthcore.errors import RulesetError
 from healthcore.ruleset import loads_ruleset
+from healthcore.ruleset import validated
 from healthcore.ruleset.validated import CACHE_ENV, key
 
 from helpers import SAAS
@@ -54,6 +55,15 @@ def test_a_cache_that_cannot_be_written_only_costs_time(
     blocked.write_text("not a directory")
     monkeypatch.setenv(CACHE_ENV, str(blocked))
     assert outline(loads_ruleset(VALID)) == outline(loads_ruleset(VALID))
+    assert messages(INVALID) == messages(INVALID)
+
+
+def test_a_full_record_is_emptied_and_starts_again(
+        cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validated, "MAX_RECORDS", 3)
+    for weight in (1, 2, 3, 4):
+        loads_ruleset(VALID.replace("weight: 20", f"weight: {20 + weight}", 1))
+    assert 1 <= len(list(cache.rglob("*/*"))) <= 3
     assert messages(INVALID) == messages(INVALID)
 
 
