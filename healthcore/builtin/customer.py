@@ -51,7 +51,7 @@ def resolution_time_metric(inputs, params):
     return positive_or_null(inputs["resolved"], inputs["total_time"] / inputs["resolved"])
 
 
-CUSTOMER_METRICS = (
+METRICS = (
     quotient_metric(
         "churn_rate", "percentage of the customers at the start of the period that were lost "
                       "(0..100)", churn_rate_metric,
@@ -88,5 +88,5 @@ CUSTOMER_METRICS = (
 
 @hookimpl
 def healthcore_register_metrics(register):
-    for metric in CUSTOMER_METRICS:
+    for metric in METRICS:
         register(metric)

@@ -282,7 +282,7 @@ CSAT = CountsOrList(
     description=csat_metric.__doc__, list_param="responses", counts=("positive", "total"))
 
 
-BUILTIN_METRICS = (
+METRICS = (
     Metric(
         "field", "the value of one numeric input field, as is", field_metric,
         schema({"field": field_param("the input field to read")}, ["field"]),
@@ -310,5 +310,5 @@ BUILTIN_METRICS = (
 
 @hookimpl
 def healthcore_register_metrics(register):
-    for metric in BUILTIN_METRICS:
+    for metric in METRICS:
         register(metric)

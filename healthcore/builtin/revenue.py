@@ -109,7 +109,7 @@ def _clv_rules() -> dict:
     return rules
 
 
-REVENUE_METRICS = (
+METRICS = (
     Metric(
         "mrr", "monthly recurring revenue: the sum of the recurring fees, or ARPU x paying users",
         mrr_metric,
@@ -170,5 +170,5 @@ REVENUE_METRICS = (
 
 @hookimpl
 def healthcore_register_metrics(register):
-    for metric in REVENUE_METRICS:
+    for metric in METRICS:
         register(metric)

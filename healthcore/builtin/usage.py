@@ -35,7 +35,7 @@ def count_metric(inputs, params):
     return positive_or_null(inputs["per"], inputs["field"] / inputs["per"])
 
 
-USAGE_METRICS = (
+METRICS = (
     quotient_metric(
         "adoption", "percentage of what is available that is used (features, seats) (0..100)",
         adoption_metric, ("used", "count field: features used, active users..."),
@@ -60,5 +60,5 @@ USAGE_METRICS = (
 
 @hookimpl
 def healthcore_register_metrics(register):
-    for metric in USAGE_METRICS:
+    for metric in METRICS:
         register(metric)

@@ -8,15 +8,18 @@ import importlib
 import os
 import pkgutil
 import sys
+from collections.abc import MutableMapping
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
+from healthcore.cli import commands
 from healthcore.cli.commands.common import (EXIT_CLOSED_PIPE, EXIT_CODES_HELP, EXIT_INTERRUPTED,
                                             EXIT_INVALID, EXIT_OK, EXIT_UNSCORED, say_error)
-from healthcore.cli.commands.evaluate import WRITTEN
-from healthcore.jobs.evaluate import Interrupted, Written
+
+if TYPE_CHECKING:
+    from healthcore.jobs.evaluate import Written
 
 __all__ = ["EXIT_CLOSED_PIPE", "EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_UNSCORED",
            "main"]
@@ -65,6 +68,9 @@ class _Commands(click.Group):
             with _usage_errors():
                 return super().invoke(ctx)
         except KeyboardInterrupt as exc:
+            from healthcore.cli.commands.evaluate import WRITTEN
+            from healthcore.jobs.evaluate import Interrupted
+
             written = exc.written if isinstance(exc, Interrupted) else ctx.meta.get(WRITTEN)
             click.echo("\ninterrupted: " + (kept(written) if written else
                                              "files, tables and histories being written are "
@@ -106,16 +112,41 @@ def main() -> None:
     """
 
 
-def _add_commands() -> None:
-    """Every module of :mod:`healthcore.cli.commands` (but ``common``) defines one ``command``."""
-    from healthcore.cli import commands
+class _CommandModules(MutableMapping[str, click.Command]):
+    """The commands by name: every module of :mod:`healthcore.cli.commands` (but ``common``)
+    defines one ``command``, named as the module, imported when first looked up, so that a run
+    imports its own command's module only (and what that needs)."""
 
-    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if module.name != "common":
-            main.add_command(importlib.import_module(f"{commands.__name__}.{module.name}").command)
+    def __init__(self) -> None:
+        self._names = sorted(module.name for module in pkgutil.iter_modules(commands.__path__)
+                             if module.name != "common")
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            if name not in self._names:
+                raise KeyError(name)
+            module = importlib.import_module(f"{commands.__name__}.{name}")
+            self._loaded[name] = module.command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        if name not in self._names:
+            self._names = sorted([*self._names, name])
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self._names.remove(name)
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
-_add_commands()
+main.commands = _CommandModules()
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from healthcore.errors import Diagnostic, DocPath, did_you_mean
+from healthcore.ruleset import validated
 from healthcore.ruleset.source import SourceMap
 
 
@@ -37,8 +38,13 @@ def _validator(schema_json: str):
 
 def validate(instance: Any, schema: dict[str, Any], source: SourceMap,
              base: DocPath = ()) -> list[Diagnostic]:
-    """Every violation of ``schema`` by ``instance`` (found at ``base`` in ``source``)."""
-    validator = _validator(json.dumps(schema, sort_keys=True))
+    """Every violation of ``schema`` by ``instance`` (found at ``base`` in ``source``); none,
+    without validating again, for a pair recorded valid (:mod:`healthcore.ruleset.validated`)."""
+    schema_json = json.dumps(schema, sort_keys=True)
+    digest = validated.key(schema_json, instance)
+    if digest is not None and validated.known_valid(digest):
+        return []
+    validator = _validator(schema_json)
     found = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
         path = base + tuple(error.absolute_path)
@@ -47,6 +53,8 @@ def validate(instance: Any, schema: dict[str, Any], source: SourceMap,
             found.append(source.diagnostic(path + (key_path,), message, key=True, code="schema"))
         else:
             found.append(source.diagnostic(path, message, code="schema"))
+    if not found and digest is not None:
+        validated.record_valid(digest)
     return found
 
 
