@@ -4,6 +4,7 @@ histories on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 import uuid
 from pathlib import Path
@@ -12,6 +13,9 @@ import pytest
 
 from healthcore.plugin.registry import Registry, load_registry
 
+# the record of valid rulesets goes into a directory of the test run's own (the commands the
+# tests start inherit it), never into the user's cache
+os.environ["HEALTHCORE_CACHE_DIR"] = tempfile.mkdtemp(prefix="healthcore-test-cache-")
 
 
 @pytest.fixture(scope="session")
