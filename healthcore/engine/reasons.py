@@ -106,7 +106,8 @@ def ranked_reasons(lazy: pl.LazyFrame, indicators: list[IndicatorCost],
     Returns ``lazy`` with the ranking staged in hidden columns, and the reasons column.
     """
     lazy, picks = _costliest(lazy, [i.cost for i in indicators], top)
-    lazy = lazy.with_columns(_pick_text(indicators, cost, which).alias(f"{_PREFIX}text{rank}")
+    table = reason_table(indicators) if picks else pl.Series([], dtype=pl.String)
+    lazy = lazy.with_columns(_pick_text(table, indicators, cost, which).alias(f"{_PREFIX}text{rank}")
                              for rank, (cost, which) in enumerate(picks))
     texts = [pl.col(f"{_PREFIX}text{rank}") for rank in range(len(picks))]
     costs = [cost for cost, _ in picks]
@@ -155,13 +156,37 @@ def _costliest(lazy: pl.LazyFrame, costs: list[pl.Expr], top: int
     return lazy, picks
 
 
-def _pick_text(indicators: list[IndicatorCost], cost: str, which: str) -> pl.Expr:
-    """The reason of the indicator picked at one rank (null when it costs too little)."""
+def _pick_text(table: pl.Series, indicators: list[IndicatorCost], cost: str,
+               which: str) -> pl.Expr:
+    """The reason of the indicator picked at one rank (null when it costs too little): looked
+    up in ``table`` (see :func:`reason_table`) by its position and its cost in tenths, or
+    formatted where the cost is beyond the table."""
+    cost_column = pl.col(cost)
+    worthy = cost_column > MIN_COST
+    tenths = (cost_column.round(1) * 10).round(0)
+    listed = worthy & (tenths <= MAX_TENTHS)
+    code = (pl.col(which).cast(pl.Int64) * (MAX_TENTHS + 1)
+            + pl.when(listed).then(tenths).cast(pl.Int64))
     words = pl.col(which).replace_strict(list(range(len(indicators))),
                                          [clean(i.text) for i in indicators],
                                          return_dtype=pl.String)
-    amount = pl.col(cost).round(1).cast(pl.String)
-    return pl.when(pl.col(cost) > MIN_COST).then(pl.concat_str(words, amount, pl.lit(" points")))
+    beyond = pl.when(worthy & listed.not_()).then(cost_column).round(1).cast(pl.String)
+    return pl.coalesce(pl.lit(table).gather(code),
+                       pl.concat_str(words, beyond, pl.lit(" points")))
+
+
+MAX_TENTHS = 1000
+"""The highest cost in :func:`reason_table`, in tenths of a point (100 points: an indicator
+costs at most its whole share of the score)."""
+
+
+def reason_table(indicators: list[IndicatorCost]) -> pl.Series:
+    """Every reason an indicator can give with a cost of 0.0 to 100.0 points: the text of
+    indicator ``i`` costing ``t`` tenths of a point is at ``i * (MAX_TENTHS + 1) + t``. The
+    amounts are polars' own texts of the rounded costs, as formatting them would give."""
+    amounts = pl.Series([tenths / 10 for tenths in range(MAX_TENTHS + 1)]).cast(pl.String)
+    return pl.Series([f"{clean(indicator.text)}{amount} points"
+                      for indicator in indicators for amount in amounts], dtype=pl.String)
 
 
 def _picks_between(texts: list[pl.Expr], costs: list[str], low: float | None,
