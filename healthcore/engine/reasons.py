@@ -1,11 +1,16 @@
 """The explanation columns of results: fired actions, reasons and errors, as lists of text.
 
 They are built column-wise without per-row sorting or list concatenation, which are slow on
-millions of rows: each list is joined with a separator and split. The reasons need no
-comparison of every pair of candidates either: the costliest indicators are found with one
-horizontal maximum per reason shown, and the actions (whose costs are the ruleset's constants)
-are in their order before any account is read. Memory and time grow linearly with the number
-of indicators and actions.
+millions of rows: each list is joined with a separator and split where the account has at
+least one item (known from cheap conditions, not from the texts themselves).
+
+The reasons need no comparison of every pair of candidates: the costliest indicators are found
+with one horizontal maximum per reason shown, and the actions (whose costs are the ruleset's
+constants) are in their order before any account is read. A picked indicator's text is looked
+up in a table of every text it can have (its label and a cost of 0.0 to 100.0 points in tenths)
+rather than formatted from a float on every account. Each problem of the errors comes with the
+condition under which it applies, so the accounts with none are found without formatting a
+message. Memory and time grow linearly with the number of indicators and actions.
 """
 
 from __future__ import annotations
@@ -56,6 +61,37 @@ def text_list(items: list[pl.Expr], present: pl.Expr | None = None) -> pl.Expr:
 
 
 _ITEM = f"[^{SEPARATOR}]+"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem message per account (null where there is none), and where it is not null:
+    a condition cheaper than the message, as most accounts have no problem."""
+
+    text: pl.Expr
+    where: pl.Expr
+
+    @classmethod
+    def when(cls, where: pl.Expr, text: pl.Expr) -> Problem:
+        """``text`` (never null) where ``where`` holds."""
+        return cls(pl.when(where).then(text), where)
+
+    @classmethod
+    def column(cls, text: pl.Expr) -> Problem:
+        """A column of messages, null where there is none."""
+        return cls(text, text.is_not_null())
+
+    def unless(self, reported: pl.Expr) -> Problem:
+        """This problem where ``reported`` does not hold."""
+        return Problem(pl.when(reported.not_()).then(self.text), self.where & reported.not_())
+
+
+def problem_list(problems: list[Problem]) -> pl.Expr:
+    """The messages of ``problems`` that apply to each account, in order, as a list column."""
+    if not problems:
+        return text_list([])
+    present = _chunked(pl.any_horizontal, [problem.where for problem in problems])
+    return text_list([problem.text for problem in problems], present)
 
 
 def _joined(items: list[pl.Expr]) -> pl.Expr:
