@@ -203,12 +203,11 @@ def _pick_text(table: pl.Series, indicators: list[IndicatorCost], cost: str,
     listed = worthy & (tenths <= MAX_TENTHS)
     code = (pl.col(which).cast(pl.Int64) * (MAX_TENTHS + 1)
             + pl.when(listed).then(tenths).cast(pl.Int64))
-    words = pl.col(which).replace_strict(list(range(len(indicators))),
-                                         [clean(i.text) for i in indicators],
-                                         return_dtype=pl.String)
-    beyond = pl.when(worthy & listed.not_()).then(cost_column).round(1).cast(pl.String)
-    return pl.coalesce(pl.lit(table).gather(code),
-                       pl.concat_str(words, beyond, pl.lit(" points")))
+    beyond = worthy & listed.not_()
+    words = pl.lit(pl.Series([clean(i.text) for i in indicators], dtype=pl.String)).gather(
+        pl.when(beyond).then(pl.col(which)))
+    amount = pl.when(beyond).then(cost_column).round(1).cast(pl.String)
+    return pl.coalesce(pl.lit(table).gather(code), pl.concat_str(words, amount, pl.lit(" points")))
 
 
 MAX_TENTHS = 1000
