@@ -25,7 +25,8 @@ and a few accounts with no data at all):
    process (best of 5), and ``python -c "import polars"`` for reference.
 
 Targets (from the design notes): (a)/(b) and (a+)/(b+) time <= 1.5 at 1,000,000 rows, (a) >= 100x
-faster than (c) in rows per second, Parquet to Parquet <= 1.5x the hand-written script, start-up
+faster than (c) in rows per second, (a+)/(a) time <= 2 (the explanation costs at most the
+score again), Parquet to Parquet <= 1.5x the hand-written script, start-up
 < 0.5 s.
 Missing a target is reported, not an error: the exit status is 0 unless results disagree (1).
 
@@ -65,6 +66,8 @@ HEALTHCORE_CLI = Path(sys.executable).parent / "healthcore"
 TOLERANCE = 1e-9
 TARGET_RATIO = 1.5
 TARGET_SPEEDUP = 100.0
+TARGET_EXPLANATION_RATIO = 2.0
+"""(a+)/(a): the explanation columns cost at most the score again."""
 TARGET_STARTUP = 0.5
 T = TypeVar("T")
 
@@ -408,6 +411,9 @@ def bench_in_process(accounts: pl.DataFrame, naive_rows: int, repeat: int,
         Figure("(c) naive simpleeval loop", rate(naive_rows, time_c)),
         Figure("(a)/(b) time ratio", f"{time_a / time_b:.2f}x", f"<= {TARGET_RATIO}{at_size}",
                time_a / time_b <= TARGET_RATIO),
+        Figure("(a+)/(a) time ratio", f"{time_a_full / time_a:.2f}x",
+               f"<= {TARGET_EXPLANATION_RATIO}{at_size}",
+               time_a_full / time_a <= TARGET_EXPLANATION_RATIO),
         Figure("(a)/(b-) time ratio (for reference)", f"{time_a / time_minimal:.2f}x"),
         Figure("(a+)/(b+) time ratio", f"{time_a_full / time_full:.2f}x",
                f"<= {TARGET_RATIO}{at_size}", time_a_full / time_full <= TARGET_RATIO),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from healthcore.engine.reasons import clean, clean_column
+from healthcore.engine.reasons import Problem, clean, clean_column
 
 _TRUE = ("true", "yes", "y", "t", "1")
 _FALSE = ("false", "no", "n", "f", "0")
@@ -24,12 +24,13 @@ LIST_SEPARATORS = r"[;,|\s]+"
 ``[9, 10, 7]``; a blank cell is missing, ``[]`` an empty list."""
 
 
-def missing_field(field: str, kind: str) -> tuple[pl.Expr, pl.Expr]:
+def missing_field(field: str, kind: str) -> tuple[pl.Expr, Problem]:
     """Value and problem columns for a field that is not in the input at all."""
-    return pl.lit(None, _DTYPES[kind]), pl.lit(f"field '{field}' is not in the input")
+    return pl.lit(None, _DTYPES[kind]), Problem(pl.lit(f"field '{field}' is not in the input"),
+                                                pl.lit(True))
 
 
-def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr | None]:
+def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, Problem | None]:
     """The column ``field`` read as ``kind``, and a column of problem messages (or None)."""
     column = pl.col(field)
     if kind == "any":
@@ -42,8 +43,8 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
         if dtype == pl.String:
             return column.str.strip_chars(), None
         if not readable_as_text(dtype):
-            return pl.lit(None, pl.String), pl.when(column.is_not_null()).then(
-                pl.lit(f"field '{field}' holds {dtype}, not text"))
+            return pl.lit(None, pl.String), Problem.when(
+                column.is_not_null(), pl.lit(f"field '{field}' holds {dtype}, not text"))
         return column.cast(pl.String).str.strip_chars(), None
     if dtype == pl.String:
         text = column.str.strip_chars()
@@ -54,7 +55,7 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
     else:
         wanted = "true/false values" if kind == "boolean" else "numbers"
         message = f"field '{field}' holds {dtype}, not {wanted}"
-        return pl.lit(None, _DTYPES[kind]), pl.when(column.is_not_null()).then(pl.lit(message))
+        return pl.lit(None, _DTYPES[kind]), Problem.when(column.is_not_null(), pl.lit(message))
     if kind == "boolean":
         if dtype == pl.Boolean:
             value = column
@@ -77,12 +78,13 @@ def prepare(field: str, kind: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr
             valid = valid & (number >= 0)
         value = pl.when(valid).then(number)
     # formatted from a value that is null unless it is wrong: cheap when nearly all are right
-    wrong = pl.when(present & value.is_null()).then(shown)
-    problem = pl.format(clean(f"field '{field}': {{}} {_EXPECTED[kind]}"), _quoted(wrong, dtype))
-    return value, problem
+    wrong = present & value.is_null()
+    problem = pl.format(clean(f"field '{field}': {{}} {_EXPECTED[kind]}"),
+                        _quoted(pl.when(wrong).then(shown), dtype))
+    return value, Problem(problem, wrong)
 
 
-def _numbers(field: str, column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr | None]:
+def _numbers(field: str, column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, Problem]:
     """A list of finite numbers (missing elements dropped); any other element makes the whole
     value wrong."""
     message = f"field '{field}': {{}} is not a list of numbers"
@@ -95,7 +97,7 @@ def _numbers(field: str, column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, 
         numbers = items.list.eval(pl.element().cast(pl.Float64, strict=False))
         wrong = numbers.list.eval(pl.element().is_finite().not_().fill_null(True)).list.any()
         problem = pl.format(clean(message), _quoted(pl.when(wrong).then(column), dtype))
-        return pl.when(wrong.not_()).then(numbers), problem
+        return pl.when(wrong.not_()).then(numbers), Problem(problem, wrong)
     if isinstance(dtype, pl.List) and (dtype.inner.is_numeric() or dtype.inner == pl.String
                                        or dtype.inner == pl.Null):
         numbers = column.list.eval(pl.element().cast(pl.Float64, strict=False))
@@ -104,9 +106,9 @@ def _numbers(field: str, column: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, 
                                   .is_finite().not_().fill_null(True)).list.any())
         problem = pl.format(clean(message), pl.when(wrong).then(column.cast(pl.List(pl.String))
                                                                .list.join(", ")))
-        return pl.when(wrong.not_()).then(numbers.list.drop_nulls()), problem
-    return pl.lit(None, _DTYPES["numbers"]), pl.when(column.is_not_null()).then(
-        pl.lit(f"field '{field}' holds {dtype}, not lists of numbers"))
+        return pl.when(wrong.not_()).then(numbers.list.drop_nulls()), Problem(problem, wrong)
+    return pl.lit(None, _DTYPES["numbers"]), Problem.when(
+        column.is_not_null(), pl.lit(f"field '{field}' holds {dtype}, not lists of numbers"))
 
 
 def readable_as_text(dtype: pl.DataType) -> bool:

@@ -13,7 +13,7 @@ from healthcore.engine import probe
 from healthcore.engine.columns import HIDDEN, arg_column, result_column
 from healthcore.engine.faults import (finite_or_stop, metric_label, not_an_expression, not_plain,
                                       one_number, stopped)
-from healthcore.engine.reasons import clean
+from healthcore.engine.reasons import Problem, clean
 from healthcore.engine.results import MetricFailure
 from healthcore.plugin.metric import Computed
 from healthcore.ruleset import Indicator
@@ -25,7 +25,7 @@ class Plan:
     where used) and the problem messages of the explanation."""
 
     prepared: dict[tuple[str, str], pl.Expr]
-    problems: list[pl.Expr]
+    problems: list[Problem]
     reported: dict[str, pl.Expr] = dataclasses.field(default_factory=dict)
     """Per field, where a problem with it is already reported."""
     strict: bool = False
@@ -70,7 +70,8 @@ def metric_fault(indicator: Indicator, fault: str, plan: Plan) -> None:
     label = metric_label(indicator)
     if plan.strict:
         raise stopped(f"{label} {fault}")
-    plan.problems.append(pl.lit(clean(f"{label} {fault}; the indicator is left out")))
+    plan.problems.append(Problem(pl.lit(clean(f"{label} {fault}; the indicator is left out")),
+                                 pl.lit(True)))
     if plan.accounts:
         plan.failures.append(MetricFailure(indicator.id, label, plan.accounts, plan.accounts,
                                            fault))
@@ -86,7 +87,7 @@ def map_per_account(lazy: pl.LazyFrame, indicators: list[Indicator], plan: Plan
         new_columns.append(pl.Series(result_column(indicator), values, pl.Float64))
         new_columns.append(pl.Series(f"{HIDDEN}err_{indicator.id}",
                                      [p if p is None else clean(p) for p in problems], pl.String))
-        plan.problems.append(pl.col(f"{HIDDEN}err_{indicator.id}"))
+        plan.problems.append(Problem.column(pl.col(f"{HIDDEN}err_{indicator.id}")))
     return prepared.with_columns(new_columns).lazy()
 
 

@@ -19,8 +19,8 @@ from healthcore.engine.columns import HIDDEN, arg_column, points_column, raw_col
 from healthcore.engine.faults import NONFINITE, metric_label, nonfinite_code
 from healthcore.engine.inputs import missing_field, prepare
 from healthcore.engine.metrics import Plan, map_per_account, metric_fault, metric_value
-from healthcore.engine.reasons import (ActionReason, IndicatorCost, clean, clean_column,
-                                       ranked_reasons, text_list)
+from healthcore.engine.reasons import (ActionReason, IndicatorCost, Problem, clean,
+                                       clean_column, problem_list, ranked_reasons, text_list)
 from healthcore.engine.outputs import EXPLANATION
 from healthcore.engine.results import MetricFailure, Tally
 from healthcore.engine.segments import BySegment
@@ -142,10 +142,9 @@ def build_query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]
             if problem is not None:
                 # a field read in two ways gets one message per account, the first one's
                 reported = plan.reported.get(field)
-                plan.problems.append(problem if reported is None
-                                     else pl.when(reported.not_()).then(problem))
-                plan.reported[field] = problem.is_not_null() if reported is None else (
-                    reported | problem.is_not_null())
+                plan.problems.append(problem if reported is None else problem.unless(reported))
+                plan.reported[field] = problem.where if reported is None else (
+                    reported | problem.where)
         return plan.prepared[key]
 
     def input_column(item) -> pl.Expr:
@@ -176,17 +175,19 @@ def build_query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]
         computed.append(outcome.value.alias(result_column(indicator)))
         if not strict:  # (strict stops at the first NaN or infinity)
             nonfinite[indicator.id] = (metric_label(indicator), nonfinite_code(result))
-        plan.problems.append(pl.format(
+        nonfinite_here = valid[indicator.id].not_()
+        plan.problems.append(Problem(pl.format(
             f"{clean(metric_label(indicator))} gave {{}}; the indicator is left out",
-            pl.when(valid[indicator.id].not_()).then(result)))
+            pl.when(nonfinite_here).then(result)), nonfinite_here))
         if outcome.invalid is not None:
             invalid = pl.col(f"{HIDDEN}invalid_{indicator.id}")
             computed.append(outcome.invalid.fill_null(False).alias(invalid.meta.output_name()))
             valid[indicator.id] &= invalid.not_()
             problem = outcome.problem if outcome.problem is not None else (
                 f"{metric_label(indicator)}: this account's data is not valid")
-            plan.problems.append(pl.when(invalid).then(
-                pl.lit(clean(problem)) if isinstance(problem, str) else clean_column(problem)))
+            plan.problems.append(
+                Problem.when(invalid, pl.lit(clean(problem))) if isinstance(problem, str)
+                else Problem.column(pl.when(invalid).then(clean_column(problem))))
     conditions = [action.condition.to_polars(column, by_segment.parameter)
                   for action in ruleset.actions]
     lazy = frame.lazy()
@@ -205,18 +206,18 @@ def build_query(ruleset: Ruleset, frame: pl.DataFrame, failed: Mapping[str, str]
                               .alias(points_column(ind)) for ind in ruleset.indicators])
     for ind in ruleset.indicators:
         if not ind.normalizer.always_scores:
-            unscored = pl.when(pl.col(points_column(ind)).is_null()).then(
-                pl.col(raw_column(ind)))
-            plan.problems.append(pl.format(
+            unscored = pl.col(points_column(ind)).is_null() & pl.col(raw_column(ind)).is_not_null()
+            plan.problems.append(Problem(pl.format(
                 clean(f"indicator '{ind.id}': the value {{}} gets no points from its normalizer "
-                      f"({ind.normalizer.describe()}); it is left out"), unscored))
+                      f"({ind.normalizer.describe()}); it is left out"),
+                pl.when(unscored).then(pl.col(raw_column(ind)))), unscored))
     query = _scores(ruleset, lazy, plan.problems, by_segment,
                     has_an_id(frame, ruleset.account_id))
     query.failures, query.nonfinite = plan.failures, nonfinite
     return query
 
 
-def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr],
+def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[Problem],
             by_segment: BySegment, identified: pl.Expr) -> Query:
     """The score columns of the query; ``identified`` says which accounts have an id."""
     indicators = ruleset.indicators
@@ -274,8 +275,8 @@ def _scores(ruleset: Ruleset, lazy: pl.LazyFrame, problems: list[pl.Expr],
         actions = text_list([pl.when(fired[a.id]).then(pl.lit(clean(a.id)))
                              for a in ruleset.actions],
                             pl.any_horizontal(list(fired.values())) if fired else None)
-        errors = text_list([*problems, *(pl.when(condition).then(pl.lit(clean(message)))
-                                         for condition, message in refusals)])
+        errors = problem_list([*problems, *(Problem.when(condition, pl.lit(clean(message)))
+                                            for condition, message in refusals)])
         return explained, [actions.alias("actions"), ranked.alias("reasons"),
                            errors.alias("errors")]
 

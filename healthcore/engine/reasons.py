@@ -1,11 +1,16 @@
 """The explanation columns of results: fired actions, reasons and errors, as lists of text.
 
 They are built column-wise without per-row sorting or list concatenation, which are slow on
-millions of rows: each list is joined with a separator and split. The reasons need no
-comparison of every pair of candidates either: the costliest indicators are found with one
-horizontal maximum per reason shown, and the actions (whose costs are the ruleset's constants)
-are in their order before any account is read. Memory and time grow linearly with the number
-of indicators and actions.
+millions of rows: each list is joined with a separator and split where the account has at
+least one item (known from cheap conditions, not from the texts themselves).
+
+The reasons need no comparison of every pair of candidates: the costliest indicators are found
+with one horizontal maximum per reason shown, and the actions (whose costs are the ruleset's
+constants) are in their order before any account is read. A picked indicator's text is looked
+up in a table of every text it can have (its label and a cost of 0.0 to 100.0 points in tenths)
+rather than formatted from a float on every account. Each problem of the errors comes with the
+condition under which it applies, so the accounts with none are found without formatting a
+message. Memory and time grow linearly with the number of indicators and actions.
 """
 
 from __future__ import annotations
@@ -58,6 +63,37 @@ def text_list(items: list[pl.Expr], present: pl.Expr | None = None) -> pl.Expr:
 _ITEM = f"[^{SEPARATOR}]+"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A problem message per account (null where there is none), and where it is not null:
+    a condition cheaper than the message, as most accounts have no problem."""
+
+    text: pl.Expr
+    where: pl.Expr
+
+    @classmethod
+    def when(cls, where: pl.Expr, text: pl.Expr) -> Problem:
+        """``text`` (never null) where ``where`` holds."""
+        return cls(pl.when(where).then(text), where)
+
+    @classmethod
+    def column(cls, text: pl.Expr) -> Problem:
+        """A column of messages, null where there is none."""
+        return cls(text, text.is_not_null())
+
+    def unless(self, reported: pl.Expr) -> Problem:
+        """This problem where ``reported`` does not hold."""
+        return Problem(pl.when(reported.not_()).then(self.text), self.where & reported.not_())
+
+
+def problem_list(problems: list[Problem]) -> pl.Expr:
+    """The messages of ``problems`` that apply to each account, in order, as a list column."""
+    if not problems:
+        return text_list([])
+    present = _chunked(pl.any_horizontal, [problem.where for problem in problems])
+    return text_list([problem.text for problem in problems], present)
+
+
 def _joined(items: list[pl.Expr]) -> pl.Expr:
     """The items that are not null joined with the separator, a few columns at a time."""
     if len(items) <= _CHUNK:
@@ -106,7 +142,8 @@ def ranked_reasons(lazy: pl.LazyFrame, indicators: list[IndicatorCost],
     Returns ``lazy`` with the ranking staged in hidden columns, and the reasons column.
     """
     lazy, picks = _costliest(lazy, [i.cost for i in indicators], top)
-    lazy = lazy.with_columns(_pick_text(indicators, cost, which).alias(f"{_PREFIX}text{rank}")
+    table = reason_table(indicators) if picks else pl.Series([], dtype=pl.String)
+    lazy = lazy.with_columns(_pick_text(table, indicators, cost, which).alias(f"{_PREFIX}text{rank}")
                              for rank, (cost, which) in enumerate(picks))
     texts = [pl.col(f"{_PREFIX}text{rank}") for rank in range(len(picks))]
     costs = [cost for cost, _ in picks]
@@ -155,13 +192,36 @@ def _costliest(lazy: pl.LazyFrame, costs: list[pl.Expr], top: int
     return lazy, picks
 
 
-def _pick_text(indicators: list[IndicatorCost], cost: str, which: str) -> pl.Expr:
-    """The reason of the indicator picked at one rank (null when it costs too little)."""
-    words = pl.col(which).replace_strict(list(range(len(indicators))),
-                                         [clean(i.text) for i in indicators],
-                                         return_dtype=pl.String)
-    amount = pl.col(cost).round(1).cast(pl.String)
-    return pl.when(pl.col(cost) > MIN_COST).then(pl.concat_str(words, amount, pl.lit(" points")))
+def _pick_text(table: pl.Series, indicators: list[IndicatorCost], cost: str,
+               which: str) -> pl.Expr:
+    """The reason of the indicator picked at one rank (null when it costs too little): looked
+    up in ``table`` (see :func:`reason_table`) by its position and its cost in tenths, or
+    formatted where the cost is beyond the table."""
+    cost_column = pl.col(cost)
+    worthy = cost_column > MIN_COST
+    tenths = (cost_column.round(1) * 10).round(0)
+    listed = worthy & (tenths <= MAX_TENTHS)
+    code = (pl.col(which).cast(pl.Int64) * (MAX_TENTHS + 1)
+            + pl.when(listed).then(tenths).cast(pl.Int64))
+    beyond = worthy & listed.not_()
+    words = pl.lit(pl.Series([clean(i.text) for i in indicators], dtype=pl.String)).gather(
+        pl.when(beyond).then(pl.col(which)))
+    amount = pl.when(beyond).then(cost_column).round(1).cast(pl.String)
+    return pl.coalesce(pl.lit(table).gather(code), pl.concat_str(words, amount, pl.lit(" points")))
+
+
+MAX_TENTHS = 1000
+"""The highest cost in :func:`reason_table`, in tenths of a point (100 points: an indicator
+costs at most its whole share of the score)."""
+
+
+def reason_table(indicators: list[IndicatorCost]) -> pl.Series:
+    """Every reason an indicator can give with a cost of 0.0 to 100.0 points: the text of
+    indicator ``i`` costing ``t`` tenths of a point is at ``i * (MAX_TENTHS + 1) + t``. The
+    amounts are polars' own texts of the rounded costs, as formatting them would give."""
+    amounts = pl.Series([tenths / 10 for tenths in range(MAX_TENTHS + 1)]).cast(pl.String)
+    return pl.Series([f"{clean(indicator.text)}{amount} points"
+                      for indicator in indicators for amount in amounts], dtype=pl.String)
 
 
 def _picks_between(texts: list[pl.Expr], costs: list[str], low: float | None,
