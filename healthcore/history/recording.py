@@ -24,6 +24,25 @@ if TYPE_CHECKING:
     from healthcore.ruleset import Ruleset
 
 
+POINTS_BATCH = 1_000_000
+"""Rows of the points table built and inserted at once."""
+SQLITE_CACHE_KIB = 131_072
+"""SQLite's page cache while a run is recorded (its default, 2 MB, makes inserting millions of
+rows into the tables' indexes rewrite the same pages many times)."""
+
+
+def _points(accounts: pl.DataFrame, run: pl.Expr, indicators: list[str]) -> pl.DataFrame:
+    """The rows of the points table for ``accounts`` (sorted by id): one per account and
+    indicator (``indicators`` sorted), in the order of the table's key, so that they are
+    appended to its index."""
+    return accounts.select(
+        run, "account_id", pl.lit(pl.Series([indicators])).first().alias("indicator"),
+        pl.concat_list([pl.col(f"{indicator}.points") for indicator in indicators])
+        .alias("points"),
+        pl.concat_list([pl.col(f"{indicator}.value") for indicator in indicators])
+        .alias("value")).explode(["indicator", "points", "value"])
+
+
 def _before_commit(connection: "Connection") -> None:
     """Called inside :func:`record`'s transaction just before it commits (tests replace it to
     stop a writer half way)."""
@@ -44,7 +63,7 @@ def record(connection: "Connection", name: str, ruleset: "Ruleset", frame: pl.Da
     the history ``name``, inside the writing transaction of ``connection``; see
     :meth:`healthcore.history.HistoryStore.record`."""
     sqlalchemy = sqlalchemy_module()
-    indicators = [indicator.id for indicator in ruleset.indicators]
+    indicators = sorted(indicator.id for indicator in ruleset.indicators)
     t = tables()
     runs.check_in_order(connection, name, ruleset.name, day)
     old = connection.execute(sqlalchemy.select(t.runs.c.id).where(
@@ -64,11 +83,11 @@ def record(connection: "Connection", name: str, ruleset: "Ruleset", frame: pl.Da
     run = pl.lit(run_id, pl.Int64).alias("run_id")
     insert_frame(connection, t.scores, frame.select(
         run, "account_id", "status", "score", "tier", "segment", "override"))
-    for indicator in indicators:
-        insert_frame(connection, t.points, frame.select(
-            run, "account_id", pl.lit(indicator).alias("indicator"),
-            pl.col(f"{indicator}.points").alias("points"),
-            pl.col(f"{indicator}.value").alias("value")))
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    if indicators:
+        for accounts in frame.sort("account_id").iter_slices(POINTS_BATCH // len(indicators)):
+            insert_frame(connection, t.points, _points(accounts, run, indicators))
     insert_frame(connection, t.alerts, states.select(run, pl.all()))
     raised = alerting.to_records(states, ruleset, day, frame)
     if old is not None:
