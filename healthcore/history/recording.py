@@ -86,7 +86,10 @@ def record(connection: "Connection", name: str, ruleset: "Ruleset", frame: pl.Da
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     if indicators:
-        for accounts in frame.sort("account_id").iter_slices(POINTS_BATCH // len(indicators)):
+        columns = [f"{indicator}.{part}" for indicator in indicators
+                   for part in ("points", "value")]
+        by_id = frame.select("account_id", *columns).sort("account_id")
+        for accounts in by_id.iter_slices(POINTS_BATCH // len(indicators)):
             insert_frame(connection, t.points, _points(accounts, run, indicators))
     insert_frame(connection, t.alerts, states.select(run, pl.all()))
     raised = alerting.to_records(states, ruleset, day, frame)
