@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 
 POINTS_BATCH = 1_000_000
 """Rows of the points table built and inserted at once."""
-SQLITE_CACHE_KIB = 131_072
-"""SQLite's page cache while a run is recorded (its default, 2 MB, makes inserting millions of
-rows into the tables' indexes rewrite the same pages many times)."""
 
 
 def _points(accounts: pl.DataFrame, run: pl.Expr, indicators: list[str]) -> pl.DataFrame:
@@ -83,8 +80,6 @@ def record(connection: "Connection", name: str, ruleset: "Ruleset", frame: pl.Da
     run = pl.lit(run_id, pl.Int64).alias("run_id")
     insert_frame(connection, t.scores, frame.select(
         run, "account_id", "status", "score", "tier", "segment", "override"))
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     if indicators:
         columns = [f"{indicator}.{part}" for indicator in indicators
                    for part in ("points", "value")]
