@@ -10,7 +10,7 @@ import polars as pl
 from healthcore.history import alerts as alerting
 from healthcore.history.alerts import SEVERITY_ORDER
 from healthcore.history.dates import FIRST_DAY, days_before
-from healthcore.history.session import frame_of
+from healthcore.history.session import frame_of, read_frame
 from healthcore.history.tables import tables
 from healthcore.io.database import sqlalchemy_module
 
@@ -35,35 +35,33 @@ def states(connection: "Connection", ruleset: "Ruleset", frame: pl.DataFrame, da
     context = alerting.Context(day)
     if earlier:
         context.previous_as_of = earlier[0].as_of
-        context.previous = frame_of(connection.execute(
-            sqlalchemy.select(t.scores.c.account_id, t.scores.c.tier)
-            .where(t.scores.c.run_id == earlier[0].id)), {"account_id": pl.String,
-                                                          "tier": pl.String})
+        context.previous = read_frame(connection, sqlalchemy.select(
+            t.scores.c.account_id, t.scores.c.tier).where(t.scores.c.run_id == earlier[0].id),
+            {"account_id": pl.String, "tier": pl.String})
         since = min(earlier[0].as_of,
                     days_before(day, alerting.longest_cooldown(ruleset)) or FIRST_DAY)
-        states = frame_of(connection.execute(
-            sqlalchemy.select(t.alerts.c.alert, t.alerts.c.account_id, t.runs.c.as_of,
-                              t.alerts.c.since, t.alerts.c.baseline)
+        states = read_frame(connection, sqlalchemy.select(
+            t.alerts.c.alert, t.alerts.c.account_id, t.runs.c.as_of, t.alerts.c.since,
+            t.alerts.c.baseline)
             .select_from(t.alerts.join(t.runs, t.alerts.c.run_id == t.runs.c.id))
             .where(t.runs.c.ruleset == ruleset.name, t.runs.c.as_of < day,
-                   t.runs.c.as_of >= since)),
+                   t.runs.c.as_of >= since),
             {"alert": pl.String, "account_id": pl.String, "as_of": pl.String,
              "since": pl.String, "baseline": pl.String})
         context.last_states = states.sort("as_of").group_by(
             "alert", "account_id", maintain_order=True).last()
     for days in alerting.needs_peaks(ruleset):
-        context.peaks[days] = frame_of(connection.execute(
-            sqlalchemy.select(t.scores.c.account_id, sqlalchemy.func.max(t.scores.c.score))
+        context.peaks[days] = read_frame(connection, sqlalchemy.select(
+            t.scores.c.account_id, sqlalchemy.func.max(t.scores.c.score))
             .select_from(t.scores.join(t.runs, t.scores.c.run_id == t.runs.c.id))
             .where(t.runs.c.ruleset == ruleset.name, t.runs.c.as_of < day,
                    t.runs.c.as_of >= (days_before(day, days) or FIRST_DAY))
-            .group_by(t.scores.c.account_id)), {"account_id": pl.String, "peak": pl.Float64})
+            .group_by(t.scores.c.account_id), {"account_id": pl.String, "peak": pl.Float64})
     for count in alerting.needs_streaks(ruleset):
         if len(earlier) >= count - 1:
             run_ids = [run.id for run in earlier[:count - 1]]
-            context.streaks[count] = frame_of(connection.execute(
-                sqlalchemy.select(t.scores.c.account_id, t.scores.c.tier)
-                .where(t.scores.c.run_id.in_(run_ids))),
+            context.streaks[count] = read_frame(connection, sqlalchemy.select(
+                t.scores.c.account_id, t.scores.c.tier).where(t.scores.c.run_id.in_(run_ids)),
                 {"account_id": pl.String, "tier": pl.String})
     churned = frame.filter(pl.col("override").str.starts_with("churned").fill_null(False))
     current = frame.join(churned.select("account_id"), on="account_id", how="anti")

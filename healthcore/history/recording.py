@@ -24,6 +24,22 @@ if TYPE_CHECKING:
     from healthcore.ruleset import Ruleset
 
 
+POINTS_BATCH = 1_000_000
+"""Rows of the points table built and inserted at once."""
+
+
+def _points(accounts: pl.DataFrame, run: pl.Expr, indicators: list[str]) -> pl.DataFrame:
+    """The rows of the points table for ``accounts`` (sorted by id): one per account and
+    indicator (``indicators`` sorted), in the order of the table's key, so that they are
+    appended to its index."""
+    return accounts.select(
+        run, "account_id", pl.lit(pl.Series([indicators])).first().alias("indicator"),
+        pl.concat_list([pl.col(f"{indicator}.points") for indicator in indicators])
+        .alias("points"),
+        pl.concat_list([pl.col(f"{indicator}.value") for indicator in indicators])
+        .alias("value")).explode(["indicator", "points", "value"])
+
+
 def _before_commit(connection: "Connection") -> None:
     """Called inside :func:`record`'s transaction just before it commits (tests replace it to
     stop a writer half way)."""
@@ -44,7 +60,7 @@ def record(connection: "Connection", name: str, ruleset: "Ruleset", frame: pl.Da
     the history ``name``, inside the writing transaction of ``connection``; see
     :meth:`healthcore.history.HistoryStore.record`."""
     sqlalchemy = sqlalchemy_module()
-    indicators = [indicator.id for indicator in ruleset.indicators]
+    indicators = sorted(indicator.id for indicator in ruleset.indicators)
     t = tables()
     runs.check_in_order(connection, name, ruleset.name, day)
     old = connection.execute(sqlalchemy.select(t.runs.c.id).where(
@@ -64,11 +80,12 @@ def record(connection: "Connection", name: str, ruleset: "Ruleset", frame: pl.Da
     run = pl.lit(run_id, pl.Int64).alias("run_id")
     insert_frame(connection, t.scores, frame.select(
         run, "account_id", "status", "score", "tier", "segment", "override"))
-    for indicator in indicators:
-        insert_frame(connection, t.points, frame.select(
-            run, "account_id", pl.lit(indicator).alias("indicator"),
-            pl.col(f"{indicator}.points").alias("points"),
-            pl.col(f"{indicator}.value").alias("value")))
+    if indicators:
+        columns = [f"{indicator}.{part}" for indicator in indicators
+                   for part in ("points", "value")]
+        by_id = frame.select("account_id", *columns).sort("account_id")
+        for accounts in by_id.iter_slices(POINTS_BATCH // len(indicators)):
+            insert_frame(connection, t.points, _points(accounts, run, indicators))
     insert_frame(connection, t.alerts, states.select(run, pl.all()))
     raised = alerting.to_records(states, ruleset, day, frame)
     if old is not None:

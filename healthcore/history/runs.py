@@ -14,7 +14,7 @@ import polars as pl
 
 from healthcore.errors import InputError
 from healthcore.history.dates import as_of_date, days_before
-from healthcore.history.session import frame_of
+from healthcore.history.session import frame_of, read_frame
 from healthcore.history.tables import tables
 from healthcore.history.timeline import Entry, delta, movers
 from healthcore.io.database import INSERT_BATCH, sqlalchemy_module
@@ -101,14 +101,15 @@ def previous(connection: "Connection", ruleset_name: str, as_of: str | _dt.date 
         sqlalchemy.select(runs.c.id, runs.c.as_of)
         .where(runs.c.ruleset == ruleset_name, runs.c.as_of < day)
         .order_by(runs.c.as_of.desc()).limit(1)).first()
-    found = [] if earlier is None else connection.execute(
-        sqlalchemy.select(scores.c.account_id, scores.c.score, scores.c.tier,
-                          scores.c.segment).where(scores.c.run_id == earlier.id)
-    ).fetchall()
-    return pl.DataFrame([(r[0], earlier.as_of, r[1], r[2], r[3]) for r in found],
-                        orient="row", schema={"account_id": pl.String, "as_of": pl.String,
-                                              "score": pl.Float64, "tier": pl.String,
-                                              "segment": pl.String})
+    schema = {"account_id": pl.String, "score": pl.Float64, "tier": pl.String,
+              "segment": pl.String}
+    found = pl.DataFrame(schema=schema) if earlier is None else read_frame(
+        connection, sqlalchemy.select(scores.c.account_id, scores.c.score, scores.c.tier,
+                                      scores.c.segment).where(scores.c.run_id == earlier.id),
+        schema)
+    as_of = None if earlier is None else earlier.as_of
+    return found.select("account_id", pl.lit(as_of, pl.String).alias("as_of"), "score",
+                        "tier", "segment")
 
 
 def timeline(connection: "Connection", name: str, account: str,
@@ -196,14 +197,13 @@ def look_back(connection: "Connection", ruleset: "Ruleset", as_of: str | _dt.dat
         if run is None:
             values = pl.DataFrame(schema=schema)
         elif reference in ("score", "tier"):
-            values = frame_of(connection.execute(
-                sqlalchemy.select(t.scores.c.account_id, t.scores.c[reference])
-                .where(t.scores.c.run_id == run)), schema)
-        else:
-            values = frame_of(connection.execute(
-                sqlalchemy.select(t.points.c.account_id, t.points.c.value)
-                .where(t.points.c.run_id == run, t.points.c.indicator == reference)),
+            values = read_frame(connection, sqlalchemy.select(
+                t.scores.c.account_id, t.scores.c[reference]).where(t.scores.c.run_id == run),
                 schema)
+        else:
+            values = read_frame(connection, sqlalchemy.select(
+                t.points.c.account_id, t.points.c.value).where(
+                t.points.c.run_id == run, t.points.c.indicator == reference), schema)
         looked = looked.join(values, on="account_id", how="full", coalesce=True)
     return looked
 
@@ -234,14 +234,12 @@ def kept_scores(connection: "Connection", ruleset_name: str, as_of: str | _dt.da
               "tier": pl.String}
     found = [pl.DataFrame(schema=schema)]
     for start in range(0, len(accounts), INSERT_BATCH):
-        found.append(frame_of(connection.execute(
-            sqlalchemy.select(scores.c.account_id, runs.c.as_of, scores.c.score,
-                              scores.c.tier)
+        found.append(read_frame(connection, sqlalchemy.select(
+            scores.c.account_id, runs.c.as_of, scores.c.score, scores.c.tier)
             .select_from(scores.join(runs, scores.c.run_id == runs.c.id))
             .where(runs.c.ruleset == ruleset_name, runs.c.as_of < day,
                    scores.c.score.is_not(None),
-                   scores.c.account_id.in_(accounts[start:start + INSERT_BATCH]))),
-            schema))
+                   scores.c.account_id.in_(accounts[start:start + INSERT_BATCH])), schema))
     return pl.concat(found).sort("as_of").group_by("account_id", maintain_order=True).last()
 
 

@@ -215,3 +215,12 @@ def now() -> str:
 def frame_of(rows: Any, schema: dict[str, Any]) -> pl.DataFrame:
     """Query result rows as a DataFrame with ``schema``."""
     return pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
+
+
+def read_frame(connection: "Connection", statement: Any, schema: dict[str, Any]
+               ) -> pl.DataFrame:
+    """The rows of ``statement`` (selecting text and number columns in the order of
+    ``schema``) as a DataFrame, fetched as the driver returns them, without building a row
+    object per row: how the large reads (a whole run's scores or points) are done."""
+    rows = connection.execute(statement).cursor.fetchall()
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 INSERT_BATCH = 10_000
 """Rows sent to the database per INSERT batch."""
+SQLITE_BATCH = 200_000
+"""Rows handed to SQLite's ``executemany`` at once (their Python values are built per batch,
+column by column)."""
 
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
             "sqlite": "sqlite"}
@@ -447,7 +450,9 @@ def insert_frame(connection: "Connection", table: Any, frame: pl.DataFrame) -> N
             copy.write(data)
     elif connection.dialect.name == "sqlite":
         marks = ", ".join("?" * frame.width)
-        driver.executemany(f"INSERT INTO {target} ({columns}) VALUES ({marks})",
-                           frame.iter_rows())
+        statement = f"INSERT INTO {target} ({columns}) VALUES ({marks})"
+        for batch in frame.iter_slices(SQLITE_BATCH):
+            driver.executemany(statement, zip(*(batch[column].to_list()
+                                                for column in batch.columns)))
     else:
         connection.execute(table.insert(), frame.to_dicts())

@@ -547,3 +547,21 @@ def test_evaluate_without_history_does_not_import_sqlalchemy(files):
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True)
     assert found.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_each_account_keeps_its_own_points_whatever_the_order_and_batches(files, target,
+                                                                           monkeypatch):
+    from healthcore.history import recording
+
+    monkeypatch.setattr(recording, "POINTS_BATCH", 4)  # two accounts per batch of points
+    ruleset = load_ruleset(files["ruleset"])
+    accounts = pl.DataFrame({"account_id": ["E", "b", "A", "D", "c"],
+                             "usage": [10, 20, None, 40, 50], "tickets": [1, 2, 3, None, 5]})
+    results = history.evaluate(ruleset, accounts, target, "2024-01-01")
+    expected = {row["account_id"]: row for row in results.scores.to_dicts()}
+    with history.open(target) as store:
+        for account, row in expected.items():
+            [entry] = store.timeline(account, "usage-watch")
+            assert entry.points == {"support": row["support.points"],
+                                    "usage": row["usage.points"]}
+            assert entry.score == row["score"]
