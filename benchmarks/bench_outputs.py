@@ -166,11 +166,15 @@ def measure(programs: list[Program], case: Case, key: str, small: Path, accounts
             if program.name in samples:
                 samples[program.name].append(
                     attempt(program, case, accounts, output_stem(workdir, program, key)))
-    return {program.name: ([Measure(min(r[i].seconds for r in samples[program.name]),
-                                     max(r[i].peak_mb for r in samples[program.name]))
-                            for i in range(len(samples[program.name][0]))]
-                           if program.name in samples else None)
+    return {program.name: summarised(samples[program.name]) if program.name in samples else None
             for program in programs}
+
+
+def summarised(attempts: list[list[Run]]) -> list[Measure]:
+    """For each command of the attempts: its best time and its highest peak memory."""
+    return [Measure(min(runs[i].seconds for runs in attempts),
+                    max(runs[i].peak_mb for runs in attempts))
+            for i in range(len(attempts[0]))]
 
 
 def output_stem(workdir: Path, program: Program, key: str) -> Path:
