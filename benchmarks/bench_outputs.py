@@ -62,6 +62,7 @@ TARGET_FULL_VS_SAME = 1.3
 TARGET_MB_PER_MILLION = 500.0
 TARGET_HISTORY = 5.0
 OK_CODES = (0, 1)  # 1: some accounts have no score (they are in the output, status error)
+CRASH = "Traceback (most recent call last)"  # Python exits with 1 on an uncaught exception too
 
 # a case: (input, output stem) -> the argument lists of the commands run one after the other
 Case = Callable[[Path, Path], list[list[str]]]
@@ -143,7 +144,7 @@ def attempt(program: Program, case: Case, source: Path, stem: Path) -> list[Run]
         run = run_child(command, program.environment(), stem.parent)
         if run.code == 2 and "No such option" in run.stderr:
             raise Unsupported(run.stderr.strip())
-        if run.code not in OK_CODES:
+        if run.code not in OK_CODES or CRASH in run.stderr:
             sys.exit(f"command failed ({run.code}): {' '.join(command)}\n{run.stderr[-2000:]}")
         runs.append(run)
     return runs
