@@ -13,10 +13,13 @@ missing columns, other rulesets).
 - :func:`full_results`: every column of healthcore's ``Results.frame``, reasons and errors
   included, built without ``pl.concat_list`` or ``list.eval`` (see :func:`_ranked_reasons`
   and :func:`_split`), which are what make healthcore's explanation columns slow.
-- Run as a script, it scores a Parquet file into a Parquet file shaped like
-  ``healthcore evaluate RULESET IN.parquet -o OUT.parquet`` (it imports polars only)::
+- Run as a script (it imports polars only), it scores a Parquet file into a Parquet file shaped
+  like ``healthcore evaluate RULESET IN.parquet -o OUT.parquet``, or, with ``--scores-only``,
+  into a CSV or Parquet file (by OUT's extension) of account_id, score and tier, like
+  ``healthcore evaluate RULESET IN.parquet --columns account_id,score,tier -o OUT``::
 
       python benchmarks/handwritten.py IN.parquet OUT.parquet
+      python benchmarks/handwritten.py --scores-only IN.parquet OUT.csv
 """
 
 from __future__ import annotations
@@ -285,12 +288,32 @@ def nested(flat: pl.LazyFrame) -> pl.LazyFrame:
                        indicators.alias("indicators"), "actions", "reasons", "errors")
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python benchmarks/handwritten.py IN.parquet OUT.parquet", file=sys.stderr)
-        return 2
-    source, target = argv
+USAGE = "usage: python benchmarks/handwritten.py [--scores-only] IN.parquet OUT"
+
+
+def write_scores(source: str, target: str) -> None:
+    """account_id, score and tier of the accounts of Parquet ``source``, streamed into
+    ``target``: CSV if its name ends with ``.csv``, else Parquet."""
+    query = scores(pl.scan_parquet(source))
+    if target.endswith(".csv"):
+        query.sink_csv(target)
+    else:
+        query.sink_parquet(target)
+
+
+def write_full(source: str, target: str) -> None:
+    """Every column of healthcore's results for Parquet ``source``, nested as healthcore
+    writes Parquet, streamed into Parquet ``target``."""
     nested(full_results(pl.scan_parquet(source))).sink_parquet(target)
+
+
+def main(argv: list[str]) -> int:
+    scores_only = argv[:1] == ["--scores-only"]
+    paths = argv[1:] if scores_only else argv
+    if len(paths) != 2:
+        print(USAGE, file=sys.stderr)
+        return 2
+    (write_scores if scores_only else write_full)(*paths)
     return 0
 
 
