@@ -110,6 +110,16 @@ def test_duplicate_account_ids_are_each_scored_in_input_order(tmp_path):
                              "row is scored on its own; check the export\n")
 
 
+def test_repeated_ids_in_sorted_input_are_found_too(tmp_path):
+    # sorted ids are checked neighbour by neighbour
+    csv = f"{HEADER}A1,5,10,6,2,2\nA2,9,10,5,5,0\nA2,1,10,0,0,10\nA3,1,10,0,0,10\n".encode()
+    result = evaluate(tmp_path, "a.csv", csv)
+    assert result.stderr == ("warning: 1 account id appears on more than one row (A2): each "
+                             "row is scored on its own; check the export\n")
+    unique = f"{HEADER}A1,5,10,6,2,2\nA2,9,10,5,5,0\nA3,1,10,0,0,10\n".encode()
+    assert evaluate(tmp_path, "b.csv", unique).stderr == ""
+
+
 def test_many_repeated_account_ids_are_counted_and_the_first_ten_named(tmp_path):
     rows = "".join(f"B{k % 12},5,10,6,2,2\n" for k in range(30))
     result = evaluate(tmp_path, "a.csv", f"{HEADER}{rows}{CLEAN}".encode())
